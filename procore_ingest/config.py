@@ -1,0 +1,101 @@
+"""Settings: command-line flag > environment > `.env` file in the working directory.
+
+Also the one place that knows how to hide credentials in a URL (`redact_url`), so that no log
+line, report, state file or exception message ever carries a password.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import ConfigError
+
+DEFAULT_VESPA_URL = "http://localhost:8080"
+DEFAULT_STATE_DIR = ".procore_ingest"
+
+_dotenv_loaded = False
+
+
+def load_env_file(path: str | os.PathLike[str] | None = None) -> None:
+    """Load `.env` from the working directory once; real environment variables win."""
+    global _dotenv_loaded
+    if _dotenv_loaded and path is None:
+        return
+    from dotenv import load_dotenv
+
+    load_dotenv(dotenv_path=path or Path.cwd() / ".env", override=False)
+    _dotenv_loaded = True
+
+
+def setting(flag_value: str | None, env_name: str, default: str | None = None) -> str | None:
+    """Resolve one setting: the flag if given, else the environment (after `.env`), else default."""
+    if flag_value not in (None, ""):
+        return flag_value
+    load_env_file()
+    value = os.environ.get(env_name)
+    return value if value not in (None, "") else default
+
+
+def database_url(flag_value: str | None = None) -> str:
+    """The PostgreSQL URL from --database-url or PROCORE_DATABASE_URL; ConfigError if neither."""
+    url = setting(flag_value, "PROCORE_DATABASE_URL")
+    if not url:
+        raise ConfigError(
+            "no database URL: pass --database-url or set PROCORE_DATABASE_URL (see .env.example)"
+        )
+    return url
+
+
+def vespa_url(flag_value: str | None = None) -> str:
+    """The Vespa endpoint from --vespa-url, VESPA_LOCAL_URL, or http://localhost:8080."""
+    return setting(flag_value, "VESPA_LOCAL_URL", DEFAULT_VESPA_URL) or DEFAULT_VESPA_URL
+
+
+def log_level(flag_verbose: bool = False) -> str:
+    """LOG_LEVEL from the environment (default INFO); --verbose forces DEBUG."""
+    if flag_verbose:
+        return "DEBUG"
+    level = (setting(None, "LOG_LEVEL", "INFO") or "INFO").upper()
+    return level if level in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"} else "INFO"
+
+
+_SECRET_QUERY_KEYS = re.compile(r"pass|secret|token|key|sig|credential|auth", re.I)
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password, and secret-looking query values, replaced by `***`.
+
+    Works for postgresql:// and http(s):// URLs and for libpq key=value strings.
+    """
+    if "://" not in url:
+        # libpq keyword/value form: password=... anywhere in the string.
+        return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url, flags=re.I)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, hostinfo = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{hostinfo}" if ":" in userinfo else f"{user}@{hostinfo}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, "***" if _SECRET_QUERY_KEYS.search(k) else v) for k, v in pairs], safe="/*"
+        )
+    return urlunsplit(SplitResult(parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """`text` with every URL-embedded password and each given secret replaced by `***`."""
+    text = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+    text = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text, flags=re.I)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,1 @@
+"""Schema discovery: catalog queries, relationship inference, file-reference detection, reports."""

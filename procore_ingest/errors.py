@@ -1,0 +1,84 @@
+"""One exception hierarchy for the library, and the exit codes each script maps it to.
+
+The library raises these; only the scripts turn them into exit codes (the contract's tables
+in spec/cli-interface.md). Messages are one line and never contain credentials.
+"""
+
+from __future__ import annotations
+
+
+class ProcoreIngestError(Exception):
+    """Base class: a failure the user can act on, with a one-line message."""
+
+
+class ConfigError(ProcoreIngestError):
+    """A setting is missing or malformed (e.g. no database URL)."""
+
+
+class DatabaseConnectionError(ProcoreIngestError):
+    """The database cannot be reached, or refused the login."""
+
+
+class DatabasePermissionError(ProcoreIngestError):
+    """The role may not read something it was asked to read."""
+
+
+class OutputWriteError(ProcoreIngestError):
+    """A report or file could not be written where the user asked."""
+
+
+class UnknownTableError(ProcoreIngestError):
+    """A table named on the command line does not exist in the catalog."""
+
+
+class VespaConnectionError(ProcoreIngestError):
+    """Vespa cannot be reached."""
+
+
+class JobNotFoundError(ProcoreIngestError):
+    """--resume names a job the state store does not know."""
+
+
+class JobCancelled(ProcoreIngestError):
+    """The run was stopped by SIGINT/SIGTERM after saving its state."""
+
+
+class AlreadyRunningError(ProcoreIngestError):
+    """Another daemon owns the pid file."""
+
+
+class StateError(ProcoreIngestError):
+    """The state store is unreadable or locked by someone else."""
+
+
+# Exit codes per script, from the contract. Order matters: first matching class wins.
+DISCOVER_EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (DatabaseConnectionError, 1),
+    (ConfigError, 1),
+    (DatabasePermissionError, 2),
+    (OutputWriteError, 3),
+]
+
+INGEST_EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (DatabaseConnectionError, 1),
+    (ConfigError, 1),
+    (VespaConnectionError, 2),
+    (JobCancelled, 5),
+    (ProcoreIngestError, 4),
+]
+
+SYNC_EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (DatabaseConnectionError, 1),
+    (VespaConnectionError, 1),
+    (ConfigError, 1),
+    (AlreadyRunningError, 2),
+    (ProcoreIngestError, 1),
+]
+
+
+def exit_code_for(exc: BaseException, table: list[tuple[type[BaseException], int]]) -> int:
+    """The exit code `table` assigns to `exc` (1 when nothing matches)."""
+    for cls, code in table:
+        if isinstance(exc, cls):
+            return code
+    return 1

@@ -1,0 +1,74 @@
+"""Shared fixtures: a real PostgreSQL server, fresh databases, and the sample datasets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.pgharness import DATASETS, DATASET_FILES, PostgresServer, load_dataset, start_server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    server = start_server()
+    yield server
+    server.stop()
+
+
+def _dbname(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(_dbname(url))
+
+
+class Templates:
+    """Template databases built once per session, copied for each test that asks."""
+
+    def __init__(self, server: PostgresServer) -> None:
+        self.server = server
+        self.built: dict[str, str] = {}
+
+    def get(self, key: str, build) -> str:
+        if key not in self.built:
+            name = f"tpl_{key}_{uuid.uuid4().hex[:6]}"
+            url = self.server.create_database(name)
+            build(url)
+            self.built[key] = name
+        return self.built[key]
+
+    def copy(self, key: str, build) -> str:
+        return self.server.create_database(template=self.get(key, build))
+
+
+@pytest.fixture(scope="session")
+def templates(pg_server: PostgresServer) -> Iterator[Templates]:
+    t = Templates(pg_server)
+    yield t
+    for name in t.built.values():
+        pg_server.drop_database(name)
+
+
+def _dataset_fixture(name: str):
+    @pytest.fixture
+    def fixture(templates: Templates, pg_server: PostgresServer) -> Iterator[str]:
+        if not DATASETS.is_dir():
+            pytest.fail(f"sample datasets not found at {DATASETS}; set PROCORE_SHARED_DIR")
+        url = templates.copy(name, lambda u: load_dataset(u, name))
+        yield url
+        pg_server.drop_database(_dbname(url))
+
+    fixture.__name__ = f"{name}_url"
+    return fixture
+
+
+for _name in DATASET_FILES:
+    globals()[f"{_name}_url"] = _dataset_fixture(_name)
