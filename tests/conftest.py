@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.pgharness import DATASETS, DATASET_FILES, PostgresServer, load_dataset, start_server
+from tests.pgharness import (
+    DATASET_FILES,
+    DATASETS,
+    PostgresServer,
+    dbname,
+    load_dataset,
+    start_server,
+)
 
 
 @pytest.fixture(scope="session")
@@ -18,16 +24,12 @@ def pg_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
-def _dbname(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
 @pytest.fixture
 def pg_url(pg_server: PostgresServer) -> Iterator[str]:
     """A fresh, empty database for one test."""
     url = pg_server.create_database()
     yield url
-    pg_server.drop_database(_dbname(url))
+    pg_server.drop_database(dbname(url))
 
 
 class Templates:
@@ -64,7 +66,7 @@ def _dataset_fixture(name: str):
             pytest.fail(f"sample datasets not found at {DATASETS}; set PROCORE_SHARED_DIR")
         url = templates.copy(name, lambda u: load_dataset(u, name))
         yield url
-        pg_server.drop_database(_dbname(url))
+        pg_server.drop_database(dbname(url))
 
     fixture.__name__ = f"{name}_url"
     return fixture

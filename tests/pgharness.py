@@ -27,6 +27,10 @@ if not SHARED.is_dir():  # CI lays shared/ beside the clone; a dev checkout may 
 DATASETS = SHARED / "datasets"
 
 
+def dbname(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
 def with_database(url: str, dbname: str, user: str | None = None, password: str | None = None) -> str:
     """`url` pointing at another database (and optionally another login)."""
     parts = urlsplit(url)

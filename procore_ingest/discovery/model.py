@@ -48,6 +48,9 @@ class Column:
     is_array: bool = False
     element_type: str | None = None  # for arrays, the element's type (domains resolved)
     is_generated: bool = False
+    # pg_type.typcategory of the (base) type: N numeric, S string, D date/time, B boolean,
+    # E enum, A array, U user-defined (json, jsonb, tsvector...), I network, T interval.
+    type_category: str | None = None
     stats: ColumnStats | None = None
 
     @property
@@ -216,6 +219,16 @@ class SchemaMap:
             r for r in self.relationships
             if (r.target_schema, r.target_table) == (table.schema, table.name)
         ]
+
+    def to_json(self) -> str:
+        from .report import to_json
+
+        return to_json(self)
+
+    def to_markdown(self) -> str:
+        from .report import to_markdown
+
+        return to_markdown(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

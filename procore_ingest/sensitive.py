@@ -1,0 +1,23 @@
+"""Which columns hold secrets. Their values are never fed, sampled or printed."""
+
+from __future__ import annotations
+
+import re
+
+# Matched against the column name. Deliberately broad: a false positive withholds one column
+# (the report says which, and a flag can opt it back in); a false negative leaks a credential.
+SECRET_COLUMN = re.compile(
+    r"(^|_)(password|passwd|pwd|secret|client_secret|api_key|apikey|access_key|private_key"
+    r"|secret_key|token|access_token|refresh_token|id_token|auth_token|session_token"
+    r"|credentials?|signing_key|encryption_key|salt|otp|hash(ed)?_password)($|_)",
+    re.I,
+)
+REDACTED = "[REDACTED]"
+
+
+def is_secret_column(name: str) -> bool:
+    """True when the column's name says it holds a credential (tokens, passwords, keys...)."""
+    # token_type ("Bearer"), credential_type, expires_at describe a secret; they are not one.
+    if re.search(r"_(type|at|expires?|expiry|count)$", name, re.I):
+        return False
+    return bool(SECRET_COLUMN.search(name))
