@@ -1,0 +1,645 @@
+"""Lossless rendering of PostgreSQL values as strings, for the `metadata` map of a document.
+
+Every non-NULL column of a row becomes one `metadata` entry (`map<string,string>`); SQL NULL
+leaves the key out. Each value is rendered by the rule for its type below, so a reader who
+knows the column's type (the document's `column_types`) can recover the stored value. The
+connection that reads the rows must have `register_lossless_casters` applied: psycopg2's
+default conversions lose interval months, `infinity` timestamps, jsonb number precision and
+the difference between JSON `null` and SQL NULL.
+
+| PostgreSQL type | Rendering | How to parse it back |
+|---|---|---|
+| smallint, integer, bigint, oid | decimal digits: `562949953425831` | `int(s)` |
+| numeric(p,s) | exact digits and scale, never an exponent: `1234.50`, `0.00000001`; `NaN`, `Infinity`, `-Infinity` | `Decimal(s)`; `s::numeric` |
+| double precision, real | shortest text that round-trips (`repr`): `0.30000000000000004`, `1e+16`; `NaN`, `Infinity`, `-Infinity` | `float(s)`; `s::float8` |
+| boolean | `true` / `false` | `s == "true"` |
+| timestamp with time zone | the instant in UTC, ISO 8601 with offset: `2026-01-14T10:30:00.123+00:00` (fraction: none, 3 or 6 digits, exact) | `datetime.fromisoformat(s)`; `s::timestamptz` |
+| timestamp without time zone | the stored wall-clock value unchanged, ISO 8601 without zone: `2026-01-14T10:30:00.123`. Never shifted to any zone (Prisma stores UTC here) | `datetime.fromisoformat(s)`; `s::timestamp` |
+| date | `2026-01-14` | `date.fromisoformat(s)`; `s::date` |
+| time, time with time zone | `10:30:00.500`, `10:30:00+02:00` (fraction as for timestamps; timetz keeps its own offset: it is not an instant) | `time.fromisoformat(s)`; `s::time` |
+| date/time values Python cannot hold | PostgreSQL's text: `infinity`, `-infinity`, `0044-03-15 BC`, `24:00:00` | `s::timestamp` etc. |
+| interval | ISO 8601 duration exactly as PostgreSQL prints it under `IntervalStyle = iso_8601`: `P1M2DT3H4M5.006S`, `P-1Y-2M3DT-4H-5M-6.7S`, `PT0S`. Months, days and time are kept apart, as PostgreSQL stores them | `s::interval` (any IntervalStyle) |
+| json, jsonb | canonical JSON: keys sorted by code point, no whitespace, non-ASCII kept, numbers with their exact digits: `{"a":12345678901234567890.123456789,"b":"é"}`. JSON `null` renders `null`; SQL NULL leaves the key out | `json.loads(s, parse_float=Decimal)`; `s::jsonb` (equal as jsonb) |
+| arrays (any dimension) | a JSON array, nested for multi-dimensional arrays, SQL NULL elements as `null`. Integers, finite numerics and floats are JSON numbers; booleans are JSON booleans; json/jsonb elements are nested JSON; every other element is a JSON string holding that element's rendering by this table (`["2026-01-14T10:30:00+00:00"]`). NaN/±Infinity elements are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`. Lower bounds other than 1 (`[0:2]={...}`) are not kept | `json.loads(s, parse_float=Decimal)` |
+| bytea | a marker, never the bytes: `<bytea 1234 bytes sha256=9f86d0...>` (full SHA-256 hex of the value) | not recoverable: compare `sha256(col)` in SQL |
+| text, varchar, char(n), uuid, inet, cidr, macaddr, enum, money, bit, varbit, tsvector, xml, geometric, ranges, composite, anything else | PostgreSQL's own text output, unchanged (char(n) keeps its padding; money follows the server's `lc_monetary`; ranges like `[1,5)`) | `s::type` |
+| domains | rendered as their base type | as the base type |
+
+Vespa refuses string values containing some code points (C0 controls other than tab, newline
+and carriage return; U+FDD0-U+FDEF; U+xFFFE/U+xFFFF; surrogates). Every rendering therefore goes
+through `vespa_safe_text`: each such code point, and the escape character `␛` (U+241B) itself,
+becomes `␛{HEX}` (`"a\\x0bb"` -> `"a␛{B}b"`, `"␛"` -> `"␛{241B}"`). Values without them (nearly
+all) are untouched. `vespa_restore_text` undoes it exactly; apply it before parsing.
+
+Metadata is never truncated: it must be lossless. Vespa's default maximum document size is
+128 MiB; `truncate_for_content` bounds only the BM25 `content_text` built by
+`content_text_for`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg2.extensions
+import psycopg2.extras
+from psycopg2.extras import Range
+
+from .discovery.model import Column
+from .sensitive import is_secret_column
+
+BYTEA_MARKER = "<bytea {size} bytes sha256={sha256}>"
+BYTEA_MARKER_RE = re.compile(r"^<bytea (\d+) bytes sha256=([0-9a-f]{64})>$")
+VESPA_ESCAPE = "\u241b"  # SYMBOL FOR ESCAPE: visible, and practically absent from real data
+DEFAULT_CONTENT_CHARS = 100_000
+
+
+class _JsonNull:
+    """JSON `null` stored in a json/jsonb column, as distinct from SQL NULL (Python None).
+
+    Prisma distinguishes the two (JsonNull vs DbNull), so the rendering must as well.
+    Falsy, so `if value:` treats it like an empty value.
+    """
+
+    _instance: _JsonNull | None = None
+
+    def __new__(cls) -> _JsonNull:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "JSON_NULL"
+
+    def __reduce__(self) -> tuple[type[_JsonNull], tuple[()]]:
+        return (_JsonNull, ())
+
+
+JSON_NULL = _JsonNull()
+
+
+# --- type categories --------------------------------------------------------------------------
+
+_CATEGORY_BY_TYPE = {
+    "smallint": "int", "integer": "int", "bigint": "int", "int2": "int", "int4": "int",
+    "int8": "int", "oid": "int",
+    "numeric": "numeric", "decimal": "numeric",
+    "double precision": "float", "real": "float", "float4": "float", "float8": "float",
+    "boolean": "bool", "bool": "bool",
+    "json": "json", "jsonb": "json",
+    "interval": "interval",
+    "bytea": "bytea",
+    "box": "box",  # the one built-in type whose array delimiter is ';'
+}
+_TEXTUAL_TYPES = {
+    "text", "character varying", "varchar", "character", "char", "bpchar", "citext", "name",
+    "enum",
+}
+_TYPMOD = re.compile(r"\(\s*\d+(\s*,\s*-?\d+)?\s*\)")
+
+
+def type_name(pg_type: str) -> str:
+    """`format_type()` text without typmod or array brackets: `timestamp without time zone`."""
+    return _TYPMOD.sub("", pg_type).replace("[]", "").strip().lower()
+
+
+@functools.lru_cache(maxsize=1024)
+def type_category(pg_type: str) -> str:
+    """The rendering category of a type name; `text` for anything rendered as PostgreSQL prints it."""
+    name = type_name(pg_type)
+    if name.startswith("interval"):  # interval(3), interval day to second
+        return "interval"
+    return _CATEGORY_BY_TYPE.get(name, "text")
+
+
+def _is_array(column: Column) -> bool:
+    return column.is_array or column.data_type.endswith("[]")
+
+
+def _element_type(column: Column) -> str:
+    return column.element_type or column.effective_type
+
+
+# --- scalars ----------------------------------------------------------------------------------
+
+
+def bytea_marker(data: bytes | bytearray | memoryview) -> str:
+    """The marker stored instead of a bytea value: its length and SHA-256."""
+    raw = bytes(data)
+    return BYTEA_MARKER.format(size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _timespec(microsecond: int) -> str:
+    # Python 3.10's fromisoformat reads only 0, 3 or 6 fraction digits; all three are exact.
+    if microsecond == 0:
+        return "seconds"
+    return "milliseconds" if microsecond % 1000 == 0 else "microseconds"
+
+
+def _render_datetime(value: datetime) -> str:
+    if value.tzinfo is not None:
+        try:  # an aware value is an instant: show it in UTC. Naive values are never shifted.
+            value = value.astimezone(timezone.utc)
+        except OverflowError:  # near year 1 or 9999; its own offset still names the instant
+            pass
+    return value.isoformat(timespec=_timespec(value.microsecond))
+
+
+def _render_time(value: time) -> str:
+    return value.isoformat(timespec=_timespec(value.microsecond))
+
+
+def _render_decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        return str(value)  # NaN, Infinity, -Infinity: PostgreSQL's spelling
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and abs(exponent) > 20_000:
+        return str(value)  # only from json text like 1e999999999, which 'f' would blow up
+    # 'f' keeps PostgreSQL's digits and scale (1.50, 0.00000001) where str() would say 1E-8.
+    return format(value, "f")
+
+
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}  # PostgreSQL's spelling
+
+
+def _render_float(value: float) -> str:
+    return repr(value) if math.isfinite(value) else _NON_FINITE[repr(value)]
+
+
+def _render_timedelta(value: timedelta) -> str:
+    # Only reached without register_lossless_casters, when months were already folded into days.
+    micros = value.seconds * 1_000_000 + value.microseconds
+    return _iso_interval(0, value.days, micros)
+
+
+def _render_range(value: Range) -> str:
+    if value.isempty:
+        return "empty"
+    lower = "" if value.lower is None else _render_scalar(value.lower)
+    upper = "" if value.upper is None else _render_scalar(value.upper)
+    return f"{'[' if value.lower_inc else '('}{lower},{upper}{']' if value.upper_inc else ')'}"
+
+
+# Dispatch on the Python type psycopg2 produced; the first class in the value's MRO wins, so
+# bool is found before int and datetime before date.
+_SCALAR: dict[type, Callable[[Any], str]] = {
+    str: lambda v: v,
+    bool: lambda v: "true" if v else "false",
+    int: str,
+    Decimal: _render_decimal,
+    float: _render_float,
+    datetime: _render_datetime,
+    date: date.isoformat,
+    time: _render_time,
+    timedelta: _render_timedelta,
+    memoryview: bytea_marker,
+    bytes: bytea_marker,
+    bytearray: bytea_marker,
+    UUID: str,
+    Range: _render_range,
+    _JsonNull: lambda v: "null",
+}
+
+
+def _render_scalar(value: object) -> str:
+    for cls in type(value).__mro__:
+        renderer = _SCALAR.get(cls)
+        if renderer is not None:
+            return renderer(value)
+    if isinstance(value, (Mapping, list, tuple)):  # e.g. hstore registered as dict
+        return canonical_json(value)
+    return str(value)  # ipaddress objects and other registered types print as PostgreSQL does
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def _json_number(value: Decimal | float) -> str:
+    finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+    if finite:
+        return _render_scalar(value)
+    return json.dumps(_render_scalar(value))  # JSON has no NaN/Infinity: a string says it
+
+
+def canonical_json(value: object) -> str:
+    """Compact JSON with sorted keys and exact numbers; non-JSON scalars as their rendering."""
+    if value is None or value is JSON_NULL:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (Decimal, float)):
+        return _json_number(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        items = sorted(((str(k), v) for k, v in value.items()), key=lambda kv: kv[0])
+        return "{" + ",".join(
+            f"{json.dumps(k, ensure_ascii=False)}:{canonical_json(v)}" for k, v in items
+        ) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(canonical_json(v) for v in value) + "]"
+    return json.dumps(_render_scalar(value), ensure_ascii=False)
+
+
+def _json_int(text: str) -> int | Decimal:
+    # Python refuses int() of more than 4300 digits; jsonb numbers can be far longer.
+    return int(text) if len(text) < 4000 else Decimal(text)
+
+
+def _json_loads(text: str) -> object:
+    value = json.loads(text, parse_float=Decimal, parse_int=_json_int)
+    return JSON_NULL if value is None else value
+
+
+# --- arrays -----------------------------------------------------------------------------------
+
+
+def parse_pg_array(text: str, delimiter: str = ",") -> list[Any]:
+    """Parse PostgreSQL's array output (`{a,"b c",NULL,{1,2}}`) into nested lists of str/None.
+
+    psycopg2 hands over this text for array types it has no caster for (enum[], uuid[],
+    arrays of domains). A leading dimension decoration (`[0:2]=`) is dropped.
+    """
+    if text.startswith("["):
+        text = text[text.index("=") + 1:]
+    pos = 0
+
+    def parse_list() -> list[Any]:
+        nonlocal pos
+        pos += 1  # '{'
+        items: list[Any] = []
+        if text[pos] == "}":
+            pos += 1
+            return items
+        while True:
+            if text[pos] == "{":
+                items.append(parse_list())
+            elif text[pos] == '"':
+                pos += 1
+                chars: list[str] = []
+                while text[pos] != '"':
+                    if text[pos] == "\\":
+                        pos += 1
+                    chars.append(text[pos])
+                    pos += 1
+                pos += 1
+                items.append("".join(chars))
+            else:
+                end = pos
+                while text[end] not in (delimiter, "}"):
+                    end += 1
+                token = text[pos:end]
+                items.append(None if token == "NULL" else token)
+                pos = end
+            separator = text[pos]
+            pos += 1
+            if separator == "}":
+                return items
+
+    if not text.startswith("{"):
+        raise ValueError(f"not a PostgreSQL array literal: {text[:40]!r}")
+    return parse_list()
+
+
+def _number_from_text(text: str) -> int | Decimal | float:
+    if text in ("NaN", "Infinity", "-Infinity"):
+        return float(text)
+    return Decimal(text)
+
+
+# How an element of an array that arrived as text becomes a value the JSON rules understand.
+_FROM_TEXT: dict[str, Callable[[str], object]] = {
+    "int": int,
+    "numeric": _number_from_text,
+    "float": float,
+    "bool": lambda t: t == "t",
+    "json": _json_loads,
+    "interval": lambda t: interval_to_iso(t),
+    "bytea": lambda t: bytes.fromhex(t[2:]) if t.startswith("\\x") else t,
+}
+
+
+def _convert_text_items(items: list[Any], category: str) -> list[Any]:
+    convert = _FROM_TEXT.get(category)
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            out.append(_convert_text_items(item, category))
+        elif item is None or convert is None:
+            out.append(item)
+        else:
+            out.append(convert(item))
+    return out
+
+
+def _render_array(value: object, element_category: str) -> str:
+    if isinstance(value, str):
+        delimiter = ";" if element_category == "box" else ","
+        value = _convert_text_items(parse_pg_array(value, delimiter), element_category)
+    return canonical_json(value)
+
+
+# --- intervals --------------------------------------------------------------------------------
+
+_INTERVAL_UNIT = re.compile(r"^([+-]?\d+) (year|mon|day)s?$")
+_INTERVAL_TIME = re.compile(r"^([+-]?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$")
+_MONTHS_PER_UNIT = {"year": 12, "mon": 1}
+
+
+def _trunc_divmod(a: int, b: int) -> tuple[int, int]:
+    """C's `/` and `%`: the quotient truncates toward zero, as PostgreSQL's output does."""
+    q = abs(a) // b * (1 if a >= 0 else -1)
+    return q, a - q * b
+
+
+def _iso_part(value: int, unit: str) -> str:
+    return f"{value}{unit}" if value else ""
+
+
+def _iso_interval(months: int, days: int, micros: int) -> str:
+    """PostgreSQL's EncodeInterval for IntervalStyle iso_8601, from its stored fields."""
+    year, mon = _trunc_divmod(months, 12)
+    hour, rest = _trunc_divmod(micros, 3_600_000_000)
+    minute, rest = _trunc_divmod(rest, 60_000_000)
+    sec, fsec = _trunc_divmod(rest, 1_000_000)
+    if not (year or mon or days or hour or minute or sec or fsec):
+        return "PT0S"
+    out = "P" + _iso_part(year, "Y") + _iso_part(mon, "M") + _iso_part(days, "D")
+    if hour or minute or sec or fsec:
+        out += "T" + _iso_part(hour, "H") + _iso_part(minute, "M")
+    if sec or fsec:
+        fraction = f".{abs(fsec):06d}".rstrip("0") if fsec else ""
+        out += f"{'-' if sec < 0 or fsec < 0 else ''}{abs(sec)}{fraction}S"
+    return out
+
+
+def interval_to_iso(text: str) -> str:
+    """PostgreSQL's interval output (IntervalStyle `postgres`, the default) as ISO 8601.
+
+    `1 mon 2 days 03:04:05.006` -> `P1M2DT3H4M5.006S`. Text already in iso_8601 style, and
+    `infinity`, pass through; text in another style is returned unchanged.
+    """
+    if text.startswith("P") or text.endswith("infinity"):
+        return text
+    months = days = micros = 0
+    for token in re.findall(r"[+-]?\d+ \w+|\S+", text):
+        unit = _INTERVAL_UNIT.match(token)
+        clock = _INTERVAL_TIME.match(token)
+        if unit:
+            amount, name = int(unit.group(1)), unit.group(2)
+            if name == "day":
+                days += amount
+            else:
+                months += amount * _MONTHS_PER_UNIT[name]
+        elif clock:
+            sign, h, m, s, frac = clock.groups()
+            total = ((int(h) * 60 + int(m)) * 60 + int(s)) * 1_000_000 + int((frac or "").ljust(6, "0"))
+            micros += -total if sign == "-" else total
+        else:
+            return text  # sql_standard or postgres_verbose output: keep it verbatim
+    return _iso_interval(months, days, micros)
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def render_value(value: object, column: Column) -> str | None:
+    """The string stored in metadata for this column value; None means 'leave the key out' (SQL NULL)."""
+    if value is None:
+        return None
+    if _is_array(column):
+        text = _render_array(value, type_category(_element_type(column)))
+    else:
+        category = type_category(column.effective_type)
+        if category == "json":
+            text = canonical_json(value)
+        elif category == "interval" and isinstance(value, str):
+            text = interval_to_iso(value)  # tolerate a plain text caster
+        else:
+            text = _render_scalar(value)
+    return vespa_safe_text(text)
+
+
+def render_row(row: Mapping[str, object], columns: Sequence[Column]) -> dict[str, str]:
+    """`metadata` for a row: every non-NULL column of `columns`, rendered."""
+    out: dict[str, str] = {}
+    for column in columns:
+        text = render_value(row.get(column.name), column)
+        if text is not None:
+            out[column.name] = text
+    return out
+
+
+def json_default(value: object) -> object:
+    """`json.dumps(..., default=json_default)` for row values: exact, never lossy.
+
+    Decimal becomes a JSON string with its exact digits (a float would round it); dates and
+    times, intervals, UUIDs, ranges and bytea become their rendering above; JSON_NULL becomes
+    null; sets become sorted lists.
+    """
+    if value is JSON_NULL:
+        return None
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    for cls in type(value).__mro__:
+        renderer = _SCALAR.get(cls)
+        if renderer is not None:
+            return renderer(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# --- Vespa text -------------------------------------------------------------------------------
+
+# Vespa's Text.isTextCharacter refuses these (older versions fewer of the noncharacters).
+_NONCHARACTERS = "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}-{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+_ILLEGAL_CLASS = f"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}"
+_VESPA_ILLEGAL = re.compile(f"[{_ILLEGAL_CLASS}]")
+_VESPA_ESCAPED = re.compile(f"[{_ILLEGAL_CLASS}{VESPA_ESCAPE}]")
+_VESPA_ESCAPE_SEQUENCE = re.compile(f"{VESPA_ESCAPE}\\{{([0-9A-F]{{1,6}})\\}}")
+
+
+def vespa_safe_text(text: str) -> str:
+    """`text` with the code points Vespa rejects, and `␛` itself, written as `␛{HEX}`."""
+    if not _VESPA_ESCAPED.search(text):
+        return text
+    return _VESPA_ESCAPED.sub(lambda m: f"{VESPA_ESCAPE}{{{ord(m.group()):X}}}", text)
+
+
+def vespa_restore_text(text: str) -> str:
+    """Undo `vespa_safe_text` exactly."""
+    if VESPA_ESCAPE not in text:
+        return text
+    return _VESPA_ESCAPE_SEQUENCE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _strip_for_vespa(text: str) -> str:
+    """For search text, where losing a control character is fine: replace it with a space."""
+    return _VESPA_ILLEGAL.sub(" ", text)
+
+
+# --- content_text -----------------------------------------------------------------------------
+
+
+def truncate_for_content(text: str, max_chars: int) -> str:
+    """At most `max_chars` characters, cut at a word boundary when one is near, ending in `…`."""
+    if len(text) <= max_chars:
+        return text
+    if max_chars <= 1:
+        return text[:max_chars]
+    cut = text[: max_chars - 1]
+    space = cut.rfind(" ", max(0, len(cut) - 64))
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+
+
+_NOISE_NAME = re.compile(r"(^id$|_id$|_ids$|^uuid$|^ulid$|checksum|(^|_)hash($|_)|signature|^sig$)", re.I)
+_URL = re.compile(r"^(https?|s3)://", re.I)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _readable(text: str) -> str:
+    """One line of search text from a value: S3 keys and URLs reduced to their file name."""
+    text = _WHITESPACE.sub(" ", text).strip()
+    is_url = bool(_URL.match(text))
+    if " " in text or not (is_url or text.count("/") >= 2):
+        return text
+    last = text.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if "." in last:
+        return last  # a file name: the searchable part of a key or URL
+    return "" if is_url else text
+
+
+def _json_strings(value: object, out: list[str]) -> None:
+    """String leaves of a JSON value in key order; bare numbers-as-strings (ids) skipped."""
+    if isinstance(value, str):
+        text = _readable(value)
+        if text and not text.isdigit() and text not in out:
+            out.append(text)
+    elif isinstance(value, Mapping):
+        for key in sorted(value, key=str):
+            _json_strings(value[key], out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _json_strings(item, out)
+
+
+def _content_value(value: object, column: Column) -> str:
+    name = type_name(_element_type(column) if _is_array(column) else column.effective_type)
+    if type_category(name) == "json":
+        strings: list[str] = []
+        _json_strings(value, strings)
+        return " | ".join(strings)
+    if name not in _TEXTUAL_TYPES and column.base_type != "enum":
+        return ""
+    if _is_array(column):
+        items = parse_pg_array(value) if isinstance(value, str) else value
+        flat: list[str] = []
+        _json_strings(items, flat)
+        return ", ".join(flat)
+    return _readable(str(value))
+
+
+def content_text_for(
+    row: Mapping[str, object], columns: Sequence[Column], max_chars: int = DEFAULT_CONTENT_CHARS
+) -> str:
+    """The BM25 text of a row: `column: value` lines for its text-like columns, in column order.
+
+    Text, varchar, char and enum columns (and arrays of them) are included; string values
+    inside json/jsonb are included, except numbers-as-strings; S3 keys and URLs contribute
+    only their file name. Ids, secrets (see `sensitive`), bytea, numbers, dates and other
+    types are left out: they are in `metadata`. Deterministic for a given row.
+    """
+    lines: list[str] = []
+    for column in columns:
+        value = row.get(column.name)
+        if value is None or value is JSON_NULL:
+            continue
+        if _NOISE_NAME.search(column.name) or is_secret_column(column.name):
+            continue
+        text = _content_value(value, column)
+        if text:
+            lines.append(f"{column.name}: {text}")
+    return truncate_for_content(_strip_for_vespa("\n".join(lines)), max_chars)
+
+
+# --- psycopg2 casters -------------------------------------------------------------------------
+
+
+def _beyond_python_datetime(text: str) -> bool:
+    # infinity, BC dates and years past 9999 have no datetime; psycopg2 would clamp or raise.
+    return text.endswith(("infinity", " BC")) or (len(text) > 4 and text[4].isdigit())
+
+
+def _keep_text_when(
+    beyond: Callable[[str], bool], default: Any
+) -> Callable[[str | None, Any], object]:
+    def cast(text: str | None, cursor: Any) -> object:
+        if text is None:
+            return None
+        return text if beyond(text) else default(text, cursor)
+
+    return cast
+
+
+def _cast_interval(text: str | None, cursor: Any) -> str | None:
+    return None if text is None else interval_to_iso(text)
+
+
+def _cast_text(text: str | None, cursor: Any) -> str | None:
+    return text
+
+
+_EXT = psycopg2.extensions
+# (oid, array oid, name, psycopg2's own caster, when to keep PostgreSQL's text instead)
+_TEMPORAL = [
+    (1114, 1115, "TIMESTAMP", _EXT.PYDATETIME, _beyond_python_datetime),
+    (1184, 1185, "TIMESTAMPTZ", _EXT.PYDATETIMETZ, _beyond_python_datetime),
+    (1082, 1182, "DATE", _EXT.PYDATE, _beyond_python_datetime),
+    (1083, 1183, "TIME", _EXT.PYTIME, lambda t: t.startswith("24:")),  # psycopg2 says 00:00
+    (1266, 1270, "TIMETZ", _EXT.PYTIME, lambda t: t.startswith("24:")),
+]
+# int4range, numrange, tsrange, tstzrange, daterange, int8range and their arrays.
+_RANGE_OIDS = (3904, 3906, 3908, 3910, 3912, 3926)
+_RANGE_ARRAY_OIDS = (3905, 3907, 3909, 3911, 3913, 3927)
+
+
+def register_lossless_casters(conn_or_cursor: Any) -> None:
+    """Make psycopg2 return values this module can render without loss, on one connection.
+
+    - timestamp, timestamptz, date, time, timetz: datetime objects as usual, but PostgreSQL's
+      text (str) for values Python cannot hold (`infinity`, BC, year > 9999, `24:00:00`)
+      instead of a clamped or wrong value or an exception;
+    - interval: str, ISO 8601 (`P1M2DT3H4M5.006S`) instead of a timedelta that turns months
+      into 30 days;
+    - json, jsonb: parsed with exact numbers (Decimal for fractions, int for integers) and
+      JSON `null` as `JSON_NULL`, so it is not mistaken for SQL NULL;
+    - ranges: PostgreSQL's text (`[1,5)`) instead of psycopg2 Range objects;
+    - the arrays of all of these likewise. numeric (Decimal) and float need no change.
+    """
+    register = _EXT.register_type
+    for oid, array_oid, name, default, beyond in _TEMPORAL:
+        caster = _EXT.new_type((oid,), f"LOSSLESS_{name}", _keep_text_when(beyond, default))
+        register(caster, conn_or_cursor)
+        register(_EXT.new_array_type((array_oid,), f"LOSSLESS_{name}_ARRAY", caster), conn_or_cursor)
+    interval = _EXT.new_type((1186,), "LOSSLESS_INTERVAL", _cast_interval)
+    register(interval, conn_or_cursor)
+    register(_EXT.new_array_type((1187,), "LOSSLESS_INTERVAL_ARRAY", interval), conn_or_cursor)
+    ranges = _EXT.new_type(_RANGE_OIDS, "LOSSLESS_RANGE", _cast_text)
+    register(ranges, conn_or_cursor)
+    register(_EXT.new_array_type(_RANGE_ARRAY_OIDS, "LOSSLESS_RANGE_ARRAY", ranges), conn_or_cursor)
+    psycopg2.extras.register_default_json(conn_or_cursor, loads=_json_loads)
+    psycopg2.extras.register_default_jsonb(conn_or_cursor, loads=_json_loads)
