@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
-import psycopg2.extras
 
 from .config import scrub
-from .errors import ConfigError, DatabaseConnectionError, DatabasePermissionError
+from .errors import ConfigError, DatabaseConnectionError
 from .logs import logger
 
 APPLICATION_NAME = "procore-ingest"
@@ -113,12 +112,14 @@ def is_permission_error(exc: BaseException) -> bool:
     return isinstance(exc, psycopg2.errors.InsufficientPrivilege)
 
 
-def permission_error(exc: BaseException, what: str) -> DatabasePermissionError:
-    """A one-line DatabasePermissionError for reading `what`."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else "permission denied"
-    return DatabasePermissionError(f"permission denied reading {what}: {first}")
+def first_line(exc: BaseException) -> str:
+    """The first line of a driver error: PostgreSQL's message without DETAIL/HINT lines."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
-def dict_cursor(conn):
-    """A cursor returning rows as dicts keyed by column name."""
-    return conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+def connection_lost(conn, exc: BaseException) -> bool:
+    """True when `exc` means the session is gone (server down, restarted, network), as
+    opposed to an error about one statement."""
+    code = getattr(exc, "pgcode", None)
+    return bool(conn.closed) or code is None or code.startswith(("08", "57P"))

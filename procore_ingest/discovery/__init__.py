@@ -100,7 +100,7 @@ def discover_with_connection(conn, *, host: str, options: ProfileOptions) -> Sch
                 if options.include_samples:
                     table.samples = sample_rows(cur, table, options)
             except psycopg2.Error as exc:
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                message = db.first_line(exc)
                 if db.is_permission_error(exc):
                     table.readable = False
                 table.read_error = message

@@ -1,0 +1,318 @@
+"""Full ingestion, resume and dry run: every row of every chosen table into Vespa.
+
+The path, top to bottom (DESIGN §2):
+
+    discover -> plans -> for each table: read batch (keyset, one snapshot)
+             -> documents -> sink.feed -> failures logged -> checkpoint advanced -> job saved
+
+A table's checkpoint moves only after every document of a batch was acknowledged or written to
+the failure log, so a crash (even kill -9) replays at most one batch per table; ids are pure
+functions of table and key, so replays are harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from . import config, db
+from .config import redact_url
+from .discovery import discover_with_connection
+from .discovery.model import SchemaMap
+from .discovery.profile import ProfileOptions
+from .documents import Document, row_document, schema_documents
+from .errors import DatabaseConnectionError, JobCancelled, ProcoreIngestError, StateError
+from .logs import logger
+from .plan import TablePlan, build_plans
+from .progress import RULE, Reporter, format_duration
+from .reader import count_rows, read_batches
+from .sinks import FeedResult, Sink, open_sink
+from .state import Job, StateStore, TableProgress, utc_now
+
+EXIT_OK, EXIT_PARTIAL, EXIT_COMPLETE_FAILURE, EXIT_CANCELLED = 0, 3, 4, 5
+
+
+@dataclass
+class IngestOptions:
+    """What to ingest and how. URLs are used, never stored unredacted."""
+
+    database_url: str
+    vespa_url: str = config.DEFAULT_VESPA_URL
+    tables: list[str] | None = None  # names or shell globs; None: every base table
+    exclude: list[str] | None = None
+    batch_size: int = 10_000
+    workers: int = 4
+    allow_columns: list[str] = field(default_factory=list)  # secret-looking columns to feed anyway
+    state_dir: str = config.DEFAULT_STATE_DIR
+    retry_budget_s: float = 120.0
+    feed_schema: bool = True  # procore_schema_metadata documents
+
+    def recorded(self) -> dict[str, Any]:
+        """The options as a job file keeps them: no credentials."""
+        return {
+            "database": redact_url(self.database_url), "vespa": redact_url(self.vespa_url),
+            "tables": self.tables, "exclude": self.exclude, "batch_size": self.batch_size,
+            "workers": self.workers, "allow_columns": self.allow_columns,
+            "feed_schema": self.feed_schema,
+        }
+
+
+@dataclass
+class IngestResult:
+    job_id: str
+    status: str  # completed, partial, failed, cancelled
+    tables: dict[str, TableProgress]
+    schema_documents: int
+    duration_s: float
+    withheld_columns: dict[str, list[str]]
+    failure_log: Path | None
+
+    @property
+    def indexed(self) -> int:
+        return sum(t.indexed for t in self.tables.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(t.failed for t in self.tables.values())
+
+    @property
+    def exit_code(self) -> int:
+        """The contract's exit code for this outcome."""
+        if self.status == "cancelled":
+            return EXIT_CANCELLED
+        if self.failed == 0 and all(t.status == "completed" for t in self.tables.values()):
+            return EXIT_OK
+        return EXIT_PARTIAL if self.indexed > 0 else EXIT_COMPLETE_FAILURE
+
+
+@dataclass
+class DryRunTable:
+    table: str
+    rows: int
+    withheld_columns: list[str]
+    plan: TablePlan
+
+
+@dataclass
+class DryRunReport:
+    schema: SchemaMap
+    tables: list[DryRunTable]
+    example_documents: dict[str, dict[str, Any]]  # table -> feed JSON of its first row
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+def _load_schema(conn, url: str) -> SchemaMap:
+    conn.autocommit = True
+    schema = discover_with_connection(conn, host=db.describe(url).host,
+                                      options=ProfileOptions(include_stats=False))
+    conn.autocommit = False
+    return schema
+
+
+def _plans(schema: SchemaMap, options: IngestOptions, reporter: Reporter) -> list[TablePlan]:
+    plans = build_plans(schema, options.tables, options.exclude, options.allow_columns)
+    base = [t for t in schema.tables if t.kind in ("table", "partitioned_table")]
+    reporter.line(f"Schema loaded: {len(base)} tables, {len(schema.relationships)} relationships")
+    excluded = f" (excluding: {', '.join(options.exclude)})" if options.exclude else ""
+    reporter.line(f"Tables to process: {len(plans)}{excluded}")
+    for plan in plans:
+        if not plan.has_key:
+            logger.warning("%s has no primary key: document ids are derived from row content",
+                           plan.name)
+    return plans
+
+
+def dry_run(options: IngestOptions, reporter: Reporter | None = None) -> DryRunReport:
+    """Plan the run and build one example document per table; write nothing anywhere."""
+    reporter = reporter or Reporter()
+    with db.session(options.database_url) as conn:
+        schema = _load_schema(conn, options.database_url)
+        plans = _plans(schema, options, reporter)
+        tables, examples = [], {}
+        now = int(time.time() * 1000)
+        for plan in plans:
+            rows = count_rows(conn, plan)
+            tables.append(DryRunTable(plan.name, rows, plan.withheld_columns, plan))
+            for batch in read_batches(conn, plan, 1):
+                examples[plan.name] = row_document(batch.rows[0], plan, now).feed_json()
+                break
+    return DryRunReport(schema, tables, examples)
+
+
+class _Run:
+    """One job being executed: owns the state store, the sink and the cancel flag."""
+
+    def __init__(self, options: IngestOptions, job: Job, store: StateStore, sink: Sink,
+                 reporter: Reporter, cancel: threading.Event) -> None:
+        self.options, self.job, self.store, self.sink = options, job, store, sink
+        self.reporter, self.cancel = reporter, cancel
+
+    def feed_table(self, conn, plan: TablePlan) -> None:
+        progress = self.job.tables.setdefault(plan.name, TableProgress())
+        if progress.status == "completed":
+            return
+        resume_key = progress.last_key if plan.has_key else None
+        if not plan.has_key:  # no key to resume from: the table starts over (ids are content hashes)
+            progress.rows_read = progress.indexed = progress.failed = 0
+        progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
+        self.store.save_job(self.job)
+        total = progress.rows_read + count_rows(conn, plan, resume_key)
+        self.reporter.table_started(plan.name, total)
+        self.reporter.table_advanced(plan.name, progress.rows_read)
+        try:
+            for number, batch in enumerate(read_batches(conn, plan, self.options.batch_size, resume_key), 1):
+                now = int(time.time() * 1000)
+                docs = [row_document(row, plan, now) for row in batch.rows]
+                result = self.sink.feed(docs)
+                self._record(plan, progress, docs, result)
+                progress.rows_read += len(batch.rows)
+                progress.last_key = batch.last_key
+                self.store.save_job(self.job)  # the checkpoint: this batch is fully accounted for
+                self.reporter.table_advanced(plan.name, len(batch.rows))
+                logger.debug("%s: batch %d (%d records, %d failed)", plan.name, number,
+                             len(batch.rows), len(result.failures))
+                if self.cancel.is_set():
+                    raise JobCancelled(f"cancelled during {plan.name}")
+        finally:
+            self.reporter.table_finished(plan.name)
+        progress.status, progress.finished_at = "completed", utc_now()
+        self.store.save_job(self.job)
+
+    def _record(self, plan: TablePlan, progress: TableProgress, docs: list[Document], result: FeedResult) -> None:
+        progress.indexed += result.ok
+        progress.failed += len(result.failures)
+        self.store.record_failures(self.job.job_id, [f.to_dict() for f in result.failures])
+        for failure in result.failures[:3]:
+            logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
+
+
+def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Reporter,
+             cancel: threading.Event) -> IngestResult:
+    started = time.monotonic()
+    schema_docs = 0
+    sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
+    sink.check()  # exit 2 within seconds, before anything is read
+    store.lock()
+    try:
+        store.save_job(job)
+        reporter.line(f"Job ID: {job.job_id}")
+        with db.session(options.database_url) as conn:
+            schema = _load_schema(conn, options.database_url)
+            plans = _plans(schema, options, reporter)
+            job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
+            for plan in plans:
+                job.tables.setdefault(plan.name, TableProgress())
+            if options.feed_schema:
+                result = sink.feed(schema_documents(schema, plans))
+                schema_docs = result.ok
+                store.record_failures(job.job_id, [f.to_dict() for f in result.failures])
+            run = _Run(options, job, store, sink, reporter, cancel)
+            for plan in plans:
+                if cancel.is_set():
+                    raise JobCancelled("cancelled")
+                try:
+                    run.feed_table(conn, plan)
+                except psycopg2.Error as exc:
+                    if db.connection_lost(conn, exc):
+                        raise DatabaseConnectionError(
+                            f"lost the database connection while reading {plan.name}: "
+                            f"{db.first_line(exc)}") from None
+                    progress = job.tables[plan.name]
+                    progress.status = "failed"
+                    progress.error = db.first_line(exc)
+                    logger.error("Reading %s failed: %s", plan.name, progress.error)
+                    conn.rollback()
+                    store.save_job(job)
+        failed_tables = [n for n, t in job.tables.items() if t.status != "completed"]
+        job.status = "completed" if not failed_tables and job.failed == 0 else (
+            "partial" if job.indexed else "failed")
+    except JobCancelled:
+        job.status = "cancelled"
+    except ProcoreIngestError as exc:
+        job.status, job.error = "failed", str(exc)
+        raise
+    finally:
+        job.finished_at = utc_now()
+        try:
+            store.save_job(job)
+        finally:
+            store.unlock()
+            sink.close()
+    checkpoints = store.load_checkpoints()
+    for name, progress in job.tables.items():
+        if progress.status == "completed":
+            checkpoints.setdefault(name, {})["full"] = {"job_id": job.job_id, "completed_at": progress.finished_at}
+    store.save_checkpoints(checkpoints)
+    failure_log = store.failure_log(job.job_id)
+    return IngestResult(
+        job_id=job.job_id, status=job.status, tables=job.tables,
+        schema_documents=schema_docs, duration_s=time.monotonic() - started,
+        withheld_columns=job.withheld_columns,
+        failure_log=failure_log if failure_log.exists() else None,
+    )
+
+
+def run_full(options: IngestOptions, reporter: Reporter | None = None,
+             cancel: threading.Event | None = None) -> IngestResult:
+    """Ingest every row of the chosen tables. Returns the result; raises
+    DatabaseConnectionError / VespaConnectionError / UnknownTableError / StateError."""
+    reporter = reporter or Reporter()
+    reporter.line("Starting full ingestion...")
+    job = Job.new("full", options.recorded())
+    return _run_job(options, job, StateStore(options.state_dir), reporter, cancel or threading.Event())
+
+
+def resume(job_id: str, options: IngestOptions, reporter: Reporter | None = None,
+           cancel: threading.Event | None = None) -> IngestResult:
+    """Continue a failed, cancelled or killed job from its checkpoints, with the table
+    selection and batch settings it was started with (URLs come from `options`)."""
+    reporter = reporter or Reporter()
+    store = StateStore(options.state_dir)
+    job = store.load_job(job_id)
+    if job.status == "completed":
+        raise StateError(f"job {job_id} already completed; nothing to resume")
+    asked = job.options
+    options.tables, options.exclude = asked.get("tables"), asked.get("exclude")
+    options.batch_size, options.workers = asked.get("batch_size", options.batch_size), asked.get("workers", options.workers)
+    options.allow_columns = asked.get("allow_columns") or []
+    reporter.line(f"Resuming job {job_id} ({job.status}, {job.indexed:,} records indexed so far)...")
+    job.status, job.error, job.finished_at = "running", None, None
+    return _run_job(options, job, store, reporter, cancel or threading.Event())
+
+
+def summary_lines(result: IngestResult) -> list[str]:
+    """The closing block of the contract's output."""
+    title = {"completed": "Ingestion completed", "partial": "Ingestion completed with failures",
+             "failed": "Ingestion failed", "cancelled": "Ingestion cancelled"}[result.status]
+    lines = [RULE, title,
+             f"  Tables processed: {sum(t.status == 'completed' for t in result.tables.values())}",
+             f"  Records indexed: {result.indexed:,}",
+             f"  Records failed: {result.failed:,}",
+             f"  Duration: {format_duration(result.duration_s)}"]
+    if result.schema_documents:
+        lines.append(f"  Schema documents: {result.schema_documents}")
+    if result.withheld_columns:
+        withheld = ", ".join(f"{t}.{c}" for t, cols in result.withheld_columns.items() for c in cols)
+        lines.append(f"  Columns withheld (secrets): {withheld}")
+    failed_tables = [n for n, t in result.tables.items() if t.status == "failed"]
+    if failed_tables:
+        lines.append(f"  Tables failed: {', '.join(failed_tables)}")
+    if result.failure_log:
+        lines.append(f"  Failure log: {result.failure_log}")
+    if result.status in ("cancelled", "failed", "partial"):
+        lines.append(f"  Resume with: --resume {result.job_id}")
+    lines.append(RULE)
+    return lines
+
+
+def example_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,103 @@
+"""The plan of each table: which tables, which key, which columns are withheld, where the
+file references and relationships are. Plans are data: print them before anything runs."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+
+from .discovery.model import FileReferenceColumn, Relationship, SchemaMap, Table
+from .errors import UnknownTableError
+from .sensitive import is_secret_column
+
+# Read by default. Views and materialized views hold derived copies of other rows: they are
+# ingested only when named explicitly (not through a glob).
+DEFAULT_KINDS = ("table", "partitioned_table", "foreign_table")
+
+
+@dataclass
+class TablePlan:
+    table: Table
+    key_columns: list[str]  # the primary key; empty: ids derived from row content
+    withheld_columns: list[str]  # secret-looking columns never fed
+    file_columns: list[FileReferenceColumn]
+    outgoing: list[Relationship]
+    incoming: list[Relationship]
+    change_columns: list[str] = field(default_factory=list)  # change-tracking timestamps
+
+    @property
+    def name(self) -> str:
+        return self.table.qualified_name
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.key_columns)
+
+    def describe(self) -> dict:
+        return {
+            "table": self.name,
+            "kind": self.table.kind,
+            "rows": self.table.row_count,
+            "key": self.key_columns or "(none: content hash)",
+            "withheld": self.withheld_columns,
+            "file_columns": [f.column_name for f in self.file_columns],
+            "change_columns": self.change_columns,
+            "outgoing": len(self.outgoing),
+            "incoming": len(self.incoming),
+        }
+
+
+def _matches(pattern: str, table: Table) -> bool:
+    names = {table.qualified_name, f"{table.schema}.{table.name}"}
+    return any(fnmatch.fnmatchcase(n, pattern) for n in names)
+
+
+def select_tables(schema: SchemaMap, include: list[str] | None, exclude: list[str] | None) -> list[Table]:
+    """Tables to ingest. Names and shell globs (`webhook_*`) are checked against the catalog:
+    a pattern that matches nothing raises UnknownTableError naming close matches.
+
+    Without `include`, every base table (not views, not partitions: a partitioned parent
+    reads its partitions' rows). Views are taken only when named explicitly.
+    """
+    all_tables = [t for t in schema.tables if t.kind != "partition" or include]
+    _check_patterns(include or [], all_tables)
+    _check_patterns(exclude or [], all_tables)
+    if include:
+        chosen = [t for t in all_tables if any(_matches(p, t) for p in include)]
+        # a view only when named, not when a glob happens to match it
+        chosen = [t for t in chosen if t.kind in DEFAULT_KINDS or t.qualified_name in include
+                  or f"{t.schema}.{t.name}" in include]
+    else:
+        chosen = [t for t in all_tables if t.kind in DEFAULT_KINDS]
+    return [t for t in chosen if not any(_matches(p, t) for p in exclude or [])]
+
+
+def _check_patterns(patterns: list[str], tables: list[Table]) -> None:
+    names = sorted({t.qualified_name for t in tables})
+    for pattern in patterns:
+        if not any(_matches(pattern, t) for t in tables):
+            close = difflib.get_close_matches(pattern, names, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownTableError(f"unknown table {pattern!r}{hint}")
+
+
+def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None = None) -> TablePlan:
+    allowed = set(allow_columns or [])
+    withheld = [c.name for c in table.columns
+                if is_secret_column(c.name) and c.name not in allowed
+                and f"{table.qualified_name}.{c.name}" not in allowed]
+    return TablePlan(
+        table=table,
+        key_columns=list(table.primary_key),
+        withheld_columns=withheld,
+        file_columns=[f for f in table.file_reference_columns if f.column_name not in withheld],
+        outgoing=schema.outgoing(table),
+        incoming=schema.incoming(table),
+        change_columns=[c.name for c in table.change_tracking_columns],
+    )
+
+
+def build_plans(schema: SchemaMap, include: list[str] | None = None, exclude: list[str] | None = None,
+                allow_columns: list[str] | None = None) -> list[TablePlan]:
+    return [plan_table(schema, t, allow_columns) for t in select_tables(schema, include, exclude)]

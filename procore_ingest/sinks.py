@@ -1,0 +1,240 @@
+"""Where documents go: Vespa through pyvespa, or Vespa JSONL feed files (`file://DIR`).
+
+Both sinks take a batch of documents and return, per document, whether it was stored. A batch
+is handed back only when every document in it has an outcome, which is what lets the caller
+advance its checkpoint safely (at least once, idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from .config import redact_url, scrub
+from .documents import Document
+from .errors import ConfigError, VespaConnectionError
+from .logs import logger
+
+# Transient: throttled (429), overloaded or restarting (503), gateway timeout (504), and
+# transport failures, which pyvespa reports as 599.
+RETRIABLE = {429, 503, 504, 599}
+
+
+@dataclass
+class FeedFailure:
+    id: str
+    table: str
+    status: int
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "table": self.table, "status": self.status, "message": self.message}
+
+
+@dataclass
+class FeedResult:
+    ok: int = 0
+    failures: list[FeedFailure] = field(default_factory=list)
+    retried: int = 0
+
+
+@dataclass
+class RemoveOp:
+    doctype: str
+    namespace: str
+    id: str
+    table: str = ""
+
+    @property
+    def vespa_id(self) -> str:
+        return f"id:{self.namespace}:{self.doctype}::{self.id}"
+
+
+class Sink(Protocol):
+    description: str
+
+    def check(self) -> None: ...
+    def feed(self, docs: list[Document]) -> FeedResult: ...
+    def remove(self, ops: list[RemoveOp]) -> FeedResult: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class VespaAuth:
+    """Vespa Cloud data-plane credentials: mTLS certificate + key, or a token."""
+
+    cert_path: str | None = None
+    key_path: str | None = None
+    token: str | None = None
+
+    @classmethod
+    def from_env(cls) -> VespaAuth:
+        from .config import setting
+
+        return cls(setting(None, "VESPA_CERT_PATH"), setting(None, "VESPA_KEY_PATH"),
+                   setting(None, "VESPA_TOKEN"))
+
+
+class VespaSink:
+    """Feeds through pyvespa's `feed_iterable` with bounded concurrency, and retries what
+    Vespa throttled or could not take with exponential backoff and jitter, within a budget."""
+
+    def __init__(self, url: str, *, workers: int = 4, auth: VespaAuth | None = None,
+                 retry_budget_s: float = 120.0, probe_timeout_s: float = 5.0) -> None:
+        from vespa.application import Vespa
+
+        auth = auth or VespaAuth()
+        self.url = url.rstrip("/")
+        self.description = redact_url(self.url)
+        self.workers = max(1, workers)
+        self.retry_budget_s = retry_budget_s
+        self.probe_timeout_s = probe_timeout_s
+        self._secret = auth.token
+        self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
+                         vespa_cloud_secret_token=auth.token)
+
+    def check(self) -> None:
+        """VespaConnectionError within `probe_timeout_s` unless the document API answers."""
+        from vespa.application import VespaSync
+
+        outcome: dict[str, object] = {}
+
+        def probe() -> None:
+            try:
+                with VespaSync(self.app, pool_maxsize=1, pool_connections=1, num_retries_429=0) as s:
+                    resp = s.get_data(schema="procore_record", data_id="__procore_ingest_probe__",
+                                      namespace="procore_record")
+                    outcome["status"] = resp.status_code
+            except Exception as exc:  # transport failure of any kind
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=probe, daemon=True)
+        thread.start()
+        thread.join(self.probe_timeout_s)
+        status = outcome.get("status")
+        if thread.is_alive() or "error" in outcome or not isinstance(status, int) or status >= 500:
+            reason = (f"no answer within {self.probe_timeout_s:g}s" if thread.is_alive()
+                      else scrub(str(outcome.get("error") or f"HTTP {status}"), self._secret).splitlines()[0])
+            raise VespaConnectionError(f"cannot reach Vespa at {self.description}: {reason}")
+        if status in (401, 403):
+            raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
+
+    def _feed_once(self, operation: str, items: list, to_payload: Callable[[object], dict],
+                   group_key: Callable[[object], tuple[str, str]]) -> dict[str, tuple[int, str]]:
+        """One pass through pyvespa; returns id -> (HTTP status, Vespa's message)."""
+        outcomes: dict[str, tuple[int, str]] = {}
+        lock = threading.Lock()
+
+        def callback(response, doc_id) -> None:
+            body = response.json if isinstance(response.json, dict) else {}
+            message = str(body.get("message") or body.get("Exception") or "")
+            with lock:
+                outcomes[doc_id] = (int(response.status_code), scrub(message, self._secret))
+
+        groups: dict[tuple[str, str], list] = {}
+        for item in items:
+            groups.setdefault(group_key(item), []).append(item)
+        for (doctype, namespace), members in groups.items():
+            self.app.feed_iterable(
+                (to_payload(m) for m in members), schema=doctype, namespace=namespace,
+                callback=callback, operation_type=operation, max_workers=self.workers,
+                max_connections=self.workers, max_queue_size=max(self.workers * 4, 16),
+                num_retries_429=3,
+            )
+        return outcomes
+
+    def _run(self, operation: str, items: list, to_payload: Callable[[object], dict],
+             group_key: Callable[[object], tuple[str, str]]) -> FeedResult:
+        result = FeedResult()
+        pending = list(items)
+        deadline = time.monotonic() + self.retry_budget_s
+        attempt = 0
+        while pending:
+            outcomes = self._feed_once(operation, pending, to_payload, group_key)
+            retry = []
+            for item in pending:
+                status, message = outcomes.get(item.id, (599, "no response"))
+                if status == 200:
+                    result.ok += 1
+                elif status in RETRIABLE and time.monotonic() < deadline:
+                    retry.append(item)
+                else:
+                    result.failures.append(FeedFailure(item.id, item.table, status, message or f"HTTP {status}"))
+            if retry:
+                attempt += 1
+                result.retried += len(retry)
+                pause = min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+                pause = max(0.0, min(pause, deadline - time.monotonic()))
+                logger.warning("Vespa could not take %d documents (e.g. HTTP %s); retrying in %.1fs",
+                               len(retry), outcomes.get(retry[0].id, (599, ""))[0], pause)
+                time.sleep(pause)
+            pending = retry
+        return result
+
+    def feed(self, docs: list[Document]) -> FeedResult:
+        return self._run("feed", docs, lambda d: {"id": d.id, "fields": d.fields},
+                         lambda d: (d.doctype, d.namespace))
+
+    def remove(self, ops: list[RemoveOp]) -> FeedResult:
+        return self._run("delete", ops, lambda o: {"id": o.id}, lambda o: (o.doctype, o.namespace))
+
+    def close(self) -> None:
+        pass
+
+
+class FileSink:
+    """Writes Vespa JSONL feed files, one per table (`DIR/<table>.jsonl`), the format
+    `vespa feed` reads: `{"put": "id:ns:type::id", "fields": {...}}` and `{"remove": ...}`."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.description = f"file://{self.directory}"
+
+    def check(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VespaConnectionError(f"cannot write feed files to {self.directory}: {exc.strerror}") from None
+        if not os.access(self.directory, os.W_OK):
+            raise VespaConnectionError(f"cannot write feed files to {self.directory}: permission denied")
+
+    def _append(self, ops: Iterable[tuple[str, dict]]) -> None:
+        by_file: dict[str, list[str]] = {}
+        for table, op in ops:
+            name = (table or "_schema").replace("/", "_") + ".jsonl"
+            by_file.setdefault(name, []).append(json.dumps(op, ensure_ascii=False, sort_keys=True))
+        for name, lines in by_file.items():
+            with open(self.directory / name, "a", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def feed(self, docs: list[Document]) -> FeedResult:
+        self._append((d.table, d.feed_json()) for d in docs)
+        return FeedResult(ok=len(docs))
+
+    def remove(self, ops: list[RemoveOp]) -> FeedResult:
+        self._append((o.table, {"remove": o.vespa_id}) for o in ops)
+        return FeedResult(ok=len(ops))
+
+    def close(self) -> None:
+        pass
+
+
+def open_sink(url: str, *, workers: int = 4, retry_budget_s: float = 120.0,
+              auth: VespaAuth | None = None) -> Sink:
+    """`file://DIR` gives a FileSink; http(s):// a VespaSink."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FileSink(parts.path or parts.netloc)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"invalid Vespa URL {redact_url(url)!r}: expected http(s)://host:port or file://DIR")
+    return VespaSink(url, workers=workers, auth=auth or VespaAuth.from_env(), retry_budget_s=retry_budget_s)

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Put every row of every chosen table into Vespa as a procore_record document.
+
+Exit codes: 0 success, 1 database connection error, 2 Vespa connection error,
+3 partial failure (some records failed), 4 complete failure, 5 job cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+import _bootstrap  # noqa: F401  (makes the package importable from a clone)
+
+from procore_ingest import config
+from procore_ingest.cli import run
+from procore_ingest.errors import INGEST_EXIT_CODES, ConfigError
+from procore_ingest.ingest import (
+    IngestOptions,
+    dry_run,
+    example_json,
+    resume,
+    run_full,
+    summary_lines,
+)
+from procore_ingest.progress import ConsoleReporter
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="ingest_database.py", description=__doc__.split("\n\n")[0])
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--full", action="store_true", help="run full ingestion")
+    mode.add_argument("--incremental", action="store_true",
+                      help="ingest what changed since the last checkpoint")
+    mode.add_argument("--resume", metavar="JOB_ID", help="resume a failed or cancelled job")
+    p.add_argument("--database-url", help="PostgreSQL URL (default: $PROCORE_DATABASE_URL)")
+    p.add_argument("--vespa-url", help="Vespa endpoint, or file://DIR for feed files "
+                   "(default: $VESPA_LOCAL_URL or http://localhost:8080)")
+    p.add_argument("--tables", nargs="+", metavar="TABLE", help="tables to ingest (names or globs)")
+    p.add_argument("--exclude", nargs="+", metavar="TABLE", help="tables to leave out (names or globs)")
+    p.add_argument("--batch-size", type=positive_int, default=10_000, help="records per batch")
+    p.add_argument("--workers", type=positive_int, default=4, help="parallel Vespa feed workers")
+    p.add_argument("--download-files", action="store_true", help="download and index S3 files")
+    p.add_argument("--file-workers", type=positive_int, default=2, help="parallel file downloads")
+    p.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
+    p.add_argument("--allow-column", action="append", default=[], metavar="TABLE.COLUMN",
+                   help="feed a column that looks secret anyway (repeatable)")
+    p.add_argument("--state-dir", help="checkpoints and jobs (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
+    p.add_argument("--retry-budget", type=float, default=120.0, metavar="SECONDS",
+                   help="how long to keep retrying throttled or unavailable Vespa (default 120)")
+    p.add_argument("--verbose", action="store_true", help="verbose output (per-batch lines)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars (default: on when output is a terminal)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    reporter = ConsoleReporter(sys.stdout, bars=args.progress)
+    cancel = threading.Event()
+
+    def job() -> int:
+        if args.incremental:
+            raise ConfigError("--incremental is not available yet: run --full (incremental sync "
+                              "arrives with sync_database.py)")
+        if args.download_files:
+            raise ConfigError("--download-files is not available yet: rows are indexed with their "
+                              "file references; file contents are not fetched")
+        options = IngestOptions(
+            database_url=config.database_url(args.database_url),
+            vespa_url=config.vespa_url(args.vespa_url),
+            tables=args.tables, exclude=args.exclude, batch_size=args.batch_size,
+            workers=args.workers, allow_columns=args.allow_column,
+            state_dir=config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR),
+            retry_budget_s=args.retry_budget,
+        )
+        if args.dry_run:
+            return show_dry_run(options, reporter)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: cancel.set())
+        result = (resume(args.resume, options, reporter, cancel) if args.resume
+                  else run_full(options, reporter, cancel))
+        for line in summary_lines(result):
+            reporter.line(line)
+        return result.exit_code
+
+    return run(job, INGEST_EXIT_CODES, verbose=args.verbose)
+
+
+def show_dry_run(options: IngestOptions, reporter: ConsoleReporter) -> int:
+    reporter.line("Dry run: nothing will be written")
+    report = dry_run(options, reporter)
+    width = max((len(t.table) for t in report.tables), default=10)
+    for t in report.tables:
+        withheld = f"  (withheld: {', '.join(t.withheld_columns)})" if t.withheld_columns else ""
+        print(f"  {t.table:<{width}}  {t.rows:>9,} rows{withheld}")
+    reporter.line(f"Would ingest {report.rows:,} records from {len(report.tables)} tables")
+    for table, doc in list(report.example_documents.items())[:1]:
+        print(f"\nExample document ({table}):\n{example_json(doc)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
