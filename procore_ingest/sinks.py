@@ -19,7 +19,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from .config import redact_url, scrub
-from .documents import Document
+from .documents import RECORD_TYPE, Document
 from .errors import ConfigError, VespaConnectionError
 from .logs import logger
 
@@ -191,8 +191,9 @@ class VespaSink:
 
 
 class FileSink:
-    """Writes Vespa JSONL feed files, one per table (`DIR/<table>.jsonl`), the format
-    `vespa feed` reads: `{"put": "id:ns:type::id", "fields": {...}}` and `{"remove": ...}`."""
+    """Writes Vespa JSONL feed files, one per table (`DIR/<table>.jsonl`; other document types
+    in `DIR/_<doctype>.jsonl`), the format `vespa feed` reads:
+    `{"put": "id:ns:type::id", "fields": {...}}` and `{"remove": "id:ns:type::id"}`."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
@@ -206,10 +207,11 @@ class FileSink:
         if not os.access(self.directory, os.W_OK):
             raise VespaConnectionError(f"cannot write feed files to {self.directory}: permission denied")
 
-    def _append(self, ops: Iterable[tuple[str, dict]]) -> None:
+    def _append(self, ops: Iterable[tuple[str, str, dict]]) -> None:
         by_file: dict[str, list[str]] = {}
-        for table, op in ops:
-            name = (table or "_schema").replace("/", "_") + ".jsonl"
+        for doctype, table, op in ops:
+            stem = table if doctype == RECORD_TYPE else f"_{doctype}"
+            name = stem.replace("/", "_") + ".jsonl"
             by_file.setdefault(name, []).append(json.dumps(op, ensure_ascii=False, sort_keys=True))
         for name, lines in by_file.items():
             with open(self.directory / name, "a", encoding="utf-8") as fh:
@@ -218,11 +220,11 @@ class FileSink:
                 os.fsync(fh.fileno())
 
     def feed(self, docs: list[Document]) -> FeedResult:
-        self._append((d.table, d.feed_json()) for d in docs)
+        self._append((d.doctype, d.table, d.feed_json()) for d in docs)
         return FeedResult(ok=len(docs))
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
-        self._append((o.table, {"remove": o.vespa_id}) for o in ops)
+        self._append((o.doctype, o.table, {"remove": o.vespa_id}) for o in ops)
         return FeedResult(ok=len(ops))
 
     def close(self) -> None:

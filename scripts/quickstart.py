@@ -28,7 +28,7 @@ def venv_python() -> Path:
 
 def ensure_installed(extra: str) -> Path:
     """Create .venv if needed and install the project with `extra`, once per pyproject change."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - runs under whatever python3 the user has
         sys.exit(f"procore-ingest needs Python 3.10 or newer (this is {sys.version.split()[0]})")
     python = venv_python()
     if not python.exists():

@@ -50,3 +50,65 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None, cwd: Pa
         capture_output=True, text=True, env=full_env, cwd=cwd or ROOT, timeout=timeout,
     )
     return ScriptResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _cast_back(column, ref: str):
+    """SQL that turns metadata text `ref` back into the column's value for comparison, and
+    the column expression to compare it with (independent of the Python renderer)."""
+    from psycopg2 import sql
+
+    col = sql.SQL("t.{}").format(sql.Identifier(column.name))
+    text = sql.SQL(ref)
+    kind = column.effective_type
+    if column.is_array:
+        return sql.SQL("({})::jsonb").format(text), sql.SQL("to_jsonb({})").format(col)
+    if kind in ("json", "jsonb"):
+        return sql.SQL("({})::jsonb").format(text), sql.SQL("{}::jsonb").format(col)
+    if kind == "bytea":
+        return (sql.SQL("substring({} from 'sha256=([0-9a-f]{{64}})')").format(text),
+                sql.SQL("encode(sha256({}), 'hex')").format(col))
+    return sql.SQL("({})::{}").format(text, sql.SQL(column.data_type)), col
+
+
+def assert_documents_match_rows(url: str, table, docs: list[dict], withheld=()) -> None:
+    """Every row of `table` has exactly one document whose metadata gives back every column
+    value, as PostgreSQL itself compares them; NULL columns are absent from metadata."""
+    import json
+
+    from psycopg2 import sql
+
+    from procore_ingest.render import vespa_restore_text
+
+    rows = query(url, sql.SQL("SELECT count(*) FROM {}.{}").format(
+        sql.Identifier(table.schema), sql.Identifier(table.name)))[0][0]
+    assert len(docs) == rows, f"{table.qualified_name}: {len(docs)} documents for {rows} rows"
+    if not table.primary_key or not docs:
+        return
+    metadata = [{k: vespa_restore_text(v) for k, v in d["fields"]["metadata"].items()} for d in docs]
+    for m in metadata:
+        assert not set(m) & set(withheld), f"withheld column fed: {set(m) & set(withheld)}"
+    conds = []
+    for k in table.primary_key:
+        back, col = _cast_back(table.column(k), "d.m->>" + _lit(k))
+        conds.append(sql.SQL("{} = {}").format(col, back))
+    mismatches = []
+    for column in table.columns:
+        if column.name in withheld:
+            continue
+        back, col = _cast_back(column, "d.m->>" + _lit(column.name))
+        mismatches.append(sql.SQL(
+            "count(*) FILTER (WHERE (d.m ? {name}) IS DISTINCT FROM ({col} IS NOT NULL)"
+            " OR ({col} IS NOT NULL AND {back} IS DISTINCT FROM {col}))").format(
+                name=sql.Literal(column.name), col=col, back=back))
+    stmt = sql.SQL("SELECT count(*), {} FROM {}.{} t JOIN jsonb_array_elements(%s::jsonb) AS d(m) ON {}").format(
+        sql.SQL(", ").join(mismatches), sql.Identifier(table.schema), sql.Identifier(table.name),
+        sql.SQL(" AND ").join(conds))
+    result = query(url, stmt, (json.dumps(metadata),))[0]
+    assert result[0] == rows, f"{table.qualified_name}: only {result[0]} of {rows} rows matched a document"
+    names = [c.name for c in table.columns if c.name not in withheld]
+    bad = {n: c for n, c in zip(names, result[1:], strict=True) if c}
+    assert not bad, f"{table.qualified_name}: columns not recoverable from metadata: {bad}"
+
+
+def _lit(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
