@@ -1,0 +1,284 @@
+"""Sockets: HTTP/1.1 with keep-alive, and cleartext HTTP/2 (h2c with prior knowledge).
+
+Vespa's container accepts both on the same port. pyvespa's sync client (httpr.Client,
+``http2_only=False``) speaks HTTP/1.1 to an ``http://`` URL; its async client (httpr.AsyncClient,
+``http2_only=True``) opens with the HTTP/2 connection preface. Each connection is sniffed for
+that preface and served by the matching protocol. HTTP/2 needs the ``h2`` package; without it
+h2c connections are closed (and ``VespaServer.http2`` is False).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler
+
+from .api import Request, Response
+
+try:  # optional: only needed for pyvespa's async (HTTP/2) client
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.exceptions
+    import h2.settings
+
+    HAVE_H2 = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAVE_H2 = False
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+# Handles one request; returns None to drop the connection without answering.
+Processor = Callable[[Request], "Response | None"]
+
+
+class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def __init__(
+        self, address: tuple[str, int], process: Processor, max_body_bytes: int, http2: bool
+    ) -> None:
+        self.process = process
+        self.max_body_bytes = max_body_bytes
+        self.http2 = http2 and HAVE_H2
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def track(self, sock: socket.socket, add: bool) -> None:
+        with self._conns_lock:
+            (self._conns.add if add else self._conns.discard)(sock)
+
+    def close_connections(self) -> None:
+        """Shut down every open client connection, as a stopped Vespa would."""
+        with self._conns_lock:
+            conns = list(self._conns)
+            self._conns.clear()
+        for sock in conns:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "VespaTestServer/1.0"
+    server: TcpServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.server.track(self.connection, False)
+
+    def handle(self) -> None:
+        try:
+            if self._is_h2():
+                if self.server.http2:
+                    _H2Connection(self.connection, self.server.process).serve()
+                return
+            super().handle()
+        except (ConnectionError, OSError):
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass  # keep test output clean; the server keeps its own request log
+
+    def _is_h2(self) -> bool:
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                data = self.connection.recv(len(PREFACE), socket.MSG_PEEK)
+            except OSError:
+                return False
+            if not data or not PREFACE.startswith(data):
+                return False
+            if len(data) == len(PREFACE):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+
+    # -------------------------------------------------------------- HTTP/1.1
+
+    def _read_body(self) -> bytes | None:
+        """The body; None if it is over the size limit (it is then read and discarded)."""
+        limit = self.server.max_body_bytes
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                data = self.rfile.read(size)
+                self.rfile.readline()
+                total += size
+                if total <= limit:
+                    chunks.append(data)
+            return b"".join(chunks) if total <= limit else None
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > limit:
+            remaining = length
+            while remaining > 0:
+                got = self.rfile.read(min(remaining, 1 << 16))
+                if not got:
+                    break
+                remaining -= len(got)
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self) -> None:
+        body = self._read_body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, self.path, headers, body or b"", "HTTP/1.1", body is None)
+        resp = self.server.process(req)
+        if resp is None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(resp.status)
+        for name, value in resp.headers:
+            self.send_header(name, value)
+        if self.command != "HEAD":
+            self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        if self.command != "HEAD" and resp.body:
+            self.wfile.write(resp.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = do_HEAD = _dispatch
+
+
+class _H2Connection:
+    """One server-side HTTP/2 connection; requests run on a small thread pool."""
+
+    def __init__(self, sock: socket.socket, process: Processor) -> None:
+        self.sock = sock
+        self.process = process
+        cfg = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
+        self.conn = h2.connection.H2Connection(config=cfg)
+        self.lock = threading.Lock()
+        self.streams: dict[int, tuple[dict[str, str], bytearray]] = {}
+        self.outbound: dict[int, memoryview] = {}
+        self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vespa-h2")
+        self.closed = False
+
+    def serve(self) -> None:
+        with self.lock:
+            self.conn.initiate_connection()
+            self.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 512})
+            self._send()
+        try:
+            while not self.closed:
+                data = self.sock.recv(1 << 16)
+                if not data:
+                    break
+                with self.lock:
+                    events = self.conn.receive_data(data)
+                for ev in events:
+                    self._event(ev)
+                with self.lock:
+                    self._flush()
+                    self._send()
+        except (OSError, h2.exceptions.ProtocolError):
+            pass
+        finally:
+            self.closed = True
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _event(self, ev: object) -> None:
+        if isinstance(ev, h2.events.RequestReceived):
+            self.streams[ev.stream_id] = (
+                {str(k).lower(): str(v) for k, v in ev.headers or []},
+                bytearray(),
+            )
+        elif isinstance(ev, h2.events.DataReceived):
+            if ev.stream_id in self.streams:
+                self.streams[ev.stream_id][1].extend(ev.data or b"")
+            with self.lock:
+                self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+        elif isinstance(ev, h2.events.StreamEnded):
+            stream = self.streams.pop(ev.stream_id, None)
+            if stream is not None:
+                self.pool.submit(self._run, ev.stream_id, *stream)
+        elif isinstance(ev, h2.events.StreamReset):
+            self.streams.pop(ev.stream_id, None)
+            with self.lock:
+                self.outbound.pop(ev.stream_id, None)
+        elif isinstance(ev, h2.events.ConnectionTerminated):
+            self.closed = True
+
+    def _run(self, stream_id: int, headers: dict[str, str], body: bytearray) -> None:
+        req = Request(
+            method=headers.get(":method", "GET"),
+            target=headers.get(":path", "/"),
+            headers={k: v for k, v in headers.items() if not k.startswith(":")},
+            body=bytes(body),
+            protocol="HTTP/2",
+        )
+        resp = self.process(req)
+        with self.lock:
+            if self.closed:
+                return
+            if resp is None:
+                self.closed = True
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                return
+            out = [(":status", str(resp.status))]
+            out += [(k.lower(), v) for k, v in resp.headers]
+            out.append(("content-length", str(len(resp.body))))
+            try:
+                self.conn.send_headers(stream_id, out, end_stream=not resp.body)
+            except h2.exceptions.StreamClosedError:
+                return
+            if resp.body:
+                self.outbound[stream_id] = memoryview(resp.body)
+            self._flush()
+            self._send()
+
+    def _flush(self) -> None:
+        """Send as much pending response data as the flow-control windows allow."""
+        for stream_id in list(self.outbound):
+            data = self.outbound[stream_id]
+            try:
+                while data:
+                    window = min(
+                        self.conn.local_flow_control_window(stream_id),
+                        self.conn.max_outbound_frame_size,
+                    )
+                    if window <= 0:
+                        break
+                    chunk, data = data[:window], data[window:]
+                    self.conn.send_data(stream_id, bytes(chunk), end_stream=not data)
+            except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError, KeyError):
+                data = memoryview(b"")
+            if data:
+                self.outbound[stream_id] = data
+            else:
+                del self.outbound[stream_id]
+
+    def _send(self) -> None:
+        data = self.conn.data_to_send()
+        if data:
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.closed = True
