@@ -113,13 +113,19 @@ class VespaSink:
                     resp = s.get_data(schema="procore_record", data_id="__procore_ingest_probe__",
                                       namespace="procore_record")
                     outcome["status"] = resp.status_code
-            except Exception as exc:  # transport failure of any kind
-                outcome["error"] = exc
+            except Exception as exc:  # an HTTP error status raised by pyvespa, or a transport failure
+                response = getattr(exc, "response", None) or getattr(exc.__cause__, "response", None)
+                code = getattr(response, "status_code", None)
+                if isinstance(code, int):
+                    outcome["status"] = code
+                else:
+                    outcome["error"] = exc
 
         thread = threading.Thread(target=probe, daemon=True)
         thread.start()
         thread.join(self.probe_timeout_s)
         status = outcome.get("status")
+        # Any answer but a server error means Vespa is there (429: there, but busy).
         if thread.is_alive() or "error" in outcome or not isinstance(status, int) or status >= 500:
             reason = (f"no answer within {self.probe_timeout_s:g}s" if thread.is_alive()
                       else scrub(str(outcome.get("error") or f"HTTP {status}"), self._secret).splitlines()[0])

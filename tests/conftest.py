@@ -74,3 +74,35 @@ def _dataset_fixture(name: str):
 
 for _name in DATASET_FILES:
     globals()[f"{_name}_url"] = _dataset_fixture(_name)
+
+
+# --- an in-process Vespa /document/v1 server (tests/vespa_server) ---
+from tests.vespa_server import VespaServer, vespa_server  # noqa: E402
+
+
+@pytest.fixture
+def vespa() -> Iterator[VespaServer]:
+    """A fresh server loaded with tests/vespa_app/schemas; ``Vespa(url=vespa.url)`` talks to it."""
+    with vespa_server() as server:
+        yield server
+
+
+# --- the Procore-shaped demo database (procore_ingest.demo) --------------------------------
+
+
+def _demo_fixture(key: str, foreign_keys: bool):
+    @pytest.fixture
+    def fixture(templates: Templates, pg_server: PostgresServer) -> Iterator[str]:
+        """A fresh copy of the full-size demo database (built once per session)."""
+        from procore_ingest.demo import DemoSpec, build_demo_database
+
+        spec = DemoSpec(scale=1.0, foreign_keys=foreign_keys)
+        url = templates.copy(key, lambda u: build_demo_database(u, spec))
+        yield url
+        pg_server.drop_database(dbname(url))
+
+    return fixture
+
+
+demo_url = _demo_fixture("demo_fk", foreign_keys=True)
+demo_nofk_url = _demo_fixture("demo_nofk", foreign_keys=False)
