@@ -67,6 +67,14 @@ def _candidates(source: Table, column: str, targets: dict[str, list[Table]]) -> 
                     out += [_Candidate(t, True) for t in tables if t is not source or k > 0]
         if out:
             break
+    # Also tables whose name has the stem's first word and ends with its last word
+    # (commitment_line_item_id -> commitment_contract_items, request_id ->
+    # integration_request_events), again only when the data confirms it.
+    first, last = words[0], words[-1]
+    for name, tables in targets.items():
+        parts = name.split("_")
+        if first in parts and (len(words) == 1 or parts[-1] in plural_forms(last)):
+            out += [_Candidate(t, True) for t in tables if all(c.target is not t for c in out)]
     return out
 
 
