@@ -52,6 +52,7 @@ class IngestOptions:
     state_dir: str = config.DEFAULT_STATE_DIR
     retry_budget_s: float = 120.0
     feed_schema: bool = True  # procore_schema_metadata documents
+    keep_soft_deleted: bool = False  # index rows whose deleted_at is set (default: leave them out)
 
     def recorded(self) -> dict[str, Any]:
         """The options as a job file keeps them: no credentials."""
@@ -59,7 +60,7 @@ class IngestOptions:
             "database": redact_url(self.database_url), "vespa": redact_url(self.vespa_url),
             "tables": self.tables, "exclude": self.exclude, "batch_size": self.batch_size,
             "workers": self.workers, "allow_columns": self.allow_columns,
-            "feed_schema": self.feed_schema,
+            "feed_schema": self.feed_schema, "keep_soft_deleted": self.keep_soft_deleted,
         }
 
 
@@ -119,7 +120,8 @@ def _load_schema(conn, url: str) -> SchemaMap:
 
 
 def _plans(schema: SchemaMap, options: IngestOptions, reporter: Reporter) -> list[TablePlan]:
-    plans = build_plans(schema, options.tables, options.exclude, options.allow_columns)
+    plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
+                        options.keep_soft_deleted)
     base = [t for t in schema.tables if t.kind in ("table", "partitioned_table")]
     reporter.line(f"Schema loaded: {len(base)} tables, {len(schema.relationships)} relationships")
     excluded = f" (excluding: {', '.join(options.exclude)})" if options.exclude else ""
@@ -171,9 +173,12 @@ class _Run:
         try:
             for number, batch in enumerate(read_batches(conn, plan, self.options.batch_size, resume_key), 1):
                 now = int(time.time() * 1000)
-                docs = [row_document(row, plan, now) for row in batch.rows]
-                result = self.sink.feed(docs)
-                self._record(plan, progress, docs, result)
+                live = [row for row in batch.rows if not plan.is_soft_deleted(row)]
+                docs = [row_document(row, plan, now) for row in live]
+                result = feed_documents(self.sink, self.store, self.job.job_id, docs)
+                progress.indexed += result.ok
+                progress.failed += len(result.failures)
+                progress.soft_deleted += len(batch.rows) - len(live)
                 progress.rows_read += len(batch.rows)
                 progress.last_key = batch.last_key
                 self.store.save_job(self.job)  # the checkpoint: this batch is fully accounted for
@@ -187,12 +192,14 @@ class _Run:
         progress.status, progress.finished_at = "completed", utc_now()
         self.store.save_job(self.job)
 
-    def _record(self, plan: TablePlan, progress: TableProgress, docs: list[Document], result: FeedResult) -> None:
-        progress.indexed += result.ok
-        progress.failed += len(result.failures)
-        self.store.record_failures(self.job.job_id, [f.to_dict() for f in result.failures])
-        for failure in result.failures[:3]:
-            logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
+
+def feed_documents(sink: Sink, store: StateStore, job_id: str, docs: list[Document]) -> FeedResult:
+    """Feed `docs`; rejected ones go to the job's failure log (and the first few to the log)."""
+    result = sink.feed(docs) if docs else FeedResult()
+    store.record_failures(job_id, [f.to_dict() for f in result.failures])
+    for failure in result.failures[:3]:
+        logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
+    return result
 
 
 def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Reporter,
@@ -212,9 +219,7 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
             for plan in plans:
                 job.tables.setdefault(plan.name, TableProgress())
             if options.feed_schema:
-                result = sink.feed(schema_documents(schema, plans))
-                schema_docs = result.ok
-                store.record_failures(job.job_id, [f.to_dict() for f in result.failures])
+                schema_docs = feed_documents(sink, store, job.job_id, schema_documents(schema, plans)).ok
             run = _Run(options, job, store, sink, reporter, cancel)
             for plan in plans:
                 if cancel.is_set():
@@ -284,6 +289,7 @@ def resume(job_id: str, options: IngestOptions, reporter: Reporter | None = None
     options.tables, options.exclude = asked.get("tables"), asked.get("exclude")
     options.batch_size, options.workers = asked.get("batch_size", options.batch_size), asked.get("workers", options.workers)
     options.allow_columns = asked.get("allow_columns") or []
+    options.keep_soft_deleted = bool(asked.get("keep_soft_deleted"))
     reporter.line(f"Resuming job {job_id} ({job.status}, {job.indexed:,} records indexed so far)...")
     job.status, job.error, job.finished_at = "running", None, None
     return _run_job(options, job, store, reporter, cancel or threading.Event())
@@ -300,6 +306,9 @@ def summary_lines(result: IngestResult) -> list[str]:
              f"  Duration: {format_duration(result.duration_s)}"]
     if result.schema_documents:
         lines.append(f"  Schema documents: {result.schema_documents}")
+    soft = sum(t.soft_deleted for t in result.tables.values())
+    if soft:
+        lines.append(f"  Soft-deleted rows left out: {soft:,}")
     if result.withheld_columns:
         withheld = ", ".join(f"{t}.{c}" for t, cols in result.withheld_columns.items() for c in cols)
         lines.append(f"  Columns withheld (secrets): {withheld}")

@@ -25,6 +25,10 @@ class TablePlan:
     outgoing: list[Relationship]
     incoming: list[Relationship]
     change_columns: list[str] = field(default_factory=list)  # change-tracking timestamps
+    soft_delete_column: str | None = None  # rows with it set are kept out of the index
+
+    def is_soft_deleted(self, row: dict) -> bool:
+        return self.soft_delete_column is not None and row.get(self.soft_delete_column) is not None
 
     @property
     def name(self) -> str:
@@ -43,6 +47,7 @@ class TablePlan:
             "withheld": self.withheld_columns,
             "file_columns": [f.column_name for f in self.file_columns],
             "change_columns": self.change_columns,
+            "soft_delete_column": self.soft_delete_column,
             "outgoing": len(self.outgoing),
             "incoming": len(self.incoming),
         }
@@ -82,7 +87,11 @@ def _check_patterns(patterns: list[str], tables: list[Table]) -> None:
             raise UnknownTableError(f"unknown table {pattern!r}{hint}")
 
 
-def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None = None) -> TablePlan:
+SOFT_DELETE_COLUMNS = ("deleted_at",)
+
+
+def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None = None,
+               keep_soft_deleted: bool = False) -> TablePlan:
     allowed = set(allow_columns or [])
     withheld = [c.name for c in table.columns
                 if is_secret_column(c.name) and c.name not in allowed
@@ -95,9 +104,12 @@ def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None 
         outgoing=schema.outgoing(table),
         incoming=schema.incoming(table),
         change_columns=[c.name for c in table.change_tracking_columns],
+        soft_delete_column=None if keep_soft_deleted else next(
+            (c.name for c in table.columns if c.name in SOFT_DELETE_COLUMNS), None),
     )
 
 
 def build_plans(schema: SchemaMap, include: list[str] | None = None, exclude: list[str] | None = None,
-                allow_columns: list[str] | None = None) -> list[TablePlan]:
-    return [plan_table(schema, t, allow_columns) for t in select_tables(schema, include, exclude)]
+                allow_columns: list[str] | None = None, keep_soft_deleted: bool = False) -> list[TablePlan]:
+    return [plan_table(schema, t, allow_columns, keep_soft_deleted)
+            for t in select_tables(schema, include, exclude)]

@@ -38,6 +38,7 @@ class TableProgress:
     rows_read: int = 0
     indexed: int = 0
     failed: int = 0
+    soft_deleted: int = 0  # rows not indexed because their deleted_at is set
     last_key: list[Any] | None = None  # key of the last row whose batch is fully acknowledged
     error: str | None = None
     started_at: str | None = None

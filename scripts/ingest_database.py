@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
     p.add_argument("--allow-column", action="append", default=[], metavar="TABLE.COLUMN",
                    help="feed a column that looks secret anyway (repeatable)")
+    p.add_argument("--keep-soft-deleted", action="store_true",
+                   help="index rows whose deleted_at is set (default: leave them out)")
     p.add_argument("--state-dir", help="checkpoints and jobs (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
     p.add_argument("--retry-budget", type=float, default=120.0, metavar="SECONDS",
                    help="how long to keep retrying throttled or unavailable Vespa (default 120)")
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size,
             workers=args.workers, allow_columns=args.allow_column,
             state_dir=config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR),
-            retry_budget_s=args.retry_budget,
+            retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
         )
         if args.dry_run:
             return show_dry_run(options, reporter)
