@@ -21,13 +21,14 @@ from typing import Any
 
 import psycopg2
 
-from . import config, db
+from . import changes, config, db
 from .config import redact_url
 from .discovery import discover_with_connection
 from .discovery.model import SchemaMap
 from .discovery.profile import ProfileOptions
 from .documents import Document, row_document, schema_documents
 from .errors import DatabaseConnectionError, JobCancelled, ProcoreIngestError, StateError
+from .files import FileCounts, FileIndexer, FileOptions  # --download-files
 from .logs import logger
 from .plan import TablePlan, build_plans
 from .progress import RULE, Reporter, format_duration
@@ -53,6 +54,7 @@ class IngestOptions:
     retry_budget_s: float = 120.0
     feed_schema: bool = True  # procore_schema_metadata documents
     keep_soft_deleted: bool = False  # index rows whose deleted_at is set (default: leave them out)
+    files: FileOptions | None = None  # --download-files: index the rows' files too (procore_ingest.files)
 
     def recorded(self) -> dict[str, Any]:
         """The options as a job file keeps them: no credentials."""
@@ -61,6 +63,7 @@ class IngestOptions:
             "tables": self.tables, "exclude": self.exclude, "batch_size": self.batch_size,
             "workers": self.workers, "allow_columns": self.allow_columns,
             "feed_schema": self.feed_schema, "keep_soft_deleted": self.keep_soft_deleted,
+            **({"files": self.files.recorded()} if self.files else {}),
         }
 
 
@@ -73,6 +76,7 @@ class IngestResult:
     duration_s: float
     withheld_columns: dict[str, list[str]]
     failure_log: Path | None
+    files: FileCounts | None = None  # with --download-files
 
     @property
     def indexed(self) -> int:
@@ -157,6 +161,9 @@ class _Run:
                  reporter: Reporter, cancel: threading.Event) -> None:
         self.options, self.job, self.store, self.sink = options, job, store, sink
         self.reporter, self.cancel = reporter, cancel
+        self.pending_sync: dict[str, dict[str, Any]] = {}
+        self.files: FileIndexer | None = None  # --download-files (set by _run_job)
+        self.file_counts = FileCounts()
 
     def feed_table(self, conn, plan: TablePlan) -> None:
         progress = self.job.tables.setdefault(plan.name, TableProgress())
@@ -165,6 +172,9 @@ class _Run:
         resume_key = progress.last_key if plan.has_key else None
         if not plan.has_key:  # no key to resume from: the table starts over (ids are content hashes)
             progress.rows_read = progress.indexed = progress.failed = 0
+        if progress.rows_read == 0:
+            # What the next sync cycle compares against, taken before the first read.
+            self.pending_sync[plan.name] = changes.baseline(conn, plan)
         progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
         self.store.save_job(self.job)
         total = progress.rows_read + count_rows(conn, plan, resume_key)
@@ -176,6 +186,8 @@ class _Run:
                 live = [row for row in batch.rows if not plan.is_soft_deleted(row)]
                 docs = [row_document(row, plan, now) for row in live]
                 result = feed_documents(self.sink, self.store, self.job.job_id, docs)
+                if self.files is not None:  # --download-files: the rows' files, through the same sink
+                    self._index_files(docs, result)
                 progress.indexed += result.ok
                 progress.failed += len(result.failures)
                 progress.soft_deleted += len(batch.rows) - len(live)
@@ -193,6 +205,16 @@ class _Run:
         self.store.save_job(self.job)
 
 
+    def _index_files(self, docs: list[Document], fed: FeedResult) -> None:
+        """Fetch and index the files of the rows Vespa took; file documents Vespa rejects go to
+        the job's failure log, file fetch failures to <state_dir>/files/failures.jsonl."""
+        assert self.files is not None
+        rejected = {f.id for f in fed.failures}
+        batch = self.files.index([d for d in docs if d.id not in rejected], self.sink)
+        self.store.record_failures(self.job.job_id, [f.to_dict() for f in batch.document_failures])
+        self.file_counts.add(batch)
+
+
 def feed_documents(sink: Sink, store: StateStore, job_id: str, docs: list[Document]) -> FeedResult:
     """Feed `docs`; rejected ones go to the job's failure log (and the first few to the log)."""
     result = sink.feed(docs) if docs else FeedResult()
@@ -206,8 +228,11 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
              cancel: threading.Event) -> IngestResult:
     started = time.monotonic()
     schema_docs = 0
+    pending_sync: dict[str, dict[str, Any]] = {}
     sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
     sink.check()  # exit 2 within seconds, before anything is read
+    files = _open_files(options)  # --download-files
+    run: _Run | None = None
     store.lock()
     try:
         store.save_job(job)
@@ -221,6 +246,8 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
             if options.feed_schema:
                 schema_docs = feed_documents(sink, store, job.job_id, schema_documents(schema, plans)).ok
             run = _Run(options, job, store, sink, reporter, cancel)
+            run.files = files
+            pending_sync = run.pending_sync
             for plan in plans:
                 if cancel.is_set():
                     raise JobCancelled("cancelled")
@@ -252,18 +279,46 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
         finally:
             store.unlock()
             sink.close()
-    checkpoints = store.load_checkpoints()
-    for name, progress in job.tables.items():
-        if progress.status == "completed":
-            checkpoints.setdefault(name, {})["full"] = {"job_id": job.job_id, "completed_at": progress.finished_at}
-    store.save_checkpoints(checkpoints)
+            if files is not None:
+                files.close()
+    _record_checkpoints(store, job, pending_sync)
     failure_log = store.failure_log(job.job_id)
     return IngestResult(
         job_id=job.job_id, status=job.status, tables=job.tables,
         schema_documents=schema_docs, duration_s=time.monotonic() - started,
         withheld_columns=job.withheld_columns,
         failure_log=failure_log if failure_log.exists() else None,
+        files=run.file_counts if files is not None and run is not None else None,
     )
+
+
+def _open_files(options: IngestOptions) -> FileIndexer | None:
+    """The file indexer for --download-files, its warnings logged once (no credentials...)."""
+    if options.files is None:
+        return None
+    indexer = FileIndexer(options.files, options.state_dir)
+    for warning in indexer.check():
+        logger.warning("%s", warning)
+    return indexer
+
+
+def _record_checkpoints(store: StateStore, job: Job, pending_sync: dict[str, dict[str, Any]]) -> None:
+    """Completed tables become the starting point of incremental sync. A table resumed after a
+    crash of the process that took its baseline is left without one: sync loads it in full."""
+    checkpoints = store.load_checkpoints()
+    for name, progress in job.tables.items():
+        if progress.status != "completed":
+            continue
+        entry = checkpoints.setdefault(name, {})
+        entry["full"] = {"job_id": job.job_id, "completed_at": progress.finished_at}
+        if name in pending_sync:
+            entry["sync"] = {**pending_sync[name], "synced_at": progress.finished_at, "records": progress.indexed,
+                             "changes": progress.indexed, "status": "ok", "error": None, "retry_keys": []}
+            if progress.failed:  # rejected rows are missing from the index: next cycle compares ids
+                entry["sync"]["fingerprint"] = None
+        else:
+            entry.pop("sync", None)
+    store.save_checkpoints(checkpoints)
 
 
 def run_full(options: IngestOptions, reporter: Reporter | None = None,
@@ -306,6 +361,8 @@ def summary_lines(result: IngestResult) -> list[str]:
              f"  Duration: {format_duration(result.duration_s)}"]
     if result.schema_documents:
         lines.append(f"  Schema documents: {result.schema_documents}")
+    if result.files is not None:
+        lines += result.files.summary_lines()
     soft = sum(t.soft_deleted for t in result.tables.values())
     if soft:
         lines.append(f"  Soft-deleted rows left out: {soft:,}")

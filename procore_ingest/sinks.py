@@ -64,7 +64,12 @@ class Sink(Protocol):
     def check(self) -> None: ...
     def feed(self, docs: list[Document]) -> FeedResult: ...
     def remove(self, ops: list[RemoveOp]) -> FeedResult: ...
+    def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]: ...
     def close(self) -> None: ...
+
+
+def _selection_literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass
@@ -88,7 +93,8 @@ class VespaSink:
     Vespa throttled or could not take with exponential backoff and jitter, within a budget."""
 
     def __init__(self, url: str, *, workers: int = 4, auth: VespaAuth | None = None,
-                 retry_budget_s: float = 120.0, probe_timeout_s: float = 5.0) -> None:
+                 retry_budget_s: float = 120.0, probe_timeout_s: float = 5.0,
+                 content_cluster: str = "content") -> None:
         from vespa.application import Vespa
 
         auth = auth or VespaAuth()
@@ -98,6 +104,7 @@ class VespaSink:
         self.retry_budget_s = retry_budget_s
         self.probe_timeout_s = probe_timeout_s
         self._secret = auth.token
+        self.content_cluster = content_cluster
         self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
                          vespa_cloud_secret_token=auth.token)
 
@@ -192,6 +199,26 @@ class VespaSink:
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
         return self._run("delete", ops, lambda o: {"id": o.id}, lambda o: (o.doctype, o.namespace))
 
+    def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:
+        """User-specified ids of the `doctype` documents of one source table (a visit)."""
+        selection = f"{doctype}.source_table == {_selection_literal(source_table)}"
+        prefix = f"id:{namespace}:{doctype}::"
+        ids: set[str] = set()
+        try:
+            for slice_ in self.app.visit(content_cluster_name=self.content_cluster, schema=doctype,
+                                         namespace=namespace, selection=selection,
+                                         wanted_document_count=1000, fieldSet="[id]"):
+                for response in slice_:
+                    if not response.is_successful():
+                        raise VespaConnectionError(f"visiting {source_table} in Vespa failed: HTTP {response.status_code}")
+                    ids.update(d["id"][len(prefix):] for d in response.documents if d["id"].startswith(prefix))
+        except VespaConnectionError:
+            raise
+        except Exception as exc:
+            raise VespaConnectionError(f"visiting {source_table} in Vespa failed: "
+                                       f"{scrub(str(exc), self._secret).splitlines()[0] if str(exc) else exc}") from None
+        return ids
+
     def close(self) -> None:
         pass
 
@@ -233,16 +260,36 @@ class FileSink:
         self._append((o.doctype, o.table, {"remove": o.vespa_id}) for o in ops)
         return FeedResult(ok=len(ops))
 
+    def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:
+        """The ids the feed files leave alive: puts minus later removes, replayed in order."""
+        path = self.directory / (source_table.replace("/", "_") + ".jsonl")
+        prefix = f"id:{namespace}:{doctype}::"
+        alive: set[str] = set()
+        if not path.exists():
+            return alive
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                op = json.loads(line)
+                if "put" in op and op["put"].startswith(prefix):
+                    alive.add(op["put"][len(prefix):])
+                elif "remove" in op and op["remove"].startswith(prefix):
+                    alive.discard(op["remove"][len(prefix):])
+        return alive
+
     def close(self) -> None:
         pass
 
 
 def open_sink(url: str, *, workers: int = 4, retry_budget_s: float = 120.0,
-              auth: VespaAuth | None = None) -> Sink:
+              auth: VespaAuth | None = None, content_cluster: str | None = None) -> Sink:
     """`file://DIR` gives a FileSink; http(s):// a VespaSink."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         return FileSink(parts.path or parts.netloc)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"invalid Vespa URL {redact_url(url)!r}: expected http(s)://host:port or file://DIR")
-    return VespaSink(url, workers=workers, auth=auth or VespaAuth.from_env(), retry_budget_s=retry_budget_s)
+    from .config import setting
+
+    cluster = content_cluster or setting(None, "VESPA_CONTENT_CLUSTER", "content") or "content"
+    return VespaSink(url, workers=workers, auth=auth or VespaAuth.from_env(), retry_budget_s=retry_budget_s,
+                     content_cluster=cluster)

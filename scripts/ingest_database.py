@@ -26,6 +26,7 @@ from procore_ingest.ingest import (
     summary_lines,
 )
 from procore_ingest.progress import ConsoleReporter
+from procore_ingest.sync import SyncOptions, incremental_summary, run_cycle
 
 
 def positive_int(text: str) -> int:
@@ -71,9 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     cancel = threading.Event()
 
     def job() -> int:
-        if args.incremental:
-            raise ConfigError("--incremental is not available yet: run --full (incremental sync "
-                              "arrives with sync_database.py)")
         if args.download_files:
             raise ConfigError("--download-files is not available yet: rows are indexed with their "
                               "file references; file contents are not fetched")
@@ -87,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.dry_run:
             return show_dry_run(options, reporter)
+        if args.incremental:
+            return incremental(options, reporter, cancel)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: cancel.set())
         result = (resume(args.resume, options, reporter, cancel) if args.resume
@@ -96,6 +96,29 @@ def main(argv: list[str] | None = None) -> int:
         return result.exit_code
 
     return run(job, INGEST_EXIT_CODES, verbose=args.verbose)
+
+
+def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threading.Event) -> int:
+    """One sync cycle over the chosen tables: what changed since each table's checkpoint
+    (a table never ingested before is loaded in full)."""
+    reporter.line("Starting incremental ingestion...")
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: cancel.set())
+    result = run_cycle(SyncOptions(
+        database_url=options.database_url, vespa_url=options.vespa_url, tables=options.tables,
+        exclude=options.exclude, batch_size=options.batch_size, workers=options.workers,
+        state_dir=options.state_dir, keep_soft_deleted=options.keep_soft_deleted,
+        allow_columns=options.allow_columns, retry_budget_s=options.retry_budget_s), cancel)
+    for name, t in result.tables.items():
+        if t.changes or t.status != "ok":
+            reporter.line(f"  {name}: {t.inserted} inserted, {t.updated} updated, {t.removed} deleted"
+                          + (f", {t.failed} failed" if t.failed else "")
+                          + (f" (full load: {t.reason})" if t.mode == "full" else ""))
+    for line in incremental_summary(result):
+        reporter.line(line)
+    if cancel.is_set():
+        return 5
+    return result.exit_code
 
 
 def show_dry_run(options: IngestOptions, reporter: ConsoleReporter) -> int:

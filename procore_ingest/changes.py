@@ -1,0 +1,215 @@
+"""Change detection queries. Everything is computed inside PostgreSQL; only changed rows, or
+small digests, cross the wire.
+
+Three mechanisms (DESIGN §4, README "Change detection"):
+
+- Cursor: rows whose change-tracking column (every one the table has, e.g. updated_at AND
+  last_synced_at) moved past the stored watermark minus an overlap window. A row re-read in the
+  overlap is fed again only if its content hash (md5 of the row's text) differs from the one
+  kept from the last cycle, so late-committing transactions are caught without re-feeding.
+- Digest: tables without a change column are hashed per key-range bucket in one grouped scan;
+  only buckets whose digest moved are read and fed.
+- Key fingerprint: count and sum of key hashes. When it moves, the table's ids in the index are
+  listed and compared with the keys in the database: what is gone is removed, what is missing
+  is fed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2.extensions
+from psycopg2 import sql
+
+from .plan import TablePlan
+from .reader import key_to_json
+from .render import register_lossless_casters
+
+DEFAULT_OVERLAP_S = 300
+MIN_BUCKETS, MAX_BUCKETS, ROWS_PER_BUCKET = 16, 4096, 64
+
+
+def _table(plan: TablePlan) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(plan.table.schema), sql.Identifier(plan.table.name))
+
+
+def _key_text(plan: TablePlan) -> sql.Composable:
+    """A text expression identifying the row: its key, or (no key) its whole content."""
+    if not plan.key_columns:
+        return sql.SQL("t::text")
+    if len(plan.key_columns) == 1:
+        return sql.SQL("t.{}::text").format(sql.Identifier(plan.key_columns[0]))
+    return sql.SQL("ROW({})::text").format(sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k))
+                                                                  for k in plan.key_columns))
+
+
+def _hash64(expr: sql.Composable) -> sql.Composable:
+    # 60 bits of md5 as a bigint: sums of millions of them stay exact (sum(bigint) is numeric).
+    return sql.SQL("('x' || substr(md5({}), 1, 15))::bit(60)::bigint").format(expr)
+
+
+def _live(plan: TablePlan) -> sql.Composable:
+    """Rows that belong in the index (soft-deleted rows do not)."""
+    if plan.soft_delete_column:
+        return sql.SQL(" WHERE t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column))
+    return sql.SQL("")
+
+
+def begin_snapshot(conn) -> None:
+    """One REPEATABLE READ, READ ONLY transaction: every query of a table sees the same data."""
+    conn.rollback()
+    conn.autocommit = False
+    conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+    register_lossless_casters(conn)
+
+
+@dataclass
+class Fingerprint:
+    count: int
+    key_sum: str  # numeric as text: exact
+
+    def to_json(self) -> list:
+        return [self.count, self.key_sum]
+
+
+def key_fingerprint(cur, plan: TablePlan) -> Fingerprint:
+    cur.execute(sql.SQL("SELECT count(*), coalesce(sum({}), 0)::text FROM {} t{}").format(
+        _hash64(_key_text(plan)), _table(plan), _live(plan)))
+    count, key_sum = cur.fetchone()
+    return Fingerprint(int(count), key_sum)
+
+
+def column_maxima(cur, plan: TablePlan) -> dict[str, str | None]:
+    """max() of each change column as exact text (index-backed where an index exists)."""
+    if not plan.change_columns:
+        return {}
+    cur.execute(sql.SQL("SELECT {} FROM {} t").format(
+        sql.SQL(", ").join(sql.SQL("max(t.{})::text").format(sql.Identifier(c)) for c in plan.change_columns),
+        _table(plan)))
+    return dict(zip(plan.change_columns, cur.fetchone(), strict=True))
+
+
+def _column_type(plan: TablePlan, name: str) -> sql.SQL:
+    return sql.SQL(plan.table.column(name).data_type)
+
+
+def changed_rows(conn, plan: TablePlan, watermarks: dict[str, str], overlap_s: int,
+                 batch_size: int) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Batches of (content hash, row) for rows whose change columns passed their watermark
+    minus the overlap, in key order, from the current snapshot."""
+    conds = [sql.SQL("t.{c} > %s::{typ} - make_interval(secs => %s)").format(
+        c=sql.Identifier(c), typ=_column_type(plan, c)) for c in plan.change_columns if c in watermarks]
+    params: list[Any] = []
+    for c in plan.change_columns:
+        if c in watermarks:
+            params += [watermarks[c], overlap_s]
+    where = sql.SQL(" WHERE ") + sql.SQL(" OR ").join(conds) if conds else sql.SQL("")
+    yield from _stream(conn, plan, where, params, batch_size)
+
+
+def rows_by_keys(conn, plan: TablePlan, keys: list[list[Any]], batch_size: int
+                 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The rows with these keys (JSON key values, cast back to the key columns' types)."""
+    if not keys or not plan.key_columns:
+        return
+    cols = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k)) for k in plan.key_columns)
+    casts = sql.SQL(", ").join(sql.SQL("(k.v->>{})::{}").format(sql.Literal(i), _column_type(plan, c))
+                               for i, c in enumerate(plan.key_columns))
+    where = sql.SQL(" WHERE ({}) IN (SELECT {} FROM jsonb_array_elements(%s::jsonb) AS k(v))").format(cols, casts)
+    yield from _stream(conn, plan, where, [json.dumps(keys)], batch_size)
+
+
+def bucket_count(rows: int) -> int:
+    return max(MIN_BUCKETS, min(MAX_BUCKETS, rows // ROWS_PER_BUCKET or MIN_BUCKETS))
+
+
+def _bucket(plan: TablePlan, buckets: int) -> sql.Composable:
+    return sql.SQL("mod(hashtext({}) & 2147483647, {})").format(_key_text(plan), sql.Literal(buckets))
+
+
+def bucket_digests(cur, plan: TablePlan, buckets: int) -> dict[str, str]:
+    """bucket -> "count:sum of row hashes", for every non-empty bucket, in one grouped scan."""
+    cur.execute(sql.SQL("SELECT {b} AS b, count(*) || ':' || sum({h}) FROM {t} t{live} GROUP BY 1").format(
+        b=_bucket(plan, buckets), h=_hash64(sql.SQL("t::text")), t=_table(plan), live=_live(plan)))
+    return {str(b): digest for b, digest in cur.fetchall()}
+
+
+def rows_in_buckets(conn, plan: TablePlan, buckets: int, chosen: list[int], batch_size: int
+                    ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    where = sql.SQL(" WHERE {} = ANY(%s)").format(_bucket(plan, buckets))
+    yield from _stream(conn, plan, where, [chosen], batch_size)
+
+
+def all_keys(conn, plan: TablePlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Key columns (whole rows for keyless tables) of every live row, in batches."""
+    cols = plan.key_columns or [c.name for c in plan.table.columns]
+    query = sql.SQL("SELECT {} FROM {} t{}").format(
+        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols), _table(plan), _live(plan))
+    cur = conn.cursor(name="procore_ingest_keys")
+    cur.itersize = batch_size
+    try:
+        cur.execute(query)
+        while rows := cur.fetchmany(batch_size):
+            yield [dict(zip(cols, r, strict=True)) for r in rows]
+    finally:
+        cur.close()
+
+
+def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], batch_size: int
+            ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    names = [c.name for c in plan.table.columns]
+    order = (sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k))
+                                                              for k in plan.key_columns))
+             if plan.key_columns else sql.SQL(""))
+    query = sql.SQL("SELECT md5(t::text), {} FROM {} t{}{}").format(
+        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in names),
+        _table(plan), where, order)
+    cur = conn.cursor(name="procore_ingest_changes")
+    cur.itersize = batch_size
+    try:
+        cur.execute(query, params)
+        while rows := cur.fetchmany(batch_size):
+            yield [(r[0], dict(zip(names, r[1:], strict=True))) for r in rows]
+    finally:
+        cur.close()
+
+
+def columns_fingerprint(plan: TablePlan) -> str:
+    shape = [(c.name, c.data_type) for c in plan.table.columns]
+    return hashlib.sha256(json.dumps([plan.key_columns, shape, plan.withheld_columns,
+                                      plan.soft_delete_column]).encode()).hexdigest()[:16]
+
+
+def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> dict[str, Any]:
+    """The state a cycle compares against, taken *before* the table is read, so anything
+    that changes while it is read is seen again next cycle (at least once, never missed)."""
+    begin_snapshot(conn)
+    with conn.cursor() as cur:
+        state: dict[str, Any] = {"columns": columns_fingerprint(plan),
+                                 "fingerprint": key_fingerprint(cur, plan).to_json()}
+        if plan.change_columns:
+            state["mode"] = "cursor"
+            state["watermarks"] = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
+        else:
+            state["mode"] = "digest"
+            state["buckets"] = bucket_count(state["fingerprint"][0])
+            state["digests"] = bucket_digests(cur, plan, state["buckets"])
+    if plan.change_columns:
+        # Rows inside the overlap window as they are now: the next cycle re-reads them and
+        # feeds only those whose content moved since.
+        state["recent"] = {recent_key(plan, digest, row): digest
+                           for rows in changed_rows(conn, plan, state["watermarks"], overlap_s, 10_000)
+                           for digest, row in rows}
+    conn.rollback()
+    return state
+
+
+def recent_key(plan: TablePlan, digest: str, row: dict[str, Any]) -> str:
+    """How a row re-read in the overlap window is recognised: its key (keyless: its hash)."""
+    if not plan.key_columns:
+        return digest
+    return json.dumps([key_to_json(row[k]) for k in plan.key_columns])
