@@ -132,7 +132,7 @@ class _Cycle:
                    retry: list[list[Any]], indexed: set[str] | None) -> set[str]:
         """Put live rows, remove soft-deleted ones. `indexed` (the table's ids in the index,
         when known) tells inserts from updates; unknown means the key set did not move, so
-        every put is an update. Returns the ids put."""
+        every put is an update. Returns the ids put or removed."""
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
@@ -148,9 +148,9 @@ class _Cycle:
             else:
                 result.updated += 1
         result.failed += len(failed)
-        if gone:
-            self._remove(plan, [f"{plan.name}:{row_key(r, plan)}" for r in gone], result)
-        return {d.id for d in docs}
+        removed = [f"{plan.name}:{row_key(r, plan)}" for r in gone]
+        self._remove(plan, removed, result)
+        return {d.id for d in docs} | set(removed)
 
     def _remove(self, plan: TablePlan, ids: list[str], result: TableSync) -> None:
         if not ids:
