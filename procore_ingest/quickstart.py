@@ -27,6 +27,41 @@ def _run(script: str, *args: str, env: dict[str, str]) -> int:
     return subprocess.run([sys.executable, str(SCRIPTS / script), *args], env=env).returncode
 
 
+MIRROR_CHANGES = [
+    ("an RFI is answered in Procore (updated_at and last_synced_at move)",
+     "UPDATE rfis SET status = 'closed', updated_at = now(), last_synced_at = now() "
+     "WHERE id = (SELECT min(id) FROM rfis)"),
+    ("the mirror rewrites a photo (only last_synced_at moves)",
+     "UPDATE photos SET description = 'Re-synced: north elevation', last_synced_at = now() "
+     "WHERE id = (SELECT min(id) FROM photos)"),
+    ("a new photo arrives",
+     "INSERT INTO photos SELECT (SELECT max(id) + 1 FROM photos), project_id, url, thumbnail_url, s3_key, image_category_id, "
+     "'New photo from the field', location, taken_at, now(), now(), now() FROM photos ORDER BY id LIMIT 1"),
+    ("a photo is deleted",
+     "DELETE FROM photos WHERE id = (SELECT id FROM photos ORDER BY id OFFSET 1 LIMIT 1)"),
+    ("a prime contract is soft-deleted",
+     "UPDATE prime_contracts SET deleted_at = now(), last_synced_at = now() "
+     "WHERE id = (SELECT min(id) FROM prime_contracts WHERE deleted_at IS NULL)"),
+    ("a webhook trigger changes (a table without timestamps)",
+     "UPDATE webhook_triggers SET event_type = 'update' WHERE id = (SELECT min(id) FROM webhook_triggers)"),
+]
+
+
+def simulate_mirror_changes(url: str) -> list[str]:
+    """Play the mirroring app for the demo: the writes sync_database.py must then find.
+    (procore-ingest itself never writes to the source database.)"""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            for _, statement in MIRROR_CHANGES:
+                cur.execute(statement)
+    finally:
+        conn.close()
+    return [what for what, _ in MIRROR_CHANGES]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="quickstart", description=__doc__.split("\n\n")[0])
     p.add_argument("--output-dir", default="demo-output", help="where reports and feed files go")
@@ -36,10 +71,12 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.output_dir).resolve()
     feed = out / "feed"
-    shutil.rmtree(feed, ignore_errors=True)  # feed files are appended to: start clean
+    for old in (feed, out / "state"):  # a fresh run: feed files are appended to, state follows them
+        shutil.rmtree(old, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     print("[quickstart] starting embedded PostgreSQL with the Procore-shaped demo database...", flush=True)
-    demo = start_embedded_demo(ROOT / ".procore_ingest" / "demo-pg", DemoSpec(scale=args.scale))
+    # Rebuilt every run: the demo's mirror changes below must start from the same data.
+    demo = start_embedded_demo(ROOT / ".procore_ingest" / "demo-pg", DemoSpec(scale=args.scale), rebuild=True)
     env = {**os.environ, "PROCORE_DATABASE_URL": demo.url, "PROCORE_STATE_DIR": str(out / "state"),
            "VESPA_LOCAL_URL": f"file://{feed}"}
     codes = []
@@ -48,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
                           "--include-samples", env=env))
         codes.append(_run("ingest_database.py", "--full", "--exclude", "_prisma_migrations", "sync_events",
                           "--batch-size", "2000", env=env))
+        print("\n[quickstart] the mirroring app writes to the database:", flush=True)
+        for line in simulate_mirror_changes(demo.url):
+            print(f"  {line}")
+        codes.append(_run("sync_database.py", "--once", "--exclude", "_prisma_migrations", "sync_events", env=env))
+        codes.append(_run("sync_database.py", "--status", env=env))
     finally:
         if args.keep_running:
             print(f"\n[quickstart] PostgreSQL keeps running: PROCORE_DATABASE_URL={demo.url}")
