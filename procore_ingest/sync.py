@@ -41,6 +41,7 @@ from .documents import (
 from .errors import (
     AlreadyRunningError,
     DatabaseConnectionError,
+    JobCancelled,
     ProcoreIngestError,
     StateError,
     VespaConnectionError,
@@ -133,6 +134,8 @@ class _Cycle:
         """Put live rows, remove soft-deleted ones. `indexed` (the table's ids in the index,
         when known) tells inserts from updates; unknown means the key set did not move, so
         every put is an update. Returns the ids put or removed."""
+        if self.cancel.is_set():  # abandon the table between batches; its state stays as it was
+            raise JobCancelled(f"cancelled during {plan.name}")
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
@@ -272,39 +275,10 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None,
     dropped: list[str] = []
     try:
         checkpoints = store.load_checkpoints()
-        with db.session(options.database_url) as conn:
-            schema = _load_schema(conn, options.database_url)
-            plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
-                                options.keep_soft_deleted)
-            _sync_schema_documents(schema, plans, sink, store, job_id, checkpoints)
-            cycle = _Cycle(options, store, sink, job_id, cancel)
-            for plan in plans:
-                if cancel.is_set():
-                    break
-                entry = checkpoints.setdefault(plan.name, {})
-                try:
-                    result, state = cycle.sync_table(conn, plan, entry.get("sync"))
-                    entry["sync"] = state
-                except (psycopg2.Error, VespaConnectionError) as exc:
-                    if isinstance(exc, psycopg2.Error) and db.connection_lost(conn, exc):
-                        raise DatabaseConnectionError(f"lost the database connection during {plan.name}: "
-                                                      f"{db.first_line(exc)}") from None
-                    message = db.first_line(exc) if isinstance(exc, psycopg2.Error) else str(exc)
-                    result = TableSync(plan.name, status="failed", error=message)
-                    entry.setdefault("sync", {}).update({"status": "failed", "error": message,
-                                                         "failed_at": utc_now()})
-                    logger.error("Sync of %s failed: %s", plan.name, message)
-                    if conn.closed == 0:
-                        conn.rollback()
-                results[plan.name] = result
-                store.save_checkpoints(checkpoints)  # each table's progress survives a crash
-            if not options.tables and not cancel.is_set():
-                known = {t.qualified_name for t in schema.tables}
-                for name in [n for n in checkpoints if not n.startswith("__") and n not in known]:
-                    _remove_table(sink, store, job_id, name)
-                    checkpoints.pop(name)
-                    dropped.append(name)
-                    logger.warning("Table %s no longer exists: its documents were removed", name)
+        try:
+            _sync_tables(options, store, sink, job_id, checkpoints, cancel, results, dropped)
+        except psycopg2.Error as exc:  # outside any one table: the session itself failed
+            raise DatabaseConnectionError(f"database error during the sync cycle: {db.first_line(exc)}") from None
         finished = utc_now()
         checkpoints[SYNC_KEY] = {**checkpoints.get(SYNC_KEY, {}), "last_cycle_started": started,
                                  "last_cycle_finished": finished, "last_cycle_changes": sum(
@@ -318,6 +292,48 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None,
         store.unlock()
         sink.close()
     return CycleResult(started, finished, time.monotonic() - clock, results, dropped, job_id)
+
+
+def _sync_tables(options: SyncOptions, store: StateStore, sink: Sink, job_id: str,
+                 checkpoints: dict[str, Any], cancel: threading.Event, results: dict[str, TableSync],
+                 dropped: list[str]) -> None:
+    """Every table in scope, then tables that disappeared; fills `results` and `dropped`."""
+    with db.session(options.database_url) as conn:
+        schema = _load_schema(conn, options.database_url)
+        plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
+                            options.keep_soft_deleted)
+        _sync_schema_documents(schema, plans, sink, store, job_id, checkpoints)
+        cycle = _Cycle(options, store, sink, job_id, cancel)
+        for plan in plans:
+            if cancel.is_set():
+                break
+            entry = checkpoints.setdefault(plan.name, {})
+            try:
+                result, state = cycle.sync_table(conn, plan, entry.get("sync"))
+                entry["sync"] = state
+            except JobCancelled:
+                conn.rollback()
+                break
+            except (psycopg2.Error, VespaConnectionError) as exc:
+                if isinstance(exc, psycopg2.Error) and db.connection_lost(conn, exc):
+                    raise DatabaseConnectionError(f"lost the database connection during {plan.name}: "
+                                                  f"{db.first_line(exc)}") from None
+                message = db.first_line(exc) if isinstance(exc, psycopg2.Error) else str(exc)
+                result = TableSync(plan.name, status="failed", error=message)
+                entry.setdefault("sync", {}).update({"status": "failed", "error": message,
+                                                     "failed_at": utc_now()})
+                logger.error("Sync of %s failed: %s", plan.name, message)
+                if conn.closed == 0:
+                    conn.rollback()
+            results[plan.name] = result
+            store.save_checkpoints(checkpoints)  # each table's progress survives a crash
+        if not options.tables and not cancel.is_set():
+            known = {t.qualified_name for t in schema.tables}
+            for name in [n for n in checkpoints if not n.startswith("__") and n not in known]:
+                _remove_table(sink, store, job_id, name)
+                checkpoints.pop(name)
+                dropped.append(name)
+                logger.warning("Table %s no longer exists: its documents were removed", name)
 
 
 def _sync_schema_documents(schema: SchemaMap, plans: list[TablePlan], sink: Sink, store: StateStore,
@@ -515,14 +531,12 @@ def run_daemon(options: SyncOptions, interval_s: int, pid_file: str, cancel: thr
                 if on_cycle:
                     on_cycle(result)
                 wait = interval_s - (time.monotonic() - started)
-            except (DatabaseConnectionError, VespaConnectionError, AlreadyRunningError) as exc:
+            except Exception as exc:  # an outage (or a bug) must not end the daemon
                 failures += 1
                 wait = min(interval_s, 5 * 2 ** min(failures - 1, 6))
-                logger.error("Sync cycle failed (%s); retrying in %ds", exc, wait)
-            except ProcoreIngestError as exc:
-                failures += 1
-                wait = min(interval_s, 5 * 2 ** min(failures - 1, 6))
-                logger.error("Sync cycle failed: %s; retrying in %ds", exc, wait)
+                kind = "" if isinstance(exc, ProcoreIngestError) else f"{type(exc).__name__}: "
+                logger.error("Sync cycle failed (%s%s); retrying in %ds", kind,
+                             config.scrub(str(exc)).splitlines()[0] if str(exc) else "", wait)
             cancel.wait(max(0.0, wait))
     finally:
         pid.release()
