@@ -59,6 +59,27 @@ def _live(plan: TablePlan) -> sql.Composable:
     return sql.SQL("")
 
 
+def table_activity(conn, plan: TablePlan) -> list[Any] | None:
+    """PostgreSQL's cumulative write counters of the table (inserts, updates, deletes, live
+    rows) and its file node (TRUNCATE changes it), or None when they cannot be trusted (counters
+    off, a partitioned parent). Read *before* the cycle's snapshot: a write the counters already
+    show is committed and so visible to that snapshot; one they do not show yet changes them
+    before a later cycle. Unchanged counters mean nothing was written since the last look."""
+    conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute("""SELECT current_setting('track_counts') = 'on', s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
+                              s.n_live_tup, pg_relation_filenode(c.oid)
+                       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                       LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+                       WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'r'""",
+                    (plan.table.schema, plan.table.name))
+        row = cur.fetchone()
+    conn.rollback()
+    if not row or not row[0] or row[1] is None or row[5] is None:
+        return None
+    return [int(v) for v in row[1:]]
+
+
 def begin_snapshot(conn) -> None:
     """One REPEATABLE READ, READ ONLY transaction: every query of a table sees the same data."""
     conn.rollback()
@@ -187,9 +208,10 @@ def columns_fingerprint(plan: TablePlan) -> str:
 def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> dict[str, Any]:
     """The state a cycle compares against, taken *before* the table is read, so anything
     that changes while it is read is seen again next cycle (at least once, never missed)."""
+    activity = table_activity(conn, plan)
     begin_snapshot(conn)
     with conn.cursor() as cur:
-        state: dict[str, Any] = {"columns": columns_fingerprint(plan),
+        state: dict[str, Any] = {"columns": columns_fingerprint(plan), "activity": activity,
                                  "fingerprint": key_fingerprint(cur, plan).to_json()}
         if plan.change_columns:
             state["mode"] = "cursor"

@@ -183,6 +183,14 @@ class _Cycle:
             return result, state
 
         state = dict(previous)
+        activity = changes.table_activity(conn, plan)
+        if (activity is not None and activity == previous.get("activity") and not previous.get("retry_keys")
+                and previous.get("fingerprint") is not None):
+            # Nothing written to the table since the last cycle: no query of the rows at all.
+            result.mode = previous.get("mode", "cursor")
+            state.update(self._bookkeeping(result, [], previous.get("records", 0)))
+            return result, state
+        state["activity"] = activity
         changes.begin_snapshot(conn)
         with conn.cursor() as cur:
             fingerprint = changes.key_fingerprint(cur, plan)
