@@ -17,6 +17,7 @@ import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 from procore_ingest import config
 from procore_ingest.cli import run
 from procore_ingest.errors import INGEST_EXIT_CODES, ConfigError
+from procore_ingest.files import FileOptions
 from procore_ingest.ingest import (
     IngestOptions,
     dry_run,
@@ -36,6 +37,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="ingest_database.py", description=__doc__.split("\n\n")[0])
     mode = p.add_mutually_exclusive_group(required=True)
@@ -50,8 +58,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--exclude", nargs="+", metavar="TABLE", help="tables to leave out (names or globs)")
     p.add_argument("--batch-size", type=positive_int, default=10_000, help="records per batch")
     p.add_argument("--workers", type=positive_int, default=4, help="parallel Vespa feed workers")
-    p.add_argument("--download-files", action="store_true", help="download and index S3 files")
-    p.add_argument("--file-workers", type=positive_int, default=2, help="parallel file downloads")
+    # --- files (procore_ingest.files) ---
+    p.add_argument("--download-files", action="store_true",
+                   help="download the files rows refer to (S3 keys, URLs) and index them as pdf_page documents")
+    p.add_argument("--file-workers", type=positive_int, default=2, help="parallel file downloads (default 2)")
+    p.add_argument("--s3-bucket", metavar="BUCKET", help="bucket of bare S3 keys (default: $S3_BUCKET)")
+    p.add_argument("--max-file-mb", type=positive_float, default=100.0, metavar="MB",
+                   help="larger files are indexed by name and metadata only (default 100)")
+    p.add_argument("--file-timeout", type=positive_float, default=60.0, metavar="SECONDS",
+                   help="timeout of each file request (default 60)")
+    p.add_argument("--render-pages", action="store_true",
+                   help="store page images (full_image, blur_image); needs procore-ingest[render]")
+    p.add_argument("--embedder", metavar="MODULE:FUNCTION",
+                   help="callable adding fields (e.g. embedding) to each page (default: $PROCORE_EMBEDDER)")
+    p.add_argument("--refresh-files", action="store_true",
+                   help="fetch and index every file again, ignoring the file cache")
     p.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
     p.add_argument("--allow-column", action="append", default=[], metavar="TABLE.COLUMN",
                    help="feed a column that looks secret anyway (repeatable)")
@@ -72,9 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     cancel = threading.Event()
 
     def job() -> int:
-        if args.download_files:
-            raise ConfigError("--download-files is not available yet: rows are indexed with their "
-                              "file references; file contents are not fetched")
+        files = file_options(args)
         options = IngestOptions(
             database_url=config.database_url(args.database_url),
             vespa_url=config.vespa_url(args.vespa_url),
@@ -82,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, allow_columns=args.allow_column,
             state_dir=config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR),
             retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
+            files=files,
         )
         if args.dry_run:
             return show_dry_run(options, reporter)
@@ -119,6 +139,24 @@ def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threa
     if cancel.is_set():
         return 5
     return result.exit_code
+
+
+def file_options(args: argparse.Namespace) -> FileOptions | None:
+    """--download-files and its flags; the other file flags alone are a mistake."""
+    if not args.download_files:
+        given = [flag for flag, on in (("--render-pages", args.render_pages), ("--embedder", args.embedder),
+                                       ("--refresh-files", args.refresh_files), ("--s3-bucket", args.s3_bucket))
+                 if on]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only apply with --download-files")
+        return None
+    if args.incremental:
+        raise ConfigError("--download-files works with --full and --resume; incremental runs do not "
+                          "fetch files yet")
+    return FileOptions(bucket=config.setting(args.s3_bucket, "S3_BUCKET"), workers=args.file_workers,
+                       max_file_mb=args.max_file_mb, timeout_s=args.file_timeout,
+                       render_pages=args.render_pages, embedder=config.setting(args.embedder, "PROCORE_EMBEDDER"),
+                       refresh=args.refresh_files)
 
 
 def show_dry_run(options: IngestOptions, reporter: ConsoleReporter) -> int:
