@@ -72,6 +72,16 @@ def _selection_literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+DOT_SEGMENT_MESSAGE = ("not sent: the id has a '.' or '..' path segment, which pyvespa's HTTP client "
+                       "would resolve into another document's id")
+
+
+def _dot_segment(doc_id: str) -> bool:
+    # pyvespa puts ids into the URL path without encoding '/', and its client normalises the
+    # path: 'a/../b' would silently write document 'b'. Such ids are refused, not mangled.
+    return any(part in (".", "..") for part in doc_id.split("/"))
+
+
 @dataclass
 class VespaAuth:
     """Vespa Cloud data-plane credentials: mTLS certificate + key, or a token."""
@@ -167,7 +177,12 @@ class VespaSink:
     def _run(self, operation: str, items: list, to_payload: Callable[[object], dict],
              group_key: Callable[[object], tuple[str, str]]) -> FeedResult:
         result = FeedResult()
-        pending = list(items)
+        pending = []
+        for item in items:
+            if _dot_segment(item.id):
+                result.failures.append(FeedFailure(item.id, item.table, 0, DOT_SEGMENT_MESSAGE))
+            else:
+                pending.append(item)
         deadline = time.monotonic() + self.retry_budget_s
         attempt = 0
         while pending:

@@ -174,3 +174,14 @@ def test_live_vespa_round_trip(pagila_url, tmp_path):
     assert result.exit_code == 0 and result.indexed == 6
     doc = Vespa(url=url).get_data(schema="procore_record", namespace="procore_record", data_id="language:1")
     assert doc.status_code == 200 and doc.json["fields"]["metadata"]["name"].strip() == "English"
+
+
+def test_ids_pyvespa_would_rewrite_are_refused_not_mangled(pg_url, vespa, tmp_path):
+    from tests.helpers import execute
+    execute(pg_url, "CREATE TABLE paths (id text PRIMARY KEY, v text);"
+                    "INSERT INTO paths VALUES ('a/b', '1'), ('x/../y', '2'), ('./z', '3');")
+    result = run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path)))
+    assert result.exit_code == 3 and result.indexed == 1 and result.failed == 2
+    assert set(vespa.documents("procore_record")) == {"id:procore_record:procore_record::paths:a/b"}
+    failures = result.failure_log.read_text()
+    assert "x/../y" in failures and "path segment" in failures
