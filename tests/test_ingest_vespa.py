@@ -179,7 +179,7 @@ def test_live_vespa_round_trip(pagila_url, tmp_path):
 def test_ids_pyvespa_would_rewrite_are_refused_not_mangled(pg_url, vespa, tmp_path):
     from tests.helpers import execute
     execute(pg_url, "CREATE TABLE paths (id text PRIMARY KEY, v text);"
-                    "INSERT INTO paths VALUES ('a/b', '1'), ('x/../y', '2'), ('./z', '3');")
+                    "INSERT INTO paths VALUES ('a/b', '1'), ('x/../y', '2'), ('x/./y', '3');")
     result = run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path)))
     assert result.exit_code == 3 and result.indexed == 1 and result.failed == 2
     assert set(vespa.documents("procore_record")) == {"id:procore_record:procore_record::paths:a/b"}
