@@ -231,7 +231,7 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
     pending_sync: dict[str, dict[str, Any]] = {}
     sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
     sink.check()  # exit 2 within seconds, before anything is read
-    files = _open_files(options)  # --download-files
+    files = open_file_indexer(options.files, options.state_dir)  # --download-files
     run: _Run | None = None
     store.lock()
     try:
@@ -292,11 +292,11 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
     )
 
 
-def _open_files(options: IngestOptions) -> FileIndexer | None:
+def open_file_indexer(files: FileOptions | None, state_dir: str) -> FileIndexer | None:
     """The file indexer for --download-files, its warnings logged once (no credentials...)."""
-    if options.files is None:
+    if files is None:
         return None
-    indexer = FileIndexer(options.files, options.state_dir)
+    indexer = FileIndexer(files, state_dir)
     for warning in indexer.check():
         logger.warning("%s", warning)
     return indexer

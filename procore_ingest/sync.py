@@ -46,7 +46,8 @@ from .errors import (
     StateError,
     VespaConnectionError,
 )
-from .ingest import _load_schema, feed_documents
+from .files import FileCounts, FileIndexer, FileOptions
+from .ingest import _load_schema, feed_documents, open_file_indexer
 from .logs import logger
 from .plan import TablePlan, build_plans
 from .progress import RULE, format_duration
@@ -71,6 +72,7 @@ class SyncOptions:
     keep_soft_deleted: bool = False
     allow_columns: list[str] = field(default_factory=list)
     retry_budget_s: float = 120.0
+    files: FileOptions | None = None  # --download-files: keep the rows' files indexed too
 
 
 @dataclass
@@ -105,6 +107,7 @@ class CycleResult:
     tables: dict[str, TableSync]
     dropped_tables: list[str] = field(default_factory=list)
     job_id: str = ""
+    files: FileCounts | None = None  # with --download-files
 
     @property
     def changes(self) -> int:
@@ -125,8 +128,10 @@ class CycleResult:
 
 class _Cycle:
     def __init__(self, options: SyncOptions, store: StateStore, sink: Sink, job_id: str,
-                 cancel: threading.Event) -> None:
+                 cancel: threading.Event, files: FileIndexer | None) -> None:
         self.options, self.store, self.sink, self.job_id, self.cancel = options, store, sink, job_id, cancel
+        self.files = files
+        self.file_counts = FileCounts()
 
     # -- feeding
     def _feed_rows(self, plan: TablePlan, rows: list[dict[str, Any]], result: TableSync,
@@ -151,6 +156,10 @@ class _Cycle:
             else:
                 result.updated += 1
         result.failed += len(failed)
+        if self.files is not None:  # the rows' files: new or changed ones fetched, dropped ones removed
+            batch = self.files.index([d for d in docs if d.id not in failed], self.sink)
+            self.store.record_failures(self.job_id, [f.to_dict() for f in batch.document_failures])
+            self.file_counts.add(batch)
         removed = [f"{plan.name}:{row_key(r, plan)}" for r in gone]
         self._remove(plan, removed, result)
         return {d.id for d in docs} | set(removed)
@@ -162,6 +171,11 @@ class _Cycle:
         self.store.record_failures(self.job_id, [f.to_dict() for f in outcome.failures])
         result.removed += outcome.ok
         result.failed += len(outcome.failures)
+        if self.files is not None:  # a deleted row's file documents go with it
+            file_ops = self.files.forget_rows(ids, plan.name)
+            if file_ops:
+                gone = self.sink.remove(file_ops)
+                self.store.record_failures(self.job_id, [f.to_dict() for f in gone.failures])
 
     # -- one table
     def sync_table(self, conn, plan: TablePlan, previous: dict[str, Any] | None) -> tuple[TableSync, dict]:
@@ -283,10 +297,14 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None,
     dropped: list[str] = []
     try:
         checkpoints = store.load_checkpoints()
+        files = open_file_indexer(options.files, options.state_dir)
         try:
-            _sync_tables(options, store, sink, job_id, checkpoints, cancel, results, dropped)
+            file_counts = _sync_tables(options, store, sink, job_id, checkpoints, cancel, results, dropped, files)
         except psycopg2.Error as exc:  # outside any one table: the session itself failed
             raise DatabaseConnectionError(f"database error during the sync cycle: {db.first_line(exc)}") from None
+        finally:
+            if files is not None:
+                files.close()
         finished = utc_now()
         checkpoints[SYNC_KEY] = {**checkpoints.get(SYNC_KEY, {}), "last_cycle_started": started,
                                  "last_cycle_finished": finished, "last_cycle_changes": sum(
@@ -299,19 +317,20 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None,
     finally:
         store.unlock()
         sink.close()
-    return CycleResult(started, finished, time.monotonic() - clock, results, dropped, job_id)
+    return CycleResult(started, finished, time.monotonic() - clock, results, dropped, job_id,
+                       file_counts if options.files else None)
 
 
 def _sync_tables(options: SyncOptions, store: StateStore, sink: Sink, job_id: str,
                  checkpoints: dict[str, Any], cancel: threading.Event, results: dict[str, TableSync],
-                 dropped: list[str]) -> None:
+                 dropped: list[str], files: FileIndexer | None) -> FileCounts:
     """Every table in scope, then tables that disappeared; fills `results` and `dropped`."""
     with db.session(options.database_url) as conn:
         schema = _load_schema(conn, options.database_url)
         plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
                             options.keep_soft_deleted)
         _sync_schema_documents(schema, plans, sink, store, job_id, checkpoints)
-        cycle = _Cycle(options, store, sink, job_id, cancel)
+        cycle = _Cycle(options, store, sink, job_id, cancel, files)
         for plan in plans:
             if cancel.is_set():
                 break
@@ -342,6 +361,7 @@ def _sync_tables(options: SyncOptions, store: StateStore, sink: Sink, job_id: st
                 checkpoints.pop(name)
                 dropped.append(name)
                 logger.warning("Table %s no longer exists: its documents were removed", name)
+    return cycle.file_counts
 
 
 def _sync_schema_documents(schema: SchemaMap, plans: list[TablePlan], sink: Sink, store: StateStore,

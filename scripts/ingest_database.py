@@ -15,9 +15,8 @@ import threading
 import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
 from procore_ingest import config
-from procore_ingest.cli import run
-from procore_ingest.errors import INGEST_EXIT_CODES, ConfigError
-from procore_ingest.files import FileOptions
+from procore_ingest.cli import add_file_arguments, file_options, positive_int, run
+from procore_ingest.errors import INGEST_EXIT_CODES
 from procore_ingest.ingest import (
     IngestOptions,
     dry_run,
@@ -28,20 +27,6 @@ from procore_ingest.ingest import (
 )
 from procore_ingest.progress import ConsoleReporter
 from procore_ingest.sync import SyncOptions, incremental_summary, run_cycle
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -58,21 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--exclude", nargs="+", metavar="TABLE", help="tables to leave out (names or globs)")
     p.add_argument("--batch-size", type=positive_int, default=10_000, help="records per batch")
     p.add_argument("--workers", type=positive_int, default=4, help="parallel Vespa feed workers")
-    # --- files (procore_ingest.files) ---
-    p.add_argument("--download-files", action="store_true",
-                   help="download the files rows refer to (S3 keys, URLs) and index them as pdf_page documents")
-    p.add_argument("--file-workers", type=positive_int, default=2, help="parallel file downloads (default 2)")
-    p.add_argument("--s3-bucket", metavar="BUCKET", help="bucket of bare S3 keys (default: $S3_BUCKET)")
-    p.add_argument("--max-file-mb", type=positive_float, default=100.0, metavar="MB",
-                   help="larger files are indexed by name and metadata only (default 100)")
-    p.add_argument("--file-timeout", type=positive_float, default=60.0, metavar="SECONDS",
-                   help="timeout of each file request (default 60)")
-    p.add_argument("--render-pages", action="store_true",
-                   help="store page images (full_image, blur_image); needs procore-ingest[render]")
-    p.add_argument("--embedder", metavar="MODULE:FUNCTION",
-                   help="callable adding fields (e.g. embedding) to each page (default: $PROCORE_EMBEDDER)")
-    p.add_argument("--refresh-files", action="store_true",
-                   help="fetch and index every file again, ignoring the file cache")
+    add_file_arguments(p)  # --download-files and friends (procore_ingest.files)
     p.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
     p.add_argument("--allow-column", action="append", default=[], metavar="TABLE.COLUMN",
                    help="feed a column that looks secret anyway (repeatable)")
@@ -128,35 +99,20 @@ def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threa
         database_url=options.database_url, vespa_url=options.vespa_url, tables=options.tables,
         exclude=options.exclude, batch_size=options.batch_size, workers=options.workers,
         state_dir=options.state_dir, keep_soft_deleted=options.keep_soft_deleted,
-        allow_columns=options.allow_columns, retry_budget_s=options.retry_budget_s), cancel)
+        allow_columns=options.allow_columns, retry_budget_s=options.retry_budget_s, files=options.files), cancel)
     for name, t in result.tables.items():
         if t.changes or t.status != "ok":
             reporter.line(f"  {name}: {t.inserted} inserted, {t.updated} updated, {t.removed} deleted"
                           + (f", {t.failed} failed" if t.failed else "")
                           + (f" (full load: {t.reason})" if t.mode == "full" else ""))
-    for line in incremental_summary(result):
+    summary = incremental_summary(result)
+    if result.files is not None:
+        summary[-1:-1] = result.files.summary_lines()
+    for line in summary:
         reporter.line(line)
     if cancel.is_set():
         return 5
     return result.exit_code
-
-
-def file_options(args: argparse.Namespace) -> FileOptions | None:
-    """--download-files and its flags; the other file flags alone are a mistake."""
-    if not args.download_files:
-        given = [flag for flag, on in (("--render-pages", args.render_pages), ("--embedder", args.embedder),
-                                       ("--refresh-files", args.refresh_files), ("--s3-bucket", args.s3_bucket))
-                 if on]
-        if given:
-            raise ConfigError(f"{', '.join(given)} only apply with --download-files")
-        return None
-    if args.incremental:
-        raise ConfigError("--download-files works with --full and --resume; incremental runs do not "
-                          "fetch files yet")
-    return FileOptions(bucket=config.setting(args.s3_bucket, "S3_BUCKET"), workers=args.file_workers,
-                       max_file_mb=args.max_file_mb, timeout_s=args.file_timeout,
-                       render_pages=args.render_pages, embedder=config.setting(args.embedder, "PROCORE_EMBEDDER"),
-                       refresh=args.refresh_files)
 
 
 def show_dry_run(options: IngestOptions, reporter: ConsoleReporter) -> int:

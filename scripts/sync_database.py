@@ -15,17 +15,10 @@ import threading
 import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
 from procore_ingest import config
-from procore_ingest.cli import run
+from procore_ingest.cli import add_file_arguments, file_options, positive_int, run
 from procore_ingest.errors import SYNC_EXIT_CODES
 from procore_ingest.logs import logger
 from procore_ingest.sync import SyncOptions, read_status, run_cycle, run_daemon, status_report
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="re-read window behind the change watermark, for late commits (default 300)")
     p.add_argument("--keep-soft-deleted", action="store_true",
                    help="keep rows whose deleted_at is set in the index (default: remove them)")
+    add_file_arguments(p)  # keep the rows' files indexed too (procore_ingest.files)
     p.add_argument("--state-dir", help="checkpoints (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p.parse_args(argv)
@@ -70,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             database_url=config.database_url(args.database_url), vespa_url=config.vespa_url(args.vespa_url),
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size, workers=args.workers,
             state_dir=state_dir, overlap_s=args.overlap, keep_soft_deleted=args.keep_soft_deleted,
+            files=file_options(args),
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)
@@ -100,6 +95,9 @@ def report_cycle(result) -> None:
         logger.info("%s: %s", name, what)
     for name in result.dropped_tables:
         logger.warning("%s: table dropped, documents removed", name)
+    if result.files is not None:
+        for line in result.files.summary_lines():
+            logger.info("%s", line.strip())
     logger.info("Sync cycle done in %.1fs: %d tables, %d changes, %d failed records, %d failed tables",
                 result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables))
 

@@ -363,3 +363,26 @@ def test_a_failing_embedder_fails_the_file_not_the_row(pg_url, vespa, s3, tmp_pa
     assert "embedder tests.s3_fixtures:failing_embedder failed: RuntimeError: model not loaded" in log
     fixed = run_full(options(pg_url, vespa, tmp_path))  # tried again: nothing was remembered
     assert fixed.files and fixed.files.downloaded == 1 and "NOVEMBER" in only_page(vespa, "rfis:1")["text"]
+
+
+def test_sync_keeps_files_indexed(pg_url, vespa, s3, tmp_path):
+    from procore_ingest.sync import SyncOptions, run_cycle
+
+    s3.put(f"{P}/photos/1/a.pdf", make_pdf(["First plan LIMA"]))
+    s3.put(f"{P}/photos/2/b.pdf", make_pdf(["Second plan MIKE"]))
+    s3.put(f"{P}/photos/1/c.pdf", make_pdf(["Replacement plan NOVEMBER", "page two"]))
+    execute(pg_url, f"""CREATE TABLE photos (id bigint PRIMARY KEY, s3_key text,
+                                             last_synced_at timestamp(3) NOT NULL DEFAULT now());
+                        INSERT INTO photos (id, s3_key) VALUES (1, '{P}/photos/1/a.pdf'), (2, '{P}/photos/2/b.pdf');""")
+    files = FileOptions(bucket=BUCKET, workers=2, timeout_s=5.0)
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state, files=files)).exit_code == 0
+    assert "LIMA" in only_page(vespa, "photos:1")["text"] and only_page(vespa, "photos:2")
+    execute(pg_url, f"""UPDATE photos SET s3_key = '{P}/photos/1/c.pdf', last_synced_at = now() WHERE id = 1;
+                        DELETE FROM photos WHERE id = 2;""")
+    result = run_cycle(SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state, files=files))
+    assert result.exit_code == 0 and result.files.downloaded == 1
+    pages = pages_of(vespa, "photos:1")
+    assert sorted(pages) == [1, 2] and "NOVEMBER" in pages[1]["text"]
+    assert not pages_of(vespa, "photos:2")  # the deleted row's pages went with it
+    assert not any("LIMA" in p.get("text", "") for p in vespa.documents("pdf_page").values())
