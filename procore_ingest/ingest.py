@@ -34,7 +34,7 @@ from .plan import TablePlan, build_plans
 from .progress import RULE, Reporter, format_duration
 from .reader import count_rows, read_batches
 from .sinks import FeedResult, Sink, open_sink
-from .state import Job, StateStore, TableProgress, utc_now
+from .state import Job, StateStore, TableProgress, TableTotals, utc_now
 
 EXIT_OK, EXIT_PARTIAL, EXIT_COMPLETE_FAILURE, EXIT_CANCELLED = 0, 3, 4, 5
 
@@ -68,7 +68,7 @@ class IngestOptions:
 
 
 @dataclass
-class IngestResult:
+class IngestResult(TableTotals):
     job_id: str
     status: str  # completed, partial, failed, cancelled
     tables: dict[str, TableProgress]
@@ -77,14 +77,6 @@ class IngestResult:
     withheld_columns: dict[str, list[str]]
     failure_log: Path | None
     files: FileCounts | None = None  # with --download-files
-
-    @property
-    def indexed(self) -> int:
-        return sum(t.indexed for t in self.tables.values())
-
-    @property
-    def failed(self) -> int:
-        return sum(t.failed for t in self.tables.values())
 
     @property
     def exit_code(self) -> int:

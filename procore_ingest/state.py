@@ -45,8 +45,22 @@ class TableProgress:
     finished_at: str | None = None
 
 
+class TableTotals:
+    """Totals over `self.tables` (name -> TableProgress), for jobs and their results."""
+
+    tables: dict[str, TableProgress]
+
+    @property
+    def indexed(self) -> int:
+        return sum(t.indexed for t in self.tables.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(t.failed for t in self.tables.values())
+
+
 @dataclass
-class Job:
+class Job(TableTotals):
     job_id: str
     kind: str  # "full" or "incremental"
     options: dict[str, Any]  # what was asked, URLs redacted: enough to resume
@@ -57,14 +71,6 @@ class Job:
     tables: dict[str, TableProgress] = field(default_factory=dict)
     withheld_columns: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
-
-    @property
-    def indexed(self) -> int:
-        return sum(t.indexed for t in self.tables.values())
-
-    @property
-    def failed(self) -> int:
-        return sum(t.failed for t in self.tables.values())
 
     @classmethod
     def new(cls, kind: str, options: dict[str, Any]) -> Job:
