@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg2.extensions
 from psycopg2 import sql
@@ -30,6 +30,7 @@ from .reader import key_to_json
 from .render import register_lossless_casters
 
 DEFAULT_OVERLAP_S = 300
+TRUE = sql.SQL("true")
 MIN_BUCKETS, MAX_BUCKETS, ROWS_PER_BUCKET = 16, 4096, 64
 
 
@@ -118,22 +119,35 @@ def _column_type(plan: TablePlan, name: str) -> sql.SQL:
     return sql.SQL(plan.table.column(name).data_type)
 
 
-def changed_rows(conn, plan: TablePlan, watermarks: dict[str, str], overlap_s: int,
-                 batch_size: int) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Batches of (content hash, row) for rows whose change columns passed their watermark
-    minus the overlap, in key order, from the current snapshot."""
-    conds = [sql.SQL("t.{c} > %s::{typ} - make_interval(secs => %s)").format(
-        c=sql.Identifier(c), typ=_column_type(plan, c)) for c in plan.change_columns if c in watermarks]
-    params: list[Any] = []
+class Row(NamedTuple):
+    digest: str  # md5 of the row's text, computed by PostgreSQL
+    values: dict[str, Any]
+    in_window: bool = True  # inside the overlap window of the new watermarks: re-read next cycle
+
+
+def _past(plan: TablePlan, watermarks: dict[str, str | None], overlap_s: int) -> tuple[sql.Composable, list[Any]]:
+    """`c1 > w1 - overlap OR c2 > w2 - overlap ...` over the columns that have a watermark."""
+    conds, params = [], []
     for c in plan.change_columns:
-        if c in watermarks:
+        if watermarks.get(c) is not None:
+            conds.append(sql.SQL("t.{c} > %s::{typ} - make_interval(secs => %s)").format(
+                c=sql.Identifier(c), typ=_column_type(plan, c)))
             params += [watermarks[c], overlap_s]
-    where = sql.SQL(" WHERE ") + sql.SQL(" OR ").join(conds) if conds else sql.SQL("")
-    yield from _stream(conn, plan, where, params, batch_size)
+    return (sql.SQL(" OR ").join(conds) if conds else TRUE), params
 
 
-def rows_by_keys(conn, plan: TablePlan, keys: list[list[Any]], batch_size: int
-                 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def changed_rows(conn, plan: TablePlan, watermarks: dict[str, str], overlap_s: int,
+                 batch_size: int, new_watermarks: dict[str, str | None] | None = None) -> Iterator[list[Row]]:
+    """Rows whose change columns passed their watermark minus the overlap, in key order, from
+    the current snapshot; each flagged whether it lies in the overlap window of
+    `new_watermarks` (only those need remembering for the next cycle)."""
+    past, params = _past(plan, watermarks, overlap_s)
+    window, window_params = _past(plan, new_watermarks or {}, overlap_s)
+    where = sql.SQL(" WHERE ") + past if params else sql.SQL("")
+    yield from _stream(conn, plan, where, params, batch_size, window, window_params)
+
+
+def rows_by_keys(conn, plan: TablePlan, keys: list[list[Any]], batch_size: int) -> Iterator[list[Row]]:
     """The rows with these keys (JSON key values, cast back to the key columns' types)."""
     if not keys or not plan.key_columns:
         return
@@ -160,7 +174,7 @@ def bucket_digests(cur, plan: TablePlan, buckets: int) -> dict[str, str]:
 
 
 def rows_in_buckets(conn, plan: TablePlan, buckets: int, chosen: list[int], batch_size: int
-                    ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+                    ) -> Iterator[list[Row]]:
     where = sql.SQL(" WHERE {} = ANY(%s)").format(_bucket(plan, buckets))
     yield from _stream(conn, plan, where, [chosen], batch_size)
 
@@ -180,21 +194,21 @@ def all_keys(conn, plan: TablePlan, batch_size: int) -> Iterator[list[dict[str, 
         cur.close()
 
 
-def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], batch_size: int
-            ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], batch_size: int,
+            flag: sql.Composable = TRUE, flag_params: list[Any] | None = None) -> Iterator[list[Row]]:
     names = [c.name for c in plan.table.columns]
     order = (sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k))
                                                               for k in plan.key_columns))
              if plan.key_columns else sql.SQL(""))
-    query = sql.SQL("SELECT md5(t::text), {} FROM {} t{}{}").format(
-        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in names),
+    query = sql.SQL("SELECT md5(t::text), ({}), {} FROM {} t{}{}").format(
+        flag, sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in names),
         _table(plan), where, order)
     cur = conn.cursor(name="procore_ingest_changes")
     cur.itersize = batch_size
     try:
-        cur.execute(query, params)
+        cur.execute(query, (flag_params or []) + params)
         while rows := cur.fetchmany(batch_size):
-            yield [(r[0], dict(zip(names, r[1:], strict=True))) for r in rows]
+            yield [Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])) for r in rows]
     finally:
         cur.close()
 
@@ -223,9 +237,9 @@ def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> dict[
     if plan.change_columns:
         # Rows inside the overlap window as they are now: the next cycle re-reads them and
         # feeds only those whose content moved since.
-        state["recent"] = {recent_key(plan, digest, row): digest
+        state["recent"] = {recent_key(plan, r.digest, r.values): r.digest
                            for rows in changed_rows(conn, plan, state["watermarks"], overlap_s, 10_000)
-                           for digest, row in rows}
+                           for r in rows}
     conn.rollback()
     return state
 

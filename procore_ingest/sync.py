@@ -190,7 +190,7 @@ class _Cycle:
             changes.begin_snapshot(conn)
             fed: set[str] = set()
             for rows in changes.changed_rows(conn, plan, {}, 0, batch):  # no watermark: every row
-                fed |= self._feed_rows(plan, [r for _, r in rows], result, retry, indexed)
+                fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, indexed)
             conn.rollback()
             self._reconcile(conn, plan, result, indexed, fed)  # ids of rows gone meanwhile
             state.update(self._bookkeeping(result, retry, state["fingerprint"][0]))
@@ -220,13 +220,14 @@ class _Cycle:
             recent: dict[str, str] = {}
             seen = previous.get("recent", {})
             for rows in changes.changed_rows(conn, plan, previous.get("watermarks", {}),
-                                             self.options.overlap_s, batch):
+                                             self.options.overlap_s, batch, new_watermarks=maxima):
                 fresh = []
-                for digest, row in rows:
-                    key = changes.recent_key(plan, digest, row)
-                    recent[key] = digest
-                    if seen.get(key) != digest:  # re-read in the overlap but unchanged: skip
-                        fresh.append(row)
+                for r in rows:
+                    key = changes.recent_key(plan, r.digest, r.values)
+                    if r.in_window:  # only rows the next cycle will read again are remembered
+                        recent[key] = r.digest
+                    if seen.get(key) != r.digest:  # re-read in the overlap but unchanged: skip
+                        fresh.append(r.values)
                 fed |= self._feed_rows(plan, fresh, result, retry, indexed)
             state["watermarks"] = {**previous.get("watermarks", {}),
                                    **{c: v for c, v in maxima.items() if v is not None}}
@@ -237,10 +238,10 @@ class _Cycle:
             moved = sorted(int(b) for b in set(old) | set(digests) if old.get(b) != digests.get(b))
             if moved:
                 for rows in changes.rows_in_buckets(conn, plan, previous["buckets"], moved, batch):
-                    fed |= self._feed_rows(plan, [r for _, r in rows], result, retry, indexed)
+                    fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, indexed)
             state["digests"] = digests
         for rows in changes.rows_by_keys(conn, plan, previous.get("retry_keys", []), batch):
-            fed |= self._feed_rows(plan, [r for _, r in rows], result, retry, indexed)
+            fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, indexed)
         conn.rollback()
         if indexed is not None:
             self._reconcile(conn, plan, result, indexed, fed)
@@ -260,7 +261,7 @@ class _Cycle:
         missing = [present[i] for i in sorted(set(present) - indexed - fed)]
         if missing and plan.key_columns:
             for rows in changes.rows_by_keys(conn, plan, missing, self.options.batch_size):
-                self._feed_rows(plan, [r for _, r in rows], result, [], indexed)
+                self._feed_rows(plan, [r.values for r in rows], result, [], indexed)
         conn.rollback()
 
     @staticmethod
