@@ -70,17 +70,19 @@ def _cast_back(column, ref: str):
     return sql.SQL("({})::{}").format(text, sql.SQL(column.data_type)), col
 
 
-def assert_documents_match_rows(url: str, table, docs: list[dict], withheld=()) -> None:
+def assert_documents_match_rows(url: str, table, docs: list[dict], withheld=(), live_only=False) -> None:
     """Every row of `table` has exactly one document whose metadata gives back every column
-    value, as PostgreSQL itself compares them; NULL columns are absent from metadata."""
+    value, as PostgreSQL itself compares them; NULL columns are absent from metadata.
+    With `live_only`, rows whose deleted_at is set must have no document."""
     import json
 
     from psycopg2 import sql
 
     from procore_ingest.render import vespa_restore_text
 
-    rows = query(url, sql.SQL("SELECT count(*) FROM {}.{}").format(
-        sql.Identifier(table.schema), sql.Identifier(table.name)))[0][0]
+    live = sql.SQL(" WHERE deleted_at IS NULL" if live_only else "")
+    rows = query(url, sql.SQL("SELECT count(*) FROM {}.{}{}").format(
+        sql.Identifier(table.schema), sql.Identifier(table.name), live))[0][0]
     assert len(docs) == rows, f"{table.qualified_name}: {len(docs)} documents for {rows} rows"
     if not table.primary_key or not docs:
         return

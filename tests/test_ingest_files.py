@@ -144,3 +144,21 @@ def test_adversarial_identifiers_and_table_without_key(pg_url, tmp_path):
     assert len(nokey) == 3 and len(set(nokey)) == 2 and all(i.startswith("nokey:sha256:") for i in nokey)
     from tests.helpers import query
     assert query(pg_url, "SELECT to_regclass('y') IS NOT NULL")[0][0]  # nothing was executed
+
+
+def test_demo_database_every_row_recoverable_soft_deleted_left_out(demo_url, tmp_path):
+    result = run_full(IngestOptions(database_url=demo_url, vespa_url=f"file://{tmp_path}/feed",
+                                    state_dir=str(tmp_path / "state")))
+    assert result.exit_code == 0
+    feed = read_feed(tmp_path / "feed")
+    schema = discover(demo_url)
+    soft = {"prime_contracts", "direct_costs"}
+    for table in schema.tables:
+        docs = feed.get(table.name, [])
+        assert_documents_match_rows(demo_url, table, docs, result.withheld_columns.get(table.name, []),
+                                    live_only=table.name in soft)
+    assert sum(t.soft_deleted for t in result.tables.values()) > 0
+    photo = feed["photos"][0]["fields"]
+    refs = [json.loads(r) for r in photo["file_references"]]
+    assert {r["reference_type"] for r in refs} >= {"s3_key", "url"}
+    assert photo["project_id"] > 2**49 and isinstance(photo["updated_at"], int)
