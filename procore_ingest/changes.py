@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -125,7 +125,7 @@ class Row(NamedTuple):
     in_window: bool = True  # inside the overlap window of the new watermarks: re-read next cycle
 
 
-def _past(plan: TablePlan, watermarks: dict[str, str | None], overlap_s: int) -> tuple[sql.Composable, list[Any]]:
+def _past(plan: TablePlan, watermarks: Mapping[str, str | None], overlap_s: int) -> tuple[sql.Composable, list[Any]]:
     """`c1 > w1 - overlap OR c2 > w2 - overlap ...` over the columns that have a watermark."""
     conds, params = [], []
     for c in plan.change_columns:
@@ -136,8 +136,8 @@ def _past(plan: TablePlan, watermarks: dict[str, str | None], overlap_s: int) ->
     return (sql.SQL(" OR ").join(conds) if conds else TRUE), params
 
 
-def changed_rows(conn, plan: TablePlan, watermarks: dict[str, str], overlap_s: int,
-                 batch_size: int, new_watermarks: dict[str, str | None] | None = None) -> Iterator[list[Row]]:
+def changed_rows(conn, plan: TablePlan, watermarks: Mapping[str, str | None], overlap_s: int,
+                 batch_size: int, new_watermarks: Mapping[str, str | None] | None = None) -> Iterator[list[Row]]:
     """Rows whose change columns passed their watermark minus the overlap, in key order, from
     the current snapshot; each flagged whether it lies in the overlap window of
     `new_watermarks` (only those need remembering for the next cycle)."""

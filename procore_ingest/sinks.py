@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .config import redact_url, scrub
@@ -150,8 +150,8 @@ class VespaSink:
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
 
-    def _feed_once(self, operation: str, items: list, to_payload: Callable[[object], dict],
-                   group_key: Callable[[object], tuple[str, str]]) -> dict[str, tuple[int, str]]:
+    def _feed_once(self, operation: str, items: list[Any], to_payload: Callable[[Any], dict],
+                   group_key: Callable[[Any], tuple[str, str]]) -> dict[str, tuple[int, str]]:
         """One pass through pyvespa; returns id -> (HTTP status, Vespa's message)."""
         outcomes: dict[str, tuple[int, str]] = {}
         lock = threading.Lock()
@@ -174,8 +174,8 @@ class VespaSink:
             )
         return outcomes
 
-    def _run(self, operation: str, items: list, to_payload: Callable[[object], dict],
-             group_key: Callable[[object], tuple[str, str]]) -> FeedResult:
+    def _run(self, operation: str, items: list[Any], to_payload: Callable[[Any], dict],
+             group_key: Callable[[Any], tuple[str, str]]) -> FeedResult:
         result = FeedResult()
         pending = []
         for item in items:

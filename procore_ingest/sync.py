@@ -186,13 +186,13 @@ class _Cycle:
             result.mode = "full"
             result.reason = "new table" if previous is None else "columns changed"
             state = changes.baseline(conn, plan, self.options.overlap_s)
-            indexed = self.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+            listed = self.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
             changes.begin_snapshot(conn)
             fed: set[str] = set()
             for rows in changes.changed_rows(conn, plan, {}, 0, batch):  # no watermark: every row
-                fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, indexed)
+                fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, listed)
             conn.rollback()
-            self._reconcile(conn, plan, result, indexed, fed)  # ids of rows gone meanwhile
+            self._reconcile(conn, plan, result, listed, fed)  # ids of rows gone meanwhile
             state.update(self._bookkeeping(result, retry, state["fingerprint"][0]))
             return result, state
 
@@ -214,7 +214,7 @@ class _Cycle:
                 digests = changes.bucket_digests(cur, plan, previous["buckets"])
         # The key set moved (inserts or deletes): list what the index holds for this table.
         keys_moved = fingerprint.to_json() != previous.get("fingerprint")
-        indexed = self.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
+        indexed: set[str] | None = self.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
         fed = set()
         if previous.get("mode") == "cursor":
             recent: dict[str, str] = {}
@@ -254,8 +254,8 @@ class _Cycle:
         what is gone, feed what is missing (and was not just fed)."""
         changes.begin_snapshot(conn)
         present: dict[str, list[Any]] = {}
-        for rows in changes.all_keys(conn, plan, 10_000):
-            for row in rows:
+        for keys in changes.all_keys(conn, plan, 10_000):
+            for row in keys:
                 present[f"{plan.name}:{row_key(row, plan)}"] = [key_to_json(row[k]) for k in plan.key_columns]
         self._remove(plan, sorted(indexed - set(present) - fed), result)
         missing = [present[i] for i in sorted(set(present) - indexed - fed)]
