@@ -4,12 +4,16 @@ and the project's own scripts run against it as a user would run them.
     python -m procore_ingest.quickstart [--output-dir demo-output] [--scale 1.0] [--keep-running]
 
 No Vespa is needed: ingestion writes Vespa feed files (file://DIR), which `vespa feed` can
-load into a real Vespa later.
+load into a real Vespa later. Nor is AWS: the files the demo's submittal attachments and change
+orders refer to are served from a local S3 endpoint (moto, see `procore_ingest.demo_files`)
+and indexed with --download-files as pdf_page documents.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -22,9 +26,43 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 
 
-def _run(script: str, *args: str, env: dict[str, str]) -> int:
-    print(f"\n$ python scripts/{script} {' '.join(args)}", flush=True)
+def _run(script: str, *args: str, env: dict[str, str], show_env: tuple[str, ...] = ()) -> int:
+    shown = "".join(f"{name}={env[name]} " for name in show_env)
+    print(f"\n$ {shown}python scripts/{script} {' '.join(args)}", flush=True)
     return subprocess.run([sys.executable, str(SCRIPTS / script), *args], env=env).returncode
+
+
+# The demo's files come from these tables only: the others refer to signed storage.procore.com
+# URLs too, which would need the network (and have expired anyway).
+FILE_TABLES = ("submittal_attachments", "change_orders")
+
+
+def index_demo_files(database_url: str, env: dict[str, str]) -> tuple[int, int | None]:
+    """Serve the files FILE_TABLES refer to from a local S3 endpoint (in this process) and
+    ingest those tables again with --download-files. Returns (exit code, objects served)."""
+    from .demo_files import child_env, start_demo_s3
+
+    if importlib.util.find_spec("moto") is None:
+        print("\n[quickstart] skipping the files step: it needs moto (pip install -e '.[demo]')", flush=True)
+        return 0, None
+    print(f"\n[quickstart] serving the files {' and '.join(FILE_TABLES)} refer to from a local S3 "
+          "endpoint (moto)...", flush=True)
+    s3 = start_demo_s3(database_url, FILE_TABLES)
+    try:
+        print(f"  {s3.objects} objects ({s3.total_bytes / 1e6:.1f} MB) in s3://{s3.bucket} at {s3.endpoint}, "
+              f"uploaded in {s3.upload_s:.1f}s", flush=True)
+        code = _run("ingest_database.py", "--full", "--tables", *FILE_TABLES, "--download-files",
+                    env=child_env(env, s3), show_env=("AWS_ENDPOINT_URL", "S3_BUCKET"))
+    finally:
+        s3.stop()
+    return code, s3.objects
+
+
+def _count_puts(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for line in fh if "put" in json.loads(line))
 
 
 MIRROR_CHANGES = [
@@ -80,11 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PROCORE_DATABASE_URL": demo.url, "PROCORE_STATE_DIR": str(out / "state"),
            "VESPA_LOCAL_URL": f"file://{feed}"}
     codes = []
+    served = None
     try:
         codes.append(_run("discover_schema.py", "--format", "both", "--output", str(out / "schema"),
                           "--include-samples", env=env))
         codes.append(_run("ingest_database.py", "--full", "--exclude", "_prisma_migrations", "sync_events",
                           "--batch-size", "2000", env=env))
+        code, served = index_demo_files(demo.url, env)
+        codes.append(code)
         print("\n[quickstart] the mirroring app writes to the database:", flush=True)
         for line in simulate_mirror_changes(demo.url):
             print(f"  {line}")
@@ -98,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n[quickstart] done:" if not any(codes) else "\n[quickstart] finished with errors:")
     print(f"  schema report      {out / 'schema.md'} (and schema.json)")
     print(f"  Vespa feed files   {feed}/<table>.jsonl  (load with: vespa feed {feed}/*.jsonl)")
+    if served:
+        pages = feed / "_pdf_page.jsonl"
+        print(f"  file pages         {pages}  ({_count_puts(pages):,} pdf_page documents from "
+              f"{served} files in S3)")
     print(f"  jobs and failures  {out / 'state'}")
     return next((c for c in codes if c), 0)
 

@@ -1,6 +1,6 @@
 """File fixtures for --download-files tests: a real S3 endpoint on loopback (moto's server, with
-a request log), a plain HTTP file server (ETags, 403s, a request log), and files made here:
-PDFs with known text, an encrypted PDF, a PNG, a .docx."""
+a request log), a plain HTTP file server (ETags, 403s, a request log), and files: PDFs with known
+text and PNGs (from procore_ingest.demo_files), an encrypted PDF, a .docx."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import base64
 import hashlib
 import io
 import logging
-import struct
 import threading
 import time
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
+
+from procore_ingest.demo_files import make_pdf, make_png  # noqa: F401  (re-exported for the tests)
 
 BUCKET = "procore-files"
 FAKE_ENV = {
@@ -32,35 +32,6 @@ FAKE_ENV = {
 # --- files ---------------------------------------------------------------------------------------
 
 
-def make_pdf(pages: list[str]) -> bytes:
-    """A minimal valid PDF: one page per string (lines split on \\n), Helvetica text."""
-    n = len(pages)
-    font = 3 + 2 * n
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               f"<< /Type /Pages /Kids [{' '.join(f'{3 + 2 * i} 0 R' for i in range(n))}] /Count {n} >>".encode()]
-    for i, text in enumerate(pages):
-        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
-        for line in text.split("\n"):
-            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-            ops.append(f"({escaped}) Tj T*")
-        ops.append("ET")
-        stream = "\n".join(ops).encode("latin-1")
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
-                       f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode())
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def encrypted_pdf(text: str, password: str = "s3cret-pw") -> bytes:
     import pypdf
 
@@ -69,15 +40,6 @@ def encrypted_pdf(text: str, password: str = "s3cret-pw") -> bytes:
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()
-
-
-def make_png(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def make_docx(paragraphs: list[str]) -> bytes:

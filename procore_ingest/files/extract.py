@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import BinaryIO
 from xml.etree import ElementTree
 
 from ..render import (
@@ -112,11 +113,16 @@ def clean_text(text: str) -> str:
 
 
 def _pdf(path: Path) -> Extracted:
+    with open(path, "rb") as stream:  # a stream, not a path: pypdf reads a path whole into memory
+        return _pdf_pages(stream)
+
+
+def _pdf_pages(stream: BinaryIO) -> Extracted:
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     try:
-        reader = pypdf.PdfReader(path, strict=False)
+        reader = pypdf.PdfReader(stream, strict=False)
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")  # owner-password-only PDFs open with an empty password
@@ -138,6 +144,9 @@ def _pdf(path: Path) -> Extracted:
         except Exception:  # one unreadable page: keep the others, this one without text
             text = ""
         pages.append(clean_text(text))
+        # pypdf caches every object it resolved (images included): drop them page by page so
+        # memory follows the largest page, not the whole file.
+        reader.resolved_objects.clear()
     return Extracted("pdf", pages, page_count=count)
 
 
