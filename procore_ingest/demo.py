@@ -958,6 +958,7 @@ def _attachment_map(g: _Gen, row: Row) -> Any:
     def entries(k: int) -> dict[str, Any]:
         names = _ATTACHMENT_FILES[resource]
         num = str(row.get("number") or row.get("invoice_number") or g.i + 1)
+        num = re.sub(r"^CO-?", "", num)  # numbers like "CO-011" already carry the prefix
         return {
             str(g.file_id()): g.s3_key(row, resource, g.pick(names).format(num=num, img=rng.randint(1000, 9999)))
             for _ in range(k)
