@@ -8,8 +8,11 @@ is harmless.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -18,7 +21,14 @@ from typing import Any
 from .discovery.model import Relationship, SchemaMap, Table
 from .filerefs import FileRef, dedupe, extract_references
 from .plan import TablePlan
-from .render import content_text_for, render_row, render_value, vespa_safe_text
+from .render import (
+    Renderer,
+    column_renderer,
+    content_parts,
+    content_text_with,
+    render_row_with,
+    vespa_safe_text,
+)
 
 RECORD_TYPE = "procore_record"
 SCHEMA_TYPE = "procore_schema_metadata"
@@ -26,6 +36,7 @@ NAMESPACE = "procore_record"
 SCHEMA_NAMESPACE = "procore_schema_metadata"
 CONTENT_MAX_CHARS = 50_000
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+_EPOCH = datetime(1970, 1, 1)  # naive: naive timestamps are UTC
 
 
 @dataclass
@@ -58,11 +69,7 @@ def row_key(row: Mapping[str, Any], plan: TablePlan) -> str:
     A table without a primary key gets `sha256:<hex>` of the row's rendered content, so the
     same row always gets the same id (identical duplicate rows share one document).
     """
-    if plan.key_columns:
-        parts = [render_value(row[c], plan.table.column(c)) or "" for c in plan.key_columns]
-        return parts[0] if len(parts) == 1 else "|".join(_escape_key_part(p) for p in parts)
-    content = json.dumps(render_row(row, plan.table.columns), sort_keys=True, ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(content.encode()).hexdigest()[:32]
+    return _builder_for(plan).key(row)
 
 
 def record_id(table_name: str, key: str) -> str:
@@ -72,14 +79,17 @@ def record_id(table_name: str, key: str) -> str:
 def epoch_millis(value: Any) -> int | None:
     """Epoch milliseconds; naive timestamps are UTC (Prisma stores UTC), never local time."""
     if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return int(aware.timestamp() * 1000)
+        if not value.tzinfo:  # what .replace(tzinfo=utc).timestamp() computes, without the copy
+            return int((value - _EPOCH).total_seconds() * 1000)
+        return int(value.timestamp() * 1000)
     if isinstance(value, date):
         return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp() * 1000)
     return None  # infinity and other values Python cannot hold: leave the field out
 
 
 def _as_long(value: Any) -> int | None:
+    if type(value) is int:  # the usual case, decided without the text comparison below
+        return value if _LONG_MIN <= value <= _LONG_MAX else None
     if isinstance(value, bool):
         return None
     try:
@@ -87,44 +97,6 @@ def _as_long(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if _LONG_MIN <= number <= _LONG_MAX and str(number) == str(value).strip() else None
-
-
-def _outgoing(row: Mapping[str, Any], plan: TablePlan, key: str) -> list[str]:
-    out = []
-    for rel in plan.outgoing:
-        values = [row.get(c) for c in rel.source_columns]
-        if any(v is None for v in values):
-            continue
-        cols = [plan.table.column(c) for c in rel.source_columns]
-        target_key = "|".join(_escape_key_part(render_value(v, c) or "") for v, c in zip(values, cols, strict=True)) \
-            if len(values) > 1 else (render_value(values[0], cols[0]) or "")
-        target_table = _qualified(rel.target_schema, rel.target_table)
-        out.append(json.dumps({
-            "target_doc_id": record_id(target_table, target_key),
-            "target_table": target_table,
-            "target_id": target_key,
-            "source_column": rel.source_column,
-            "relationship_type": rel.kind,
-            "direction": "outgoing",
-            "cardinality": rel.cardinality,
-            **({"confidence": rel.confidence} if rel.confidence is not None else {}),
-        }, sort_keys=True, ensure_ascii=False))
-    return out
-
-
-def _incoming(plan: TablePlan, key: str) -> list[str]:
-    out = []
-    for rel in plan.incoming:
-        source_table = _qualified(rel.source_schema, rel.source_table)
-        out.append(json.dumps({
-            "source_table": source_table,
-            "source_column": rel.source_column,
-            "relationship_type": rel.kind,
-            "cardinality": rel.cardinality,
-            "query_hint": (f'source_table contains "{source_table}" and '
-                           f'metadata{{"{rel.source_columns[0]}"}} contains "{key}"'),
-        }, sort_keys=True, ensure_ascii=False))
-    return out
 
 
 def _qualified(schema: str, table: str) -> str:
@@ -143,38 +115,219 @@ def table_description(table: Table) -> str:
 
 def row_document(row: Mapping[str, Any], plan: TablePlan, ingested_at_ms: int) -> Document:
     """The procore_record document of one row (secret columns already left out by the plan)."""
-    table = plan.table
-    visible = [c for c in table.columns if c.name not in plan.withheld_columns]
-    key = row_key(row, plan)
-    doc_id = record_id(plan.name, key)
-    refs = dedupe(
-        ref for fc in plan.file_columns
-        for ref in extract_references(row.get(fc.column_name), fc.column_name, fc.reference_type)
-    )
-    fields: dict[str, Any] = {
-        "doc_id": doc_id,
-        "source_table": plan.name,
-        "source_id": key,
-        "metadata": render_row(row, visible),
-        "relationships": _outgoing(row, plan, key),
-        "incoming_relationships": _incoming(plan, key),
-        "file_references": [json.dumps(r.to_dict(), sort_keys=True, ensure_ascii=False) for r in refs],
-        "ingested_at": ingested_at_ms,
-        "content_text": content_text_for(row, visible, max_chars=CONTENT_MAX_CHARS),
-        "table_description": vespa_safe_text(table_description(table)),
-        "column_types": {c.name: c.data_type for c in visible},
-    }
-    project = row.get("project_id")
-    if project is None and table.name == "projects" and plan.key_columns == ["id"]:
-        project = row.get("id")
-    project_long = _as_long(project) if project is not None else None
-    if project_long is not None:
-        fields["project_id"] = project_long
-    for name in ("created_at", "updated_at"):
-        millis = epoch_millis(row.get(name))
-        if millis is not None:
-            fields[name] = millis
-    return Document(RECORD_TYPE, NAMESPACE, doc_id, fields, table=plan.name, file_refs=refs)
+    return _builder_for(plan).document(row, ingested_at_ms)
+
+
+# --- building the documents of one table -------------------------------------------------------
+#
+# Everything that depends only on the plan (which columns, how each is rendered, the JSON of
+# the relationships but for the key, the description) is worked out once per plan by
+# _RowBuilder; per row only the values are rendered. Rows of one table are all built alike.
+
+# json.dumps(obj, sort_keys=True, ensure_ascii=False) without a new encoder per call.
+_dumps_sorted = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_json_string = json.encoder.encode_basestring  # json.dumps(s, ensure_ascii=False) of a str
+_REF_FIELDS = tuple(f.name for f in dataclasses.fields(FileRef))
+
+
+class _JsonTemplate:
+    """`_dumps_sorted(fields)` for dicts that differ only in the string values of `slots`:
+    encoded once with markers in those slots, each row's strings encoded into the gaps.
+    The encoder writes each value on its own, so the result is byte for byte the same."""
+
+    def __init__(self, fields: dict[str, Any], slots: tuple[str, ...]) -> None:
+        markers = {slot: f"\0{slot}\0" for slot in slots}  # NUL: never in a PostgreSQL name
+        text = _dumps_sorted({**fields, **markers})
+        found = sorted((text.index(_json_string(m)), slot) for slot, m in markers.items())
+        self.order = [slots.index(slot) for _, slot in found]
+        self.pieces: list[str] = []
+        start = 0
+        for position, slot in found:
+            self.pieces.append(text[start:position])
+            start = position + len(_json_string(markers[slot]))
+        self.pieces.append(text[start:])
+
+    def fill(self, *values: str) -> str:
+        out = [self.pieces[0]]
+        for index, piece in zip(self.order, self.pieces[1:], strict=True):
+            out.append(_json_string(values[index]))
+            out.append(piece)
+        return "".join(out)
+
+
+# '"name": ' of each FileRef field, in the order sort_keys puts them
+_REF_KEYS = [(name, _json_string(name) + ": ") for name in sorted(_REF_FIELDS)]
+
+
+def _ref_json(ref: FileRef) -> str:
+    """`json.dumps(ref.to_dict(), sort_keys=True, ensure_ascii=False)`, written directly: the
+    fields are strs or None (None fields left out), so no asdict copy and no encoder."""
+    parts = []
+    for name, key in _REF_KEYS:
+        value = getattr(ref, name)
+        if value is None:
+            continue
+        if type(value) is not str:  # not a FileRef as filerefs makes them: the general way
+            return _dumps_sorted(ref.to_dict())
+        parts.append(key + _json_string(value))
+    return "{" + ", ".join(parts) + "}"
+
+
+class _RowBuilder:
+    """The document builder of one plan."""
+
+    def __init__(self, plan: TablePlan) -> None:
+        table = plan.table
+        self.plan_ref = weakref.ref(plan)
+        self.shape = _PlanShape(plan)
+        self.name = plan.name
+        self.key_columns = list(plan.key_columns)
+        visible = [c for c in table.columns if c.name not in plan.withheld_columns]
+        self.metadata = [(c.name, column_renderer(c)) for c in visible]
+        self.content = content_parts(visible)
+        self.column_types = {c.name: c.data_type for c in visible}
+        self.description = vespa_safe_text(table_description(table))
+        self.file_columns = [(f.column_name, f.reference_type) for f in plan.file_columns]
+        # a key column the table lacks fails every row (KeyError), as table.column() did
+        self.key_renderers = [column_renderer(table.column(c)) for c in plan.key_columns]
+        # keyless tables: ids hash the rendering of every column, withheld ones included
+        self.all_renderers = [(c.name, column_renderer(c)) for c in table.columns]
+        self.outgoing = [self._outgoing_part(rel, table) for rel in plan.outgoing]
+        self.incoming = [self._incoming_part(rel) for rel in plan.incoming]
+        self.projects_by_id = table.name == "projects" and plan.key_columns == ["id"]
+
+    @staticmethod
+    def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, _JsonTemplate]:
+        target_table = _qualified(rel.target_schema, rel.target_table)
+        template = _JsonTemplate({
+            "target_table": target_table,
+            "source_column": rel.source_column,
+            "relationship_type": rel.kind,
+            "direction": "outgoing",
+            "cardinality": rel.cardinality,
+            **({"confidence": rel.confidence} if rel.confidence is not None else {}),
+        }, ("target_doc_id", "target_id"))
+        renderers = [_renderer_of(table, c) for c in rel.source_columns]
+        return list(rel.source_columns), renderers, target_table, template
+
+    @staticmethod
+    def _incoming_part(rel: Relationship) -> tuple[str, _JsonTemplate]:
+        source_table = _qualified(rel.source_schema, rel.source_table)
+        template = _JsonTemplate({
+            "source_table": source_table,
+            "source_column": rel.source_column,
+            "relationship_type": rel.kind,
+            "cardinality": rel.cardinality,
+        }, ("query_hint",))
+        hint = f'source_table contains "{source_table}" and metadata{{"{rel.source_columns[0]}"}} contains "'
+        return hint, template
+
+    def key(self, row: Mapping[str, Any]) -> str:
+        if self.key_columns:
+            parts = [_render_or_empty(row[c], render) for c, render in zip(self.key_columns, self.key_renderers, strict=True)]
+            return parts[0] if len(parts) == 1 else "|".join(_escape_key_part(p) for p in parts)
+        content = _dumps_sorted(render_row_with(row, self.all_renderers))
+        return "sha256:" + hashlib.sha256(content.encode()).hexdigest()[:32]
+
+    def relationships(self, row: Mapping[str, Any]) -> list[str]:
+        out = []
+        for columns, renderers, target_table, template in self.outgoing:
+            values = [row.get(c) for c in columns]
+            if any(v is None for v in values):
+                continue
+            if len(values) > 1:
+                target_key = "|".join(_escape_key_part(_render_or_empty(v, r))
+                                      for v, r in zip(values, renderers, strict=True))
+            else:
+                target_key = _render_or_empty(values[0], renderers[0])
+            out.append(template.fill(record_id(target_table, target_key), target_key))
+        return out
+
+    def file_references(self, row: Mapping[str, Any]) -> list[FileRef]:
+        refs = [ref for column, kind in self.file_columns
+                for ref in extract_references(row.get(column), column, kind)]
+        # each column's references are already without repeats; across columns there may be some
+        return refs if len(self.file_columns) < 2 else dedupe(refs)
+
+    def document(self, row: Mapping[str, Any], ingested_at_ms: int) -> Document:
+        key = self.key(row)
+        doc_id = record_id(self.name, key)
+        refs = self.file_references(row)
+        fields: dict[str, Any] = {
+            "doc_id": doc_id,
+            "source_table": self.name,
+            "source_id": key,
+            "metadata": render_row_with(row, self.metadata),
+            "relationships": self.relationships(row),
+            "incoming_relationships": [template.fill(hint + key + '"') for hint, template in self.incoming],
+            "file_references": [_ref_json(r) for r in refs],
+            "ingested_at": ingested_at_ms,
+            "content_text": content_text_with(row, self.content, max_chars=CONTENT_MAX_CHARS),
+            "table_description": self.description,
+            "column_types": dict(self.column_types),  # a copy: documents never share mutable parts
+        }
+        project = row.get("project_id")
+        if project is None and self.projects_by_id:
+            project = row.get("id")
+        project_long = _as_long(project) if project is not None else None
+        if project_long is not None:
+            fields["project_id"] = project_long
+        for name in ("created_at", "updated_at"):
+            millis = epoch_millis(row.get(name))
+            if millis is not None:
+                fields[name] = millis
+        return Document(RECORD_TYPE, NAMESPACE, doc_id, fields, table=self.name, file_refs=refs)
+
+
+def _renderer_of(table: Table, column: str) -> Renderer:
+    """The column's renderer; for a column the table does not have, one that raises the
+    KeyError `table.column()` would have raised when a value needed rendering."""
+    try:
+        return column_renderer(table.column(column))
+    except KeyError:
+        return functools.partial(_missing_column, column)
+
+
+def _missing_column(column: str, value: Any) -> str:
+    raise KeyError(column)
+
+
+def _render_or_empty(value: Any, render: Renderer) -> str:
+    """`render_value(value, column) or ""`."""
+    return "" if value is None else render(value)
+
+
+class _PlanShape:
+    """What a builder was made from. Plans are not meant to change once built, but if one is
+    (a list reassigned or appended to), its builder is made again rather than going stale.
+    Checked for every row, so kept to identity and length tests."""
+
+    def __init__(self, plan: TablePlan) -> None:
+        self.table, self.columns = plan.table, plan.table.columns
+        self.lists = (plan.key_columns, plan.withheld_columns, plan.file_columns, plan.outgoing, plan.incoming)
+        self.lengths = [len(x) for x in (self.columns, *self.lists)]
+
+    def matches(self, plan: TablePlan) -> bool:
+        lists = self.lists
+        return (plan.table is self.table and plan.table.columns is self.columns
+                and plan.key_columns is lists[0] and plan.withheld_columns is lists[1]
+                and plan.file_columns is lists[2] and plan.outgoing is lists[3] and plan.incoming is lists[4]
+                and self.lengths == [len(x) for x in (self.columns, *lists)])
+
+
+_BUILDERS: dict[int, _RowBuilder] = {}  # id(plan) -> its builder, dropped with the plan
+
+
+def _builder_for(plan: TablePlan) -> _RowBuilder:
+    cached = _BUILDERS.get(id(plan))
+    known = cached is not None and cached.plan_ref() is plan
+    if cached is not None and known and cached.shape.matches(plan):
+        return cached
+    builder = _RowBuilder(plan)
+    if not known:
+        weakref.finalize(plan, _BUILDERS.pop, id(plan), None)
+    _BUILDERS[id(plan)] = builder
+    return builder
 
 
 # --- the schema itself -----------------------------------------------------------------------

@@ -73,10 +73,10 @@ def read_batches(conn, plan: TablePlan, batch_size: int,
     try:
         cursor.execute(query, params)
         while True:
-            rows = cursor.fetchmany(batch_size)
-            if not rows:
+            # the fetched tuples are not kept: only the dicts live while the batch is used
+            dicts = [dict(zip(names, r, strict=True)) for r in cursor.fetchmany(batch_size)]
+            if not dicts:
                 break
-            dicts = [dict(zip(names, r, strict=True)) for r in rows]
             last = ([key_to_json(dicts[-1][k]) for k in plan.key_columns] if plan.key_columns else None)
             yield Batch(dicts, last)
     finally:

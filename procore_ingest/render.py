@@ -148,11 +148,16 @@ def _timespec(microsecond: int) -> str:
 
 
 def _render_datetime(value: datetime) -> str:
-    if value.tzinfo is not None:
-        try:  # an aware value is an instant: show it in UTC. Naive values are never shifted.
-            value = value.astimezone(timezone.utc)
-        except OverflowError:  # near year 1 or 9999; its own offset still names the instant
-            pass
+    if value.tzinfo is None:  # naive values are never shifted
+        # The common case, done the cheap way: isoformat() without timespec writes no fraction
+        # or 6 digits; of a whole number of milliseconds keep 3, as _timespec would.
+        micro = value.microsecond
+        text = value.isoformat()
+        return text[:-3] if micro and micro % 1000 == 0 else text
+    try:  # an aware value is an instant: show it in UTC
+        value = value.astimezone(timezone.utc)
+    except OverflowError:  # near year 1 or 9999; its own offset still names the instant
+        pass
     return value.isoformat(timespec=_timespec(value.microsecond))
 
 
@@ -161,6 +166,12 @@ def _render_time(value: time) -> str:
 
 
 def _render_decimal(value: Decimal) -> str:
+    # Fast path: with the adjusted exponent in range 'f' cannot blow up, and 'f' text of at
+    # most 20,000 characters means the exponent is within ±20,000: the rule below says 'f' too.
+    if value.is_finite() and -20_000 <= value.adjusted() <= 20_000:
+        text = format(value, "f")
+        if len(text) <= 20_000:
+            return text
     if not value.is_finite():
         return str(value)  # NaN, Infinity, -Infinity: PostgreSQL's spelling
     exponent = value.as_tuple().exponent
@@ -213,6 +224,9 @@ _SCALAR: dict[type, Callable[[Any], str]] = {
 
 
 def _render_scalar(value: object) -> str:
+    renderer = _SCALAR.get(type(value))  # the usual case: one lookup instead of an MRO walk
+    if renderer is not None:
+        return renderer(value)
     for cls in type(value).__mro__:
         renderer = _SCALAR.get(cls)
         if renderer is not None:
@@ -224,6 +238,10 @@ def _render_scalar(value: object) -> str:
 
 # --- JSON -------------------------------------------------------------------------------------
 
+# What json.dumps(s, ensure_ascii=False) returns for a str (the same C function), without
+# building a JSONEncoder on every call.
+_json_string = json.encoder.encode_basestring
+
 
 def _json_number(value: Decimal | float) -> str:
     finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
@@ -232,8 +250,27 @@ def _json_number(value: Decimal | float) -> str:
     return json.dumps(_render_scalar(value))  # JSON has no NaN/Infinity: a string says it
 
 
-def canonical_json(value: object) -> str:
+def canonical_json(value: Any) -> str:
     """Compact JSON with sorted keys and exact numbers; non-JSON scalars as their rendering."""
+    # Exact types first, str leaves inline: what parsed json/jsonb values are made of.
+    kind = type(value)
+    if kind is str:
+        return _json_string(value)
+    if kind is dict:
+        for key in value:
+            if type(key) is not str:
+                return _canonical_json_any(value)
+        # keys are distinct strs: sorting the items compares keys only, by code point
+        return "{" + ",".join([_json_string(k) + ":" + (_json_string(v) if type(v) is str else canonical_json(v))
+                               for k, v in sorted(value.items())]) + "}"
+    if kind is list:
+        return "[" + ",".join([_json_string(v) if type(v) is str else canonical_json(v) for v in value]) + "]"
+    if kind is int:
+        return str(value)
+    return _canonical_json_any(value)
+
+
+def _canonical_json_any(value: object) -> str:
     if value is None or value is JSON_NULL:
         return "null"
     if isinstance(value, bool):
@@ -259,8 +296,18 @@ def _json_int(text: str) -> int | Decimal:
     return int(text) if len(text) < 4000 else Decimal(text)
 
 
+# json.loads with arguments builds a decoder per call; these are built once. Integers shorter
+# than 4000 digits parse the same with or without _json_int, and parse faster without it.
+_JSON_DECODER = json.JSONDecoder(parse_float=Decimal)
+_JSON_DECODER_LONG = json.JSONDecoder(parse_float=Decimal, parse_int=_json_int)
+
+
 def _json_loads(text: str) -> object:
-    value = json.loads(text, parse_float=Decimal, parse_int=_json_int)
+    if type(text) is str and not text.startswith("\ufeff"):  # json.loads refuses a BOM itself
+        decoder = _JSON_DECODER if len(text) < 4000 else _JSON_DECODER_LONG
+        value = decoder.decode(text)
+    else:
+        value = json.loads(text, parse_float=Decimal, parse_int=_json_int)
     return JSON_NULL if value is None else value
 
 
@@ -420,27 +467,62 @@ def render_value(value: object, column: Column) -> str | None:
     """The string stored in metadata for this column value; None means 'leave the key out' (SQL NULL)."""
     if value is None:
         return None
+    return column_renderer(column)(value)
+
+
+Renderer = Callable[[Any], str]
+
+
+def column_renderer(column: Column) -> Renderer:
+    """`render_value(value, column)` for non-NULL values, with everything that depends only on
+    the column (array? which type category?) decided once. Document building renders every
+    value of a table with the renderers of its columns."""
     if _is_array(column):
-        text = _render_array(value, type_category(_element_type(column)))
-    else:
-        category = type_category(column.effective_type)
-        if category == "json":
-            text = canonical_json(value)
-        elif category == "interval" and isinstance(value, str):
-            text = interval_to_iso(value)  # tolerate a plain text caster
-        else:
-            text = _render_scalar(value)
-    return vespa_safe_text(text)
+        return functools.partial(_render_array_value, type_category(_element_type(column)))
+    category = type_category(column.effective_type)
+    if category == "json":
+        return _render_json_value
+    if category == "interval":
+        return _render_interval_value
+    return _render_plain_value
+
+
+# Types whose rendering is ASCII letters, digits and punctuation only: never escaped, so the
+# vespa_safe_text scan is skipped for them.
+_ESCAPE_FREE = frozenset({bool, int, Decimal, float, datetime, date, time, timedelta, UUID,
+                          bytes, bytearray, memoryview})
+
+
+def _render_plain_value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return vespa_safe_text(value)
+    if kind in _ESCAPE_FREE:
+        return _SCALAR[kind](value)
+    return vespa_safe_text(_render_scalar(value))
+
+
+def _render_json_value(value: object) -> str:
+    return vespa_safe_text(canonical_json(value))
+
+
+def _render_interval_value(value: object) -> str:
+    # a str when read through register_lossless_casters; tolerate a plain text caster too
+    return vespa_safe_text(interval_to_iso(value) if isinstance(value, str) else _render_scalar(value))
+
+
+def _render_array_value(element_category: str, value: object) -> str:
+    return vespa_safe_text(_render_array(value, element_category))
 
 
 def render_row(row: Mapping[str, object], columns: Sequence[Column]) -> dict[str, str]:
     """`metadata` for a row: every non-NULL column of `columns`, rendered."""
-    out: dict[str, str] = {}
-    for column in columns:
-        text = render_value(row.get(column.name), column)
-        if text is not None:
-            out[column.name] = text
-    return out
+    return render_row_with(row, [(c.name, column_renderer(c)) for c in columns])
+
+
+def render_row_with(row: Mapping[str, object], renderers: Sequence[tuple[str, Renderer]]) -> dict[str, str]:
+    """`render_row` with the columns' renderers made beforehand: (name, column_renderer)."""
+    return {name: render(value) for name, render in renderers if (value := row.get(name)) is not None}
 
 
 def json_default(value: object) -> object:
@@ -475,6 +557,10 @@ _VESPA_ESCAPE_SEQUENCE = re.compile(f"{VESPA_ESCAPE}\\{{([0-9A-F]{{1,6}})\\}}")
 
 def vespa_safe_text(text: str) -> str:
     """`text` with the code points Vespa rejects, and `␛` itself, written as `␛{HEX}`."""
+    # Every code point Vespa rejects is unprintable (Cc, Cs or Cn), and isprintable() is far
+    # cheaper than the regex: printable text without `␛` (nearly all of it) is returned as is.
+    if text.isprintable() and VESPA_ESCAPE not in text:
+        return text
     if not _VESPA_ESCAPED.search(text):
         return text
     return _VESPA_ESCAPED.sub(lambda m: f"{VESPA_ESCAPE}{{{ord(m.group()):X}}}", text)
@@ -489,6 +575,8 @@ def vespa_restore_text(text: str) -> str:
 
 def _strip_for_vespa(text: str) -> str:
     """For search text, where losing a control character is fine: replace it with a space."""
+    if text.replace("\n", " ").isprintable():  # nothing to replace (see vespa_safe_text)
+        return text
     return _VESPA_ILLEGAL.sub(" ", text)
 
 
@@ -513,9 +601,13 @@ _WHITESPACE = re.compile(r"\s+")
 
 def _readable(text: str) -> str:
     """One line of search text from a value: S3 keys and URLs reduced to their file name."""
-    text = _WHITESPACE.sub(" ", text).strip()
+    # split() and the regex `\s` agree on what whitespace is (both use str.isspace), and
+    # split/join collapses runs and strips the ends in one C call.
+    text = " ".join(text.split())
+    if " " in text:  # prose, never a key or URL
+        return text
     is_url = bool(_URL.match(text))
-    if " " in text or not (is_url or text.count("/") >= 2):
+    if not (is_url or text.count("/") >= 2):
         return text
     last = text.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     if "." in last:
@@ -523,8 +615,15 @@ def _readable(text: str) -> str:
     return "" if is_url else text
 
 
-def _json_strings(value: object, out: list[str]) -> None:
+def _json_strings(value: Any, out: list[str]) -> None:
     """String leaves of a JSON value in key order; bare numbers-as-strings (ids) skipped."""
+    kind = type(value)  # exact types first: the isinstance checks below (ABCs) cost more
+    if kind is dict:
+        for key in sorted(value, key=str):
+            _json_strings(value[key], out)
+        return
+    if kind is int or kind is Decimal or value is None or kind is bool:
+        return  # JSON numbers, null, true/false: no strings
     if isinstance(value, str):
         text = _readable(value)
         if text and not text.isdigit() and text not in out:
@@ -537,20 +636,47 @@ def _json_strings(value: object, out: list[str]) -> None:
             _json_strings(item, out)
 
 
-def _content_value(value: object, column: Column) -> str:
+def _content_json(value: object) -> str:
+    strings: list[str] = []
+    _json_strings(value, strings)
+    return " | ".join(strings)
+
+
+def _content_text_array(value: object) -> str:
+    items = parse_pg_array(value) if isinstance(value, str) else value
+    flat: list[str] = []
+    _json_strings(items, flat)
+    return ", ".join(flat)
+
+
+def _content_text(value: object) -> str:
+    return _readable(value if type(value) is str else str(value))
+
+
+def content_renderer(column: Column) -> Renderer | None:
+    """What a non-NULL value of `column` contributes to content_text (may be ""), or None
+    when the column never contributes (ids, secrets, numbers, dates, bytea, ...)."""
+    if _NOISE_NAME.search(column.name) or is_secret_column(column.name):
+        return None
     name = type_name(_element_type(column) if _is_array(column) else column.effective_type)
     if type_category(name) == "json":
-        strings: list[str] = []
-        _json_strings(value, strings)
-        return " | ".join(strings)
+        return _content_json
     if name not in _TEXTUAL_TYPES and column.base_type != "enum":
-        return ""
-    if _is_array(column):
-        items = parse_pg_array(value) if isinstance(value, str) else value
-        flat: list[str] = []
-        _json_strings(items, flat)
-        return ", ".join(flat)
-    return _readable(str(value))
+        return None
+    return _content_text_array if _is_array(column) else _content_text
+
+
+ContentParts = list[tuple[str, str, Renderer]]  # (column name, line prefix, content renderer)
+
+
+def content_parts(columns: Sequence[Column]) -> ContentParts:
+    """The columns of `content_text_for` with their renderers, made once per table."""
+    parts = []
+    for column in columns:
+        render = content_renderer(column)
+        if render is not None:
+            parts.append((column.name, f"{column.name}: ", render))
+    return parts
 
 
 def content_text_for(
@@ -563,16 +689,20 @@ def content_text_for(
     only their file name. Ids, secrets (see `sensitive`), bytea, numbers, dates and other
     types are left out: they are in `metadata`. Deterministic for a given row.
     """
+    return content_text_with(row, content_parts(columns), max_chars)
+
+
+def content_text_with(row: Mapping[str, object], parts: ContentParts,
+                      max_chars: int = DEFAULT_CONTENT_CHARS) -> str:
+    """`content_text_for` with the columns' parts made beforehand (`content_parts`)."""
     lines: list[str] = []
-    for column in columns:
-        value = row.get(column.name)
+    for name, prefix, render in parts:
+        value = row.get(name)
         if value is None or value is JSON_NULL:
             continue
-        if _NOISE_NAME.search(column.name) or is_secret_column(column.name):
-            continue
-        text = _content_value(value, column)
+        text = render(value)
         if text:
-            lines.append(f"{column.name}: {text}")
+            lines.append(prefix + text)
     return truncate_for_content(_strip_for_vespa("\n".join(lines)), max_chars)
 
 
@@ -587,6 +717,17 @@ def _beyond_python_datetime(text: str) -> bool:
 def _keep_text_when(
     beyond: Callable[[str], bool], default: Any
 ) -> Callable[[str | None, Any], object]:
+    if beyond is _beyond_python_datetime:
+        # timestamps and dates: the test inlined, since this runs for every such value read
+        def cast_datetime(text: str | None, cursor: Any) -> object:
+            if text is None:
+                return None
+            if text.endswith(("infinity", " BC")) or (len(text) > 4 and text[4].isdigit()):
+                return text
+            return default(text, cursor)
+
+        return cast_datetime
+
     def cast(text: str | None, cursor: Any) -> object:
         if text is None:
             return None
@@ -601,6 +742,11 @@ def _cast_interval(text: str | None, cursor: Any) -> str | None:
 
 def _cast_text(text: str | None, cursor: Any) -> str | None:
     return text
+
+
+def _cast_json(text: str | None, cursor: Any) -> object:
+    # what psycopg2.extras.register_default_json(loads=_json_loads) installs, one call shallower
+    return None if text is None else _json_loads(text)
 
 
 _EXT = psycopg2.extensions
@@ -641,5 +787,7 @@ def register_lossless_casters(conn_or_cursor: Any) -> None:
     ranges = _EXT.new_type(_RANGE_OIDS, "LOSSLESS_RANGE", _cast_text)
     register(ranges, conn_or_cursor)
     register(_EXT.new_array_type(_RANGE_ARRAY_OIDS, "LOSSLESS_RANGE_ARRAY", ranges), conn_or_cursor)
-    psycopg2.extras.register_default_json(conn_or_cursor, loads=_json_loads)
-    psycopg2.extras.register_default_jsonb(conn_or_cursor, loads=_json_loads)
+    for oid, array_oid, name in ((114, 199, "JSON"), (3802, 3807, "JSONB")):  # as register_default_json(b)
+        caster = _EXT.new_type((oid,), name, _cast_json)
+        register(caster, conn_or_cursor)
+        register(_EXT.new_array_type((array_oid,), f"{name}ARRAY", caster), conn_or_cursor)
