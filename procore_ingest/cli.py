@@ -6,6 +6,7 @@ Scripts stay thin: they parse flags, call the library inside `run()`, and return
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 from collections.abc import Callable
 
@@ -35,6 +36,14 @@ def run(main: Callable[[], int], exit_codes: list[tuple[type[BaseException], int
         if logger.isEnabledFor(logging.DEBUG):
             logger.exception("traceback")
         return exit_code_for(exc, exit_codes) if isinstance(exc, ProcoreIngestError) else 1
+
+
+def tune_gc() -> None:
+    """Fewer full garbage collections: a batch of 10,000 documents is millions of small,
+    short-lived objects without cycles, and the default thresholds scan them over and over
+    (about 15% of an ingestion). Scripts only: the library leaves the process's GC alone."""
+    gc.freeze()  # what is loaded so far (modules, the schema) is never garbage
+    gc.set_threshold(50_000, 20, 20)
 
 
 def positive_int(text: str) -> int:

@@ -15,7 +15,7 @@ import threading
 import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
 from procore_ingest import config
-from procore_ingest.cli import add_file_arguments, file_options, positive_int, run
+from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_gc
 from procore_ingest.errors import INGEST_EXIT_CODES
 from procore_ingest.ingest import (
     IngestOptions,
@@ -60,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    tune_gc()
     reporter = ConsoleReporter(sys.stdout, bars=args.progress)
     cancel = threading.Event()
 
