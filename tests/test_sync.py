@@ -196,3 +196,25 @@ def test_pagila_scripted_changes(pagila_url, vespa, tmp_path):
     assert result.tables["film_actor"].removed == 1
     assert result.tables["category"].updated == 1
     assert_index_equals_database(pagila_url, vespa, tables)
+
+
+def test_write_from_a_session_that_stays_open_is_seen_once_published(synced, pg_url, vespa):
+    # The mirror keeps its connections open: PostgreSQL publishes that session's write
+    # counters when it idles (~10 s). A table without timestamps is skipped until then, and
+    # the change is picked up by a later cycle, never lost.
+    writer = psycopg2.connect(pg_url)
+    writer.autocommit = True
+    try:
+        with writer.cursor() as cur:
+            cur.execute("UPDATE sync_events SET status = 'late-published' WHERE id = 'evt-9'")
+        import time
+        deadline = time.monotonic() + 30
+        seen = False
+        while not seen and time.monotonic() < deadline:
+            seen = run_cycle(synced).tables["sync_events"].updated > 0
+            time.sleep(0.5)
+        assert seen
+        doc = vespa.documents("procore_record")["id:procore_record:procore_record::sync_events:evt-9"]
+        assert doc["metadata"]["status"] == "late-published"
+    finally:
+        writer.close()
