@@ -27,9 +27,7 @@ Markdown section and printed.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import random
 import re
 import shutil
@@ -44,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg2  # noqa: E402
 import psycopg2.extras  # noqa: E402
+from _common import run_header  # noqa: E402  (bench/ is the script's folder)
 
 from procore_ingest.demo_files import child_env, make_pdf, start_s3_server, upload  # noqa: E402
 from procore_ingest.files.extract import extract  # noqa: E402
@@ -198,14 +197,9 @@ def extraction_alone(scratch: Path, files: int, seed: int, page_kb: int) -> tupl
 
 
 def markdown(args: argparse.Namespace, setup: str, rows: list[str], large: list[str], notes: list[str]) -> str:
-    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
-    dirty = " (+ uncommitted changes)" if subprocess.run(
-        ["git", "status", "--porcelain", "procore_ingest"], capture_output=True, text=True,
-        cwd=ROOT).stdout.strip() else ""
+    now, machine = run_header()
     lines = [f"## bench_files.py — {now}", "",
-             f"commit {commit}{dirty}; Python {platform.python_version()}, {os.cpu_count()} cores; "
+             f"{machine}; "
              f"--files {args.files} --page-kb {args.page_kb} --seed {args.seed}. {setup}", "",
              "| run | file workers | files | pages | MB | seconds | files/s | MB/s | net files/s | net MB/s | peak RSS MB |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *rows, ""]

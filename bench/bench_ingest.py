@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -48,6 +46,8 @@ WORKERS = 4  # the CLI's default --workers
 BATCH = 10_000  # the CLI's default --batch-size
 
 sys.path.insert(0, str(ROOT))
+
+from _common import run_header  # noqa: E402  (bench/ is the script's folder)
 
 # --- the data set ----------------------------------------------------------------------------
 
@@ -339,15 +339,10 @@ def postgres():
 
 
 def markdown(results: list[dict], ratios: list[str], args: argparse.Namespace, setup_s: float) -> str:
-    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
-    dirty = " (+ uncommitted changes)" if subprocess.run(
-        ["git", "status", "--porcelain", "procore_ingest"], capture_output=True, text=True,
-        cwd=ROOT).stdout.strip() else ""
+    now, machine = run_header()
     label = f" — {args.label}" if args.label else ""
     lines = [f"## bench_ingest.py — {now}{label}", "",
-             f"commit {commit}{dirty}; Python {platform.python_version()}, {os.cpu_count()} cores; "
+             f"{machine}; "
              f"--rows {args.rows:,} --http-rows {args.http_rows:,} --repeat {args.repeat} "
              f"(median seconds; peak RSS: max over runs); data built in {setup_s:.0f}s.",
              "",

@@ -21,6 +21,7 @@ from procore_ingest.demo import (
     start_embedded_demo,
 )
 from procore_ingest.errors import ConfigError, ProcoreIngestError
+from tests.helpers import query
 from tests.pgharness import dbname
 
 P49 = 2**49
@@ -40,18 +41,8 @@ MAP_COLUMNS = [
 ]
 
 
-def query(url: str, text: str | sql.Composable, args: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(text, args)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
 def scalar(url: str, text: str | sql.Composable, args: tuple = ()):
-    return query(url, text, args)[0][0]
+    return query(url, text, args or None)[0][0]
 
 
 def public_tables(url: str) -> list[str]:
