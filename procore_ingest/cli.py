@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
+import sys
 from collections.abc import Callable
 
 from . import config
@@ -31,6 +33,9 @@ def run(main: Callable[[], int], exit_codes: list[tuple[type[BaseException], int
     except KeyboardInterrupt:
         logger.error("interrupted")
         return 130
+    except BrokenPipeError:  # the reader went away (`--status | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug: say so in one line, details only at DEBUG
         logger.error("unexpected error: %s: %s", type(exc).__name__, scrub(str(exc)).splitlines()[0] if str(exc) else "")
         if logger.isEnabledFor(logging.DEBUG):
