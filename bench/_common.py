@@ -20,3 +20,14 @@ def run_header() -> tuple[str, str]:
         ["git", "status", "--porcelain", "procore_ingest"], capture_output=True, text=True,
         cwd=ROOT).stdout.strip() else ""
     return now, f"commit {commit}{dirty}; Python {platform.python_version()}, {os.cpu_count()} cores"
+
+
+def append_results(output: str | os.PathLike[str], text: str) -> Path:
+    """Append a section to the results file, with its title when the file is new."""
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a", encoding="utf-8") as fh:
+        if out.stat().st_size == 0:
+            fh.write("# Benchmark results\n\nAppended by the scripts in bench/ (see bench/README.md).\n\n")
+        fh.write(text)
+    return out

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg2  # noqa: E402
 import psycopg2.extras  # noqa: E402
-from _common import run_header  # noqa: E402  (bench/ is the script's folder)
+from _common import append_results, run_header  # noqa: E402  (bench/ is the script's folder)
 
 from procore_ingest.demo_files import child_env, make_pdf, start_s3_server, upload  # noqa: E402
 from procore_ingest.files.extract import extract  # noqa: E402
@@ -346,12 +346,7 @@ def main() -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
     text = markdown(args, setup, rows, large, notes)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a", encoding="utf-8") as fh:
-        if out.stat().st_size == 0:
-            fh.write("# Benchmark results\n\nAppended by the scripts in bench/ (see bench/README.md).\n\n")
-        fh.write(text)
+    out = append_results(args.output, text)
     print("\n" + text)
     print(f"Appended to {out}")
     return 0

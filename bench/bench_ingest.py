@@ -47,7 +47,7 @@ BATCH = 10_000  # the CLI's default --batch-size
 
 sys.path.insert(0, str(ROOT))
 
-from _common import run_header  # noqa: E402  (bench/ is the script's folder)
+from _common import append_results, run_header  # noqa: E402  (bench/ is the script's folder)
 
 # --- the data set ----------------------------------------------------------------------------
 
@@ -421,12 +421,7 @@ def main() -> None:
         for r in ratios:
             print("  " + r)
     text = markdown(bench.results, ratios, args, setup_s)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a", encoding="utf-8") as fh:
-        if out.stat().st_size == 0:
-            fh.write("# Benchmark results\n\nAppended by the scripts in bench/ (see bench/README.md).\n\n")
-        fh.write(text)
+    out = append_results(args.output, text)
     print(f"Appended to {out}")
 
 

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg2  # noqa: E402
+from _common import append_results  # noqa: E402  (bench/ is the script's folder)
 
 from procore_ingest.demo import DemoSpec, build_demo_database  # noqa: E402
 from procore_ingest.ingest import IngestOptions, run_full  # noqa: E402
@@ -147,8 +148,7 @@ def main() -> int:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in results]
     text = "\n".join(lines) + "\n"
     print(text)
-    with open(args.output, "a", encoding="utf-8") as fh:
-        fh.write(text)
+    append_results(args.output, text)
     return 0
 
 
