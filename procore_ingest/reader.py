@@ -43,19 +43,23 @@ def _table_ident(plan: TablePlan) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(plan.table.schema), sql.Identifier(plan.table.name))
 
 
+def _after(plan: TablePlan, after_key: list[Any] | None) -> tuple[sql.Composable, list[Any]]:
+    """` WHERE (k1, k2) > (%s::t1, %s::t2)` when resuming after `after_key`, else nothing."""
+    if not plan.key_columns or after_key is None:
+        return sql.SQL(""), []
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in plan.key_columns)
+    casts = sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(plan.table.column(k).data_type))
+                               for k in plan.key_columns)
+    return sql.SQL(" WHERE ({}) > ({})").format(keys, casts), list(after_key)
+
+
 def select_query(plan: TablePlan, after_key: list[Any] | None) -> tuple[sql.Composed, list[Any]]:
     """SELECT of the table's columns in key order, after `after_key` when resuming."""
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in plan.table.columns)
-    query = sql.SQL("SELECT {} FROM {}").format(columns, _table_ident(plan))
-    params: list[Any] = []
+    where, params = _after(plan, after_key)
+    query = sql.SQL("SELECT {} FROM {}{}").format(columns, _table_ident(plan), where)
     if plan.key_columns:
-        keys = [sql.Identifier(k) for k in plan.key_columns]
-        if after_key is not None:
-            casts = [sql.SQL("%s::{}").format(sql.SQL(plan.table.column(k).data_type))
-                     for k in plan.key_columns]
-            query += sql.SQL(" WHERE ({}) > ({})").format(sql.SQL(", ").join(keys), sql.SQL(", ").join(casts))
-            params = list(after_key)
-        query += sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(keys))
+        query += sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(sql.Identifier(k) for k in plan.key_columns))
     return query, params
 
 
@@ -86,9 +90,9 @@ def read_batches(conn, plan: TablePlan, batch_size: int,
 
 def count_rows(conn, plan: TablePlan, after_key: list[Any] | None = None) -> int:
     """Rows still to read (for progress bars and dry runs)."""
-    query, params = select_query(plan, after_key)
+    where, params = _after(plan, after_key)  # no ORDER BY, no columns: a plain count
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM ({}) AS q").format(query), params)
+        cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(_table_ident(plan), where), params)
         (count,) = cur.fetchone()
     conn.rollback()
     return int(count)

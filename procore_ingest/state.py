@@ -146,11 +146,6 @@ class StateStore:
             raise JobNotFoundError(f"no job {job_id!r} in {self.root / 'jobs'}")
         return Job.from_dict(data)
 
-    def list_jobs(self) -> list[Job]:
-        folder = self.root / "jobs"
-        jobs = [self.load_job(p.stem) for p in folder.glob("*.json")] if folder.is_dir() else []
-        return sorted(jobs, key=lambda j: j.started_at)
-
     def record_failures(self, job_id: str, failures: list[dict[str, Any]]) -> None:
         """Append rejected documents to the job's failure log (JSON lines), flushed to disk."""
         if not failures:

@@ -479,11 +479,7 @@ class DocumentApi:
         if not isinstance(body.get("fields"), dict):
             raise _bad(req, f"put of document {doc_id} is missing a 'fields' map")
         fields = self.parse_put_fields(req, dt, doc_id, body["fields"])
-        condition_text = params.get("condition") or _str_or_none(body.get("condition"))
-        create = params.boolean("create")
-        if create is None:
-            create = body.get("create") is True
-        condition = self._condition(req, condition_text)
+        condition, create = self._condition_and_create(req, params, body)
         with self.store.lock:
             existing = self.store.get(str(doc_id))
             if condition is not None:
@@ -492,6 +488,17 @@ class DocumentApi:
                     return Response.json(412, {**base, "message": failed}, str(doc_id))
             self.store.put(doc_id, fields)
         return Response.json(200, base, str(doc_id))
+
+    def _condition_and_create(
+        self, req: Request, params: Params, body: dict[str, Any]
+    ) -> tuple[Callable[[StoredDoc], bool] | None, bool]:
+        """The test-and-set condition and `create` flag, from the query or the body (the query
+        wins, as in Vespa's handler)."""
+        condition_text = params.get("condition") or _str_or_none(body.get("condition"))
+        create = params.boolean("create")
+        if create is None:
+            create = body.get("create") is True
+        return self._condition(req, condition_text), create
 
     @staticmethod
     def _check_condition(
@@ -523,11 +530,7 @@ class DocumentApi:
             ops = parse_update(dt, body["fields"], self.strict_types)
         except UpdateError as e:
             raise _bad(req, str(e)) from None
-        condition_text = params.get("condition") or _str_or_none(body.get("condition"))
-        create = params.boolean("create")
-        if create is None:
-            create = body.get("create") is True
-        condition = self._condition(req, condition_text)
+        condition, create = self._condition_and_create(req, params, body)
         with self.store.lock:
             existing = self.store.get(str(doc_id))
             if condition is not None:
