@@ -80,7 +80,7 @@ class PostgresServer:
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def stop(self) -> None:
-        for fn in reversed(self._stop):
+        for fn in self._stop:  # in order: stop the server, then remove its files
             try:
                 fn()
             except Exception:
