@@ -6,7 +6,6 @@ Scripts stay thin: they parse flags, call the library inside `run()`, and return
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
@@ -16,6 +15,7 @@ from . import config
 from .config import log_level, scrub
 from .errors import ConfigError, ProcoreIngestError, exit_code_for
 from .logs import logger, setup_logging
+from .tuning import tune_gc, tune_malloc
 
 
 def run(main: Callable[[], int], exit_codes: list[tuple[type[BaseException], int]],
@@ -43,12 +43,10 @@ def run(main: Callable[[], int], exit_codes: list[tuple[type[BaseException], int
         return exit_code_for(exc, exit_codes) if isinstance(exc, ProcoreIngestError) else 1
 
 
-def tune_gc() -> None:
-    """Fewer full garbage collections: a batch of 10,000 documents is millions of small,
-    short-lived objects without cycles, and the default thresholds scan them over and over
-    (about 15% of an ingestion). Scripts only: the library leaves the process's GC alone."""
-    gc.freeze()  # what is loaded so far (modules, the schema) is never garbage
-    gc.set_threshold(50_000, 20, 20)
+def tune_process() -> None:
+    """The scripts' process settings for bulk work (procore_ingest.tuning)."""
+    tune_gc()
+    tune_malloc()
 
 
 def positive_int(text: str) -> int:

@@ -55,12 +55,19 @@ class FileRef:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
+    def __reduce__(self) -> tuple[type[FileRef], tuple[str | None, ...]]:
+        # a tuple of the fields: several times cheaper to pickle than the default state dict
+        return (FileRef, (self.source_column, self.reference_type, self.s3_key, self.bucket,
+                          self.url, self.filename, self.file_id))
+
 
 def classify_scalar(text: str) -> str | None:
     """The reference type of one string, or None when it is not a file reference."""
     text = text.strip()
     if not text or len(text) > 2048 or "\n" in text:
         return None
+    if "://" not in text:  # the usual case, a bare key: no need to try the URL patterns
+        return "s3_key" if _S3_KEY.match(text) else None
     if _S3_URI.match(text):
         return "s3_uri"
     if _S3_VHOST.match(text) or _S3_PATH.match(text):
@@ -131,8 +138,8 @@ def _scalar_ref(text: str, column: str, reference_type: str, file_id: str | None
     else:
         key = text
     path = key if key else urlsplit(text).path
-    filename = unquote(path.rstrip("/").rsplit("/", 1)[-1])
-    return FileRef(column, reference_type, key, bucket, url, filename, file_id)
+    filename = path.rstrip("/").rsplit("/", 1)[-1]
+    return FileRef(column, reference_type, key, bucket, url, unquote(filename) if "%" in filename else filename, file_id)
 
 
 def extract_references(value: Any, column: str, reference_type: str) -> list[FileRef]:
@@ -157,7 +164,7 @@ def extract_references(value: Any, column: str, reference_type: str) -> list[Fil
                 found = _scalar_ref(member, column, reference_type, None)
                 if found:
                     refs.append(found)
-    return dedupe(refs)
+    return dedupe(refs) if len(refs) > 1 else refs
 
 
 def dedupe(refs: Iterable[FileRef]) -> list[FileRef]:

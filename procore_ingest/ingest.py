@@ -12,6 +12,7 @@ functions of table and key, so replays are harmless.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -30,6 +31,7 @@ from .documents import Document, row_document, schema_documents
 from .errors import DatabaseConnectionError, JobCancelled, ProcoreIngestError, StateError
 from .files import FileCounts, FileIndexer, FileOptions  # --download-files
 from .logs import logger
+from .parallel import BuildPool, RangeReadError, default_processes, serial_batches
 from .plan import TablePlan, build_plans
 from .progress import RULE, Reporter, format_duration
 from .reader import count_rows, read_batches
@@ -49,6 +51,7 @@ class IngestOptions:
     exclude: list[str] | None = None
     batch_size: int = 10_000
     workers: int = 4
+    processes: int = field(default_factory=default_processes)  # that read and build documents; 1: this one
     allow_columns: list[str] = field(default_factory=list)  # secret-looking columns to feed anyway
     state_dir: str = config.DEFAULT_STATE_DIR
     retry_budget_s: float = 120.0
@@ -61,7 +64,7 @@ class IngestOptions:
         return {
             "database": redact_url(self.database_url), "vespa": redact_url(self.vespa_url),
             "tables": self.tables, "exclude": self.exclude, "batch_size": self.batch_size,
-            "workers": self.workers, "allow_columns": self.allow_columns,
+            "workers": self.workers, "processes": self.processes, "allow_columns": self.allow_columns,
             "feed_schema": self.feed_schema, "keep_soft_deleted": self.keep_soft_deleted,
             **({"files": self.files.recorded()} if self.files else {}),
         }
@@ -110,7 +113,7 @@ class DryRunReport:
 def _load_schema(conn, url: str) -> SchemaMap:
     conn.autocommit = True
     schema = discover_with_connection(conn, host=db.describe(url).host,
-                                      options=ProfileOptions(include_stats=False))
+                                      options=ProfileOptions(include_stats=False, count_references=False))
     conn.autocommit = False
     return schema
 
@@ -150,8 +153,8 @@ class _Run:
     """One job being executed: owns the state store, the sink and the cancel flag."""
 
     def __init__(self, options: IngestOptions, job: Job, store: StateStore, sink: Sink,
-                 reporter: Reporter, cancel: threading.Event) -> None:
-        self.options, self.job, self.store, self.sink = options, job, store, sink
+                 reporter: Reporter, cancel: threading.Event, pool: BuildPool) -> None:
+        self.options, self.job, self.store, self.sink, self.pool = options, job, store, sink, pool
         self.reporter, self.cancel = reporter, cancel
         self.pending_sync: dict[str, dict[str, Any]] = {}
         self.files: FileIndexer | None = None  # --download-files (set by _run_job)
@@ -169,28 +172,29 @@ class _Run:
             self.pending_sync[plan.name] = changes.baseline(conn, plan)
         progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
         self.store.save_job(self.job)
-        total = progress.rows_read + count_rows(conn, plan, resume_key)
-        self.reporter.table_started(plan.name, total)
+        remaining = count_rows(conn, plan, resume_key)
+        self.reporter.table_started(plan.name, progress.rows_read + remaining)
         self.reporter.table_advanced(plan.name, progress.rows_read)
+        batch_size = self.options.batch_size
+        source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
         try:
-            for number, batch in enumerate(read_batches(conn, plan, self.options.batch_size, resume_key), 1):
-                now = int(time.time() * 1000)
-                live = [row for row in batch.rows if not plan.is_soft_deleted(row)]
-                docs = [row_document(row, plan, now) for row in live]
-                result = feed_documents(self.sink, self.store, self.job.job_id, docs)
-                if self.files is not None:  # --download-files: the rows' files, through the same sink
-                    self._index_files(docs, result)
-                progress.indexed += result.ok
-                progress.failed += len(result.failures)
-                progress.soft_deleted += len(batch.rows) - len(live)
-                progress.rows_read += len(batch.rows)
-                progress.last_key = batch.last_key
-                self.store.save_job(self.job)  # the checkpoint: this batch is fully accounted for
-                self.reporter.table_advanced(plan.name, len(batch.rows))
-                logger.debug("%s: batch %d (%d records, %d failed)", plan.name, number,
-                             len(batch.rows), len(result.failures))
-                if self.cancel.is_set():
-                    raise JobCancelled(f"cancelled during {plan.name}")
+            # closing(): a cancel or an error ends the read (and its workers) here and now
+            with contextlib.closing(source(conn, plan, batch_size, resume_key)) as batches:
+                for number, batch in enumerate(batches, 1):
+                    result = feed_documents(self.sink, self.store, self.job.job_id, batch.docs)
+                    if self.files is not None:  # --download-files: the rows' files, through the same sink
+                        self._index_files(batch.docs, result)
+                    progress.indexed += result.ok
+                    progress.failed += len(result.failures)
+                    progress.soft_deleted += batch.soft_deleted
+                    progress.rows_read += batch.rows_read
+                    progress.last_key = batch.last_key
+                    self.store.save_job(self.job)  # the checkpoint: this batch is fully accounted for
+                    self.reporter.table_advanced(plan.name, batch.rows_read)
+                    logger.debug("%s: batch %d (%d records, %d failed)", plan.name, number,
+                                 batch.rows_read, len(result.failures))
+                    if self.cancel.is_set():
+                        raise JobCancelled(f"cancelled during {plan.name}")
         finally:
             self.reporter.table_finished(plan.name)
         progress.status, progress.finished_at = "completed", utc_now()
@@ -224,6 +228,7 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
     sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
     sink.check()  # exit 2 within seconds, before anything is read
     files = open_file_indexer(options.files, options.state_dir)  # --download-files
+    pool = BuildPool(options.database_url, options.processes)
     run: _Run | None = None
     store.lock()
     try:
@@ -237,7 +242,7 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
                 job.tables.setdefault(plan.name, TableProgress())
             if options.feed_schema:
                 schema_docs = feed_documents(sink, store, job.job_id, schema_documents(schema, plans)).ok
-            run = _Run(options, job, store, sink, reporter, cancel)
+            run = _Run(options, job, store, sink, reporter, cancel, pool)
             run.files = files
             pending_sync = run.pending_sync
             for plan in plans:
@@ -245,8 +250,8 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
                     raise JobCancelled("cancelled")
                 try:
                     run.feed_table(conn, plan)
-                except psycopg2.Error as exc:
-                    if db.connection_lost(conn, exc):
+                except (psycopg2.Error, RangeReadError) as exc:
+                    if isinstance(exc, psycopg2.Error) and db.connection_lost(conn, exc):
                         raise DatabaseConnectionError(
                             f"lost the database connection while reading {plan.name}: "
                             f"{db.first_line(exc)}") from None
@@ -270,6 +275,7 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
             store.save_job(job)
         finally:
             store.unlock()
+            pool.close()
             sink.close()
             if files is not None:
                 files.close()
@@ -335,6 +341,7 @@ def resume(job_id: str, options: IngestOptions, reporter: Reporter | None = None
     asked = job.options
     options.tables, options.exclude = asked.get("tables"), asked.get("exclude")
     options.batch_size, options.workers = asked.get("batch_size", options.batch_size), asked.get("workers", options.workers)
+    options.processes = asked.get("processes", options.processes)
     options.allow_columns = asked.get("allow_columns") or []
     options.keep_soft_deleted = bool(asked.get("keep_soft_deleted"))
     reporter.line(f"Resuming job {job_id} ({job.status}, {job.indexed:,} records indexed so far)...")

@@ -8,6 +8,7 @@ the same snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,49 +44,154 @@ def _table_ident(plan: TablePlan) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(plan.table.schema), sql.Identifier(plan.table.name))
 
 
-def _after(plan: TablePlan, after_key: list[Any] | None) -> tuple[sql.Composable, list[Any]]:
-    """` WHERE (k1, k2) > (%s::t1, %s::t2)` when resuming after `after_key`, else nothing."""
-    if not plan.key_columns or after_key is None:
-        return sql.SQL(""), []
+def _key_condition(plan: TablePlan, op: str, key: list[Any]) -> tuple[sql.Composable, list[Any]]:
+    """`(k1, k2) <op> (%s::t1, %s::t2)` with `key` as its parameters."""
     keys = sql.SQL(", ").join(sql.Identifier(k) for k in plan.key_columns)
     casts = sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(plan.table.column(k).data_type))
                                for k in plan.key_columns)
-    return sql.SQL(" WHERE ({}) > ({})").format(keys, casts), list(after_key)
+    return sql.SQL("({}) {} ({})").format(keys, sql.SQL(op), casts), list(key)
 
 
-def select_query(plan: TablePlan, after_key: list[Any] | None) -> tuple[sql.Composed, list[Any]]:
-    """SELECT of the table's columns in key order, after `after_key` when resuming."""
+def _after(plan: TablePlan, after_key: list[Any] | None,
+           last_key: list[Any] | None = None) -> tuple[sql.Composable, list[Any]]:
+    """` WHERE (k1, k2) > (%s::t1, %s::t2)` when resuming after `after_key` (and
+    ` AND (k1, k2) <= (...)` to stop at `last_key`), else nothing."""
+    conditions, params = [], []
+    for op, key in ((">", after_key), ("<=", last_key)):
+        if plan.key_columns and key is not None:
+            condition, values = _key_condition(plan, op, key)
+            conditions.append(condition)
+            params += values
+    if not conditions:
+        return sql.SQL(""), []
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions), params
+
+
+def select_query(plan: TablePlan, after_key: list[Any] | None,
+                 last_key: list[Any] | None = None) -> tuple[sql.Composed, list[Any]]:
+    """SELECT of the table's columns in key order, after `after_key` when resuming (and up to
+    `last_key` inclusive, for one key range)."""
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in plan.table.columns)
-    where, params = _after(plan, after_key)
+    where, params = _after(plan, after_key, last_key)
     query = sql.SQL("SELECT {} FROM {}{}").format(columns, _table_ident(plan), where)
     if plan.key_columns:
         query += sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(sql.Identifier(k) for k in plan.key_columns))
     return query, params
 
 
+def _begin_snapshot(conn) -> None:
+    """The next transaction on `conn` is REPEATABLE READ and READ ONLY: one snapshot."""
+    register_lossless_casters(conn)
+    conn.autocommit = False
+    conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+
+
+def _dict_batches(cursor, names: list[str], size: int) -> Iterator[list[dict[str, Any]]]:
+    while True:
+        # the fetched tuples are not kept: only the dicts live while the batch is used
+        dicts = [dict(zip(names, r, strict=True)) for r in cursor.fetchmany(size)]
+        if not dicts:
+            return
+        yield dicts
+
+
 def read_batches(conn, plan: TablePlan, batch_size: int,
                  after_key: list[Any] | None = None) -> Iterator[Batch]:
     """Yield the table's rows (as dicts, secret columns included: the document builder drops
     withheld ones) in batches of `batch_size`, from one snapshot."""
-    register_lossless_casters(conn)
-    conn.autocommit = False
-    conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+    _begin_snapshot(conn)
     names = [c.name for c in plan.table.columns]
     query, params = select_query(plan, after_key)
     cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
     cursor.itersize = batch_size
     try:
         cursor.execute(query, params)
-        while True:
-            # the fetched tuples are not kept: only the dicts live while the batch is used
-            dicts = [dict(zip(names, r, strict=True)) for r in cursor.fetchmany(batch_size)]
-            if not dicts:
-                break
+        for dicts in _dict_batches(cursor, names, batch_size):
             last = ([key_to_json(dicts[-1][k]) for k in plan.key_columns] if plan.key_columns else None)
             yield Batch(dicts, last)
     finally:
         cursor.close()
         conn.rollback()  # read only: nothing to commit; ends the snapshot
+
+
+# --- the same, shared between processes -----------------------------------------------------
+#
+# procore_ingest.parallel reads a table with several sessions: this one walks the keys and cuts
+# them into ranges, the others read the ranges' rows. All see one snapshot,
+# exported here and imported there (what pg_dump --jobs does).
+
+
+@dataclass
+class KeyRange:
+    """The rows after `after_key` (None: from the start) up to `last_key`, inclusive."""
+
+    after_key: list[Any] | None
+    last_key: list[Any]
+    rows: int
+
+
+@contextlib.contextmanager
+def shared_snapshot(conn) -> Iterator[str]:
+    """Open a read-only REPEATABLE READ transaction on `conn` and export its snapshot; the
+    snapshot lives (other sessions can import it) until the block ends."""
+    _begin_snapshot(conn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_export_snapshot()")
+            (snapshot,) = cur.fetchone()
+        yield snapshot
+    finally:
+        conn.rollback()
+
+
+def key_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] | None = None,
+                piece: int = 1000) -> Iterator[list[KeyRange]]:
+    """The table's keys after `after_key` in order, a batch of `batch_size` at a time, each
+    batch as consecutive ranges of at most `piece` rows. Read in the transaction open on `conn`
+    (`shared_snapshot`); only the key columns are read."""
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in plan.key_columns)
+    where, params = _after(plan, after_key)
+    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {}").format(keys, _table_ident(plan), where, keys)
+    cursor = conn.cursor(name=f"procore_ingest_keys_{uuid.uuid4().hex[:12]}")
+    cursor.itersize = batch_size
+    try:
+        cursor.execute(query, params)
+        previous = after_key
+        while rows := cursor.fetchmany(batch_size):
+            ranges = []
+            for start in range(0, len(rows), piece):
+                end = min(start + piece, len(rows))
+                last = [key_to_json(v) for v in rows[end - 1]]
+                ranges.append(KeyRange(previous, last, end - start))
+                previous = last
+            yield ranges
+    finally:
+        cursor.close()
+
+
+def read_range(conn, plan: TablePlan, key_range: KeyRange, snapshot: str | None,
+               chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    """The rows of `key_range` in key order, `chunk` rows at a time, as `snapshot` sees them
+    (imported into a transaction of their own), or with `snapshot` None, in the transaction
+    already open on `conn` (the one that exported it)."""
+    if snapshot is not None:
+        _begin_snapshot(conn)
+    names = [c.name for c in plan.table.columns]
+    query, params = select_query(plan, key_range.after_key, key_range.last_key)
+    try:
+        if snapshot is not None:
+            with conn.cursor() as cur:
+                cur.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))  # must come first
+        cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
+        cursor.itersize = chunk
+        try:
+            cursor.execute(query, params)
+            yield from _dict_batches(cursor, names, chunk)
+        finally:
+            cursor.close()
+    finally:
+        if snapshot is not None:
+            conn.rollback()
 
 
 def count_rows(conn, plan: TablePlan, after_key: list[Any] | None = None) -> int:

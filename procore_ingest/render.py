@@ -49,6 +49,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 import psycopg2.extensions
 import psycopg2.extras
 from psycopg2.extras import Range
@@ -503,7 +504,27 @@ def _render_plain_value(value: Any) -> str:
 
 
 def _render_json_value(value: object) -> str:
-    return vespa_safe_text(canonical_json(value))
+    return vespa_safe_text(canonical_parsed_json(value))
+
+
+def _orjson_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(_json_number(value))  # the exact digits, as written
+    if value is JSON_NULL:
+        return orjson.Fragment(b"null")
+    raise TypeError
+
+
+def canonical_parsed_json(value: object) -> str:
+    """`canonical_json` of a json/jsonb value as read (dicts, lists, str, int, Decimal, bool,
+    JSON_NULL), written by orjson: the same text several times faster (same escapes, keys in
+    code point order, which is UTF-8 byte order). What orjson refuses (integers beyond 64 bits,
+    lone surrogates from a json column) takes the general path. Floats never occur: the reader
+    parses fractions as Decimal, and PostgreSQL's JSON has no NaN or Infinity."""
+    try:
+        return orjson.dumps(value, default=_orjson_default, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return canonical_json(value)
 
 
 def _render_interval_value(value: object) -> str:

@@ -210,7 +210,7 @@ class VespaSink:
         return result
 
     def feed(self, docs: list[Document]) -> FeedResult:
-        return self._run("feed", docs, lambda d: {"id": d.id, "fields": d.fields},
+        return self._run("feed", docs, lambda d: {"id": d.id, "fields": d.feed_fields()},
                          lambda d: (d.doctype, d.namespace))
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
@@ -240,10 +240,19 @@ class VespaSink:
         pass
 
 
-def _encode(op: dict) -> str:
-    # orjson writes the same JSON (sorted keys, UTF-8) about ten times faster than json.dumps;
-    # the feed files are the hot path of `--vespa-url file://`.
-    return orjson.dumps(op, option=orjson.OPT_SORT_KEYS).decode()
+_IOV_MAX = 1024  # buffers per writev call (POSIX guarantees at least 16; Linux and macOS: 1024)
+
+
+def _write_all(fd: int, buffers: list[bytes]) -> None:
+    """Write `buffers` in order, gathered by the kernel (os.writev) rather than joined first."""
+    if not hasattr(os, "writev"):  # Windows
+        buffers = [b"".join(buffers)]
+    for start in range(0, len(buffers), _IOV_MAX):
+        chunk = buffers[start:start + _IOV_MAX]
+        written = os.writev(fd, chunk) if len(chunk) > 1 and hasattr(os, "writev") else os.write(fd, chunk[0])
+        rest = memoryview(b"".join(chunk))[written:] if written < sum(map(len, chunk)) else b""
+        while rest:  # a short write: rare for regular files, finished plainly
+            rest = rest[os.write(fd, rest):]
 
 
 class FileSink:
@@ -263,24 +272,28 @@ class FileSink:
         if not os.access(self.directory, os.W_OK):
             raise VespaConnectionError(f"cannot write feed files to {self.directory}: permission denied")
 
-    def _append(self, ops: Iterable[tuple[str, str, dict]]) -> None:
-        by_file: dict[str, list[str]] = {}
-        for doctype, table, op in ops:
+    def _append(self, ops: Iterable[tuple[str, str, bytes]]) -> None:
+        by_file: dict[str, list[bytes]] = {}
+        for doctype, table, line in ops:
             stem = table if doctype == RECORD_TYPE else f"_{doctype}"
             name = stem.replace("/", "_") + ".jsonl"
-            by_file.setdefault(name, []).append(_encode(op))
-        for name, lines in by_file.items():
-            with open(self.directory / name, "a", encoding="utf-8") as fh:
-                fh.write("\n".join(lines) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            by_file.setdefault(name, []).append(line)
+        for name, pieces in by_file.items():
+            fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                _write_all(fd, pieces)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def feed(self, docs: list[Document]) -> FeedResult:
-        self._append((d.doctype, d.table, d.feed_json()) for d in docs)
+        # lines in Vespa's JSON feed format, as orjson writes them (the same JSON as json.dumps,
+        # about ten times faster: feed files are the hot path of `--vespa-url file://`)
+        self._append((d.doctype, d.table, d.feed_line()) for d in docs)
         return FeedResult(ok=len(docs))
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
-        self._append((o.doctype, o.table, {"remove": o.vespa_id}) for o in ops)
+        self._append((o.doctype, o.table, orjson.dumps({"remove": o.vespa_id}) + b"\n") for o in ops)
         return FeedResult(ok=len(ops))
 
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:

@@ -33,7 +33,7 @@ from .documents import (
     RECORD_TYPE,
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
-    row_document,
+    row_documents,
     row_key,
     schema_documents,
     schema_fingerprint,
@@ -144,7 +144,7 @@ class _Cycle:
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
-        docs = [row_document(r, plan, now) for r in live]
+        docs = row_documents(live, plan, now)
         fed = feed_documents(self.sink, self.store, self.job_id, docs)
         failed = {f.id for f in fed.failures}
         for doc, row in zip(docs, live, strict=True):

@@ -15,7 +15,7 @@ import threading
 import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
 from procore_ingest import config
-from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_gc
+from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_process
 from procore_ingest.errors import INGEST_EXIT_CODES
 from procore_ingest.ingest import (
     IngestOptions,
@@ -25,6 +25,7 @@ from procore_ingest.ingest import (
     run_full,
     summary_lines,
 )
+from procore_ingest.parallel import default_processes
 from procore_ingest.progress import ConsoleReporter
 from procore_ingest.sync import SyncOptions, incremental_summary, run_cycle
 
@@ -43,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--exclude", nargs="+", metavar="TABLE", help="tables to leave out (names or globs)")
     p.add_argument("--batch-size", type=positive_int, default=10_000, help="records per batch")
     p.add_argument("--workers", type=positive_int, default=4, help="parallel Vespa feed workers")
+    p.add_argument("--processes", type=positive_int, default=default_processes(),
+                   help="processes that read and build documents (default: one per CPU, at most 4; "
+                        "1: all in this process)")
     add_file_arguments(p)  # --download-files and friends (procore_ingest.files)
     p.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
     p.add_argument("--allow-column", action="append", default=[], metavar="TABLE.COLUMN",
@@ -60,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tune_gc()
+    tune_process()
     reporter = ConsoleReporter(sys.stdout, bars=args.progress)
     cancel = threading.Event()
 
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             database_url=config.database_url(args.database_url),
             vespa_url=config.vespa_url(args.vespa_url),
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size,
-            workers=args.workers, allow_columns=args.allow_column,
+            workers=args.workers, processes=args.processes, allow_columns=args.allow_column,
             state_dir=config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR),
             retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
             files=files,

@@ -15,7 +15,7 @@ import threading
 import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
 from procore_ingest import config
-from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_gc
+from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_process
 from procore_ingest.errors import SYNC_EXIT_CODES
 from procore_ingest.logs import logger
 from procore_ingest.sync import SyncOptions, read_status, run_cycle, run_daemon, status_report
@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tune_gc()
+    tune_process()
     cancel = threading.Event()
     received: list[int] = []
 

@@ -123,12 +123,38 @@ def _wait_for_progress(state: Path, minimum: int, proc, timeout=60) -> dict:
     raise AssertionError("no progress")
 
 
-def test_kill_9_then_resume_indexes_every_row_once(pagila_url, vespa, tmp_path):
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie (state Z) has ended; it only waits for a parent to reap it
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_kill_9_then_resume_indexes_every_row_once(pagila_url, vespa, tmp_path, processes):
     vespa.set_delay(0.005)
-    proc = _start_ingest(pagila_url, vespa.url, tmp_path)
+    proc = _start_ingest(pagila_url, vespa.url, tmp_path, "--processes", str(processes))
     job = _wait_for_progress(tmp_path, 1000, proc)
+    workers = _children(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    if Path("/proc").is_dir():  # workers die with the process that started them
+        assert processes == 1 or len(workers) >= processes
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(w) for w in workers)
     vespa.set_delay(0)
     killed = StateStore(tmp_path).load_job(job["job_id"])
     assert killed.status == "running" and 0 < killed.tables["inventory"].rows_read < 4581
@@ -146,7 +172,7 @@ def test_kill_9_then_resume_indexes_every_row_once(pagila_url, vespa, tmp_path):
 
 def test_sigterm_cancels_cleanly_and_resume_finishes(pagila_url, vespa, tmp_path):
     vespa.set_delay(0.005)
-    proc = _start_ingest(pagila_url, vespa.url, tmp_path)
+    proc = _start_ingest(pagila_url, vespa.url, tmp_path, "--processes", "2")
     job = _wait_for_progress(tmp_path, 1000, proc)
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)

@@ -237,6 +237,38 @@ def test_json_parses_back_equal_as_jsonb(everything) -> None:
         assert doc["big"] == Decimal("12345678901234567890.123456789")
 
 
+# json/jsonb values the fast writer (orjson) must print exactly as the general one, or hand over.
+JSON_EDGE_CASES = [
+    ("""'{"ctl": "a\\u0001b\\tc\\n\\"q\\" \\\\ \\u007f \\u2028 é 😀"}'""", "jsonb"),
+    ("""'{"😀": 1, "\uffff": 2, "é": 3, "B": 4, "a": 5, "": 6, "aa": {"z": [], "b": null}}'""", "jsonb"),
+    ("""'{"b": 1, "aa": 2, "z": {"y": 1, "xx": 2}}'""", "jsonb"),  # jsonb keeps shorter keys first
+    ("""'{"z": 1, "a": [{"d": 1, "c": 2}]}'""", "json"),  # json keeps the written order
+    ("""'[1.50, 1e5, -0.0000001, 12345678901234567890.123456789, true, false, null, "x"]'""", "jsonb"),
+    ("""'{"big": 123456789012345678901234567890, "neg": -9223372036854775809}'""", "jsonb"),  # > 64 bits
+    ("""'{"max": 9223372036854775807, "min": -9223372036854775808}'""", "jsonb"),
+    ("""'{"lone": "\\ud800", "dup": 1, "dup": 2}'""", "json"),  # json keeps what jsonb refuses
+    ("""'null'""", "jsonb"),
+    ("""'"just a string"'""", "json"),
+]
+
+
+def test_json_values_render_as_their_canonical_json(pg_url: str) -> None:
+    """jsonb/json metadata is written by orjson when it can; it must be the canonical JSON the
+    general writer gives, for every value, and equal as jsonb to what PostgreSQL stores."""
+    conn = psycopg2.connect(pg_url)
+    register_lossless_casters(conn)
+    with conn.cursor() as cur:
+        for literal, kind in JSON_EDGE_CASES:
+            cur.execute(f"SELECT {literal}::{kind}")
+            (value,) = cur.fetchone()
+            rendered = render_value(value, Column("doc", kind, True, None, 1))
+            assert rendered == vespa_safe_text(canonical_json(value)), literal
+            if "ud800" not in literal:  # a lone surrogate is not jsonb: only the json column holds it
+                cur.execute(f"SELECT %s::jsonb = {literal}::jsonb", (vespa_restore_text(rendered),))
+                assert cur.fetchone()[0], literal
+    conn.close()
+
+
 def test_arrays_match_postgres_to_jsonb(everything) -> None:
     conn, columns = everything
     rendered = fetch_rendered(conn, columns)

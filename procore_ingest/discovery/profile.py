@@ -24,6 +24,9 @@ class ProfileOptions:
     exact_count_threshold: int = 500_000  # planner estimate above this: report the estimate
     file_sample_rows: int = 500
     sample_rows: int = 5
+    # Exact reference counts read every row of every file column's table (the report shows
+    # them); ingestion and sync, which only need to know the columns, scale up the sample.
+    count_references: bool = True
 
 
 # Names that say "this row was modified / re-synced at this time".
@@ -165,6 +168,7 @@ def detect_file_references(cur, table: Table, options: ProfileOptions) -> None:
     cur.execute(query)
     rows = cur.fetchall()
     found: list[tuple[Column, str, str, str | None]] = []
+    sampled: list[tuple[int, int]] = []  # (rows with references, references) in the sample
     for i, col in enumerate(candidates):
         is_json = col.effective_type in ("json", "jsonb")
         values = [r[i] for r in rows if r[i] not in (None, "", {}, [])]
@@ -175,13 +179,19 @@ def detect_file_references(cur, table: Table, options: ProfileOptions) -> None:
             kind = Counter(hits).most_common(1)[0][0]
             example = next(v for v, k in zip(values, kinds, strict=True) if k == kind)
             found.append((col, kind, "name+values" if name_hint else "values", _example(example)))
+            sampled.append((len(hits), sum(_members(v) for v, k in zip(values, kinds, strict=True) if k)))
         elif not values and re.search(r"(^|_)s3_keys?$|^s3_|(^|_)url$", col.name, re.I):
             # Empty column whose name is unambiguous: keep it so future rows are handled.
             kind = _kind_from_name(col)
             found.append((col, kind, "name", None))
+            sampled.append((0, 0))
     if not found:
         return
-    counts = _count_references(cur, table, [(c, k) for c, k, _, _ in found])
+    if options.count_references or not rows:
+        counts = _count_references(cur, table, [(c, k) for c, k, _, _ in found])
+    else:  # the sample scaled to the table's row count (exact when the sample is the table)
+        scale = max(table.row_count or 0, len(rows)) / len(rows)
+        counts = [(round(with_refs * scale), round(refs * scale)) for with_refs, refs in sampled]
     for (col, kind, detected_by, example), (rows_with, refs) in zip(found, counts, strict=True):
         table.file_reference_columns.append(
             FileReferenceColumn(
@@ -195,6 +205,11 @@ def detect_file_references(cur, table: Table, options: ProfileOptions) -> None:
                 reference_count=refs,
             )
         )
+
+
+def _members(value: Any) -> int:
+    """How many references a sampled value holds, at most (map entries, array members)."""
+    return len(value) if isinstance(value, (dict, list)) else 1
 
 
 def _kind_from_name(col: Column) -> str:

@@ -1,0 +1,237 @@
+"""Read and build a table's documents in worker processes, batches coming back in key order.
+
+Building a document is pure-Python work (~40 us a row on this project's benchmark table), so
+one process keeps one core busy whatever the machine has. Here the main process only walks
+the table's keys (an index-only read) and cuts them into ranges of one batch each; worker
+processes read each range's rows with their own sessions and build, and pack, its documents.
+Every session sees the same snapshot: the main transaction exports it and each worker imports
+it, as pg_dump --jobs does. Batches are handed back in key order, so the caller advances its
+checkpoints exactly as when it reads the table itself (`serial_batches`).
+
+Workers are started with `spawn` (a fresh interpreter: the main process may run feeder threads,
+which `fork` must not copy mid-lock), ignore Ctrl-C (the main process decides what a cancel
+means) and die with the main process, even after `kill -9`.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import multiprocessing
+import os
+import pickle
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2
+
+from . import db
+from .documents import Document, PackedDocuments, pack_documents, row_documents, unpack_documents
+from .errors import DatabaseConnectionError, ProcoreIngestError
+from .logs import logger
+from .plan import TablePlan
+from .reader import KeyRange, key_batches, read_batches, read_range, shared_snapshot
+from .tuning import tune_gc, tune_malloc
+
+
+@dataclass
+class BuiltBatch:
+    """One batch of a table: its documents (soft-deleted rows left out) and where it ends."""
+
+    docs: list[Document]
+    rows_read: int
+    last_key: list[Any] | None
+
+    @property
+    def soft_deleted(self) -> int:
+        return self.rows_read - len(self.docs)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # from a worker: documents as columns
+        return (_unpacked_batch, (pack_documents(self.docs), self.rows_read, self.last_key))
+
+
+def _unpacked_batch(packed: PackedDocuments, rows_read: int, last_key: list[Any] | None) -> BuiltBatch:
+    return BuiltBatch(unpack_documents(packed), rows_read, last_key)
+
+
+class RangeReadError(ProcoreIngestError):
+    """A worker could not read its range: the database's one-line message, and whether the
+    session was lost (as opposed to an error about the statement)."""
+
+    def __init__(self, message: str, connection_lost: bool) -> None:
+        super().__init__(message)
+        self.connection_lost = connection_lost
+
+    def __reduce__(self) -> tuple[type[RangeReadError], tuple[str, bool]]:
+        return (RangeReadError, (str(self), self.connection_lost))
+
+
+def default_processes() -> int:
+    """One worker per core, at most 4 (beyond that the main process's feeding is the limit)."""
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def serial_batches(conn, plan: TablePlan, batch_size: int,
+                   after_key: list[Any] | None = None) -> Iterator[BuiltBatch]:
+    """The table's batches read and built in this process."""
+    for batch in read_batches(conn, plan, batch_size, after_key):
+        docs = row_documents(batch.rows, plan, int(time.time() * 1000))
+        yield BuiltBatch(docs, len(batch.rows), batch.last_key)
+
+
+# --- in the worker processes ------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}  # this worker's database URL, session and current plan
+
+
+def _start_worker(database_url: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    tune_gc()  # as the scripts do (procore_ingest.tuning)
+    tune_malloc()
+    _worker["url"] = database_url
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies. Elsewhere the worker ends when it
+    finds the pipe to the parent closed."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _session():
+    conn = _worker.get("conn")
+    if conn is None or conn.closed:
+        conn = _worker["conn"] = db.connect(_worker["url"])
+    return conn
+
+
+def _plan(pickled: bytes) -> TablePlan:
+    """The plan sent with every range, unpickled (and its document builder made) once."""
+    if _worker.get("pickled_plan") != pickled:
+        _worker["plan"], _worker["pickled_plan"] = pickle.loads(pickled), pickled  # noqa: S301 (our own parent's bytes)
+    return _worker["plan"]
+
+
+def _build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str) -> BuiltBatch:
+    plan = _plan(pickled_plan)
+    conn = _session()
+    now = int(time.time() * 1000)
+    docs: list[Document] = []
+    rows = 0
+    try:
+        for chunk in read_range(conn, plan, key_range, snapshot):
+            rows += len(chunk)
+            docs += row_documents(chunk, plan, now)
+    except psycopg2.Error as exc:  # not sent as is: driver errors do not survive pickling well
+        raise RangeReadError(db.first_line(exc), db.connection_lost(conn, exc)) from None
+    return BuiltBatch(docs, rows, key_range.last_key)  # sent packed: BuiltBatch.__reduce__
+
+
+# --- in the main process ----------------------------------------------------------------------
+
+RANGE_ROWS = 1000  # rows a worker reads and builds per task: small, so memory stays small
+
+
+@dataclass
+class _Task:
+    key_range: KeyRange
+    ends_batch: bool  # the last range of a batch
+    future: concurrent.futures.Future[BuiltBatch] | None  # None: to be read in this process
+
+
+class BuildPool:
+    """Worker processes that read and build batches; started on first use, one set per job."""
+
+    def __init__(self, database_url: str, processes: int) -> None:
+        self.database_url, self.processes = database_url, processes
+        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self.local_only = False  # set when workers cannot open sessions (a connection limit)
+
+    def usable_for(self, plan: TablePlan, rows: int, batch_size: int) -> bool:
+        """Worth it for a keyed table of more than one range (keyless tables are read as a
+        whole: they have no order to cut into ranges)."""
+        return self.processes > 1 and not self.local_only and plan.has_key and rows > min(batch_size, RANGE_ROWS)
+
+    def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = concurrent.futures.ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(self.database_url,))
+            logger.debug("reading and building documents in %d worker processes", self.processes)
+        return self._executor
+
+    def batches(self, conn, plan: TablePlan, batch_size: int,
+                after_key: list[Any] | None = None) -> Iterator[BuiltBatch]:
+        """The table's batches, built by the workers, in key order. Each batch is read as
+        ranges of RANGE_ROWS rows, a few ranges ahead of the caller: memory stays bounded."""
+        stack = contextlib.ExitStack()
+        try:
+            snapshot = stack.enter_context(shared_snapshot(conn))
+        except psycopg2.Error as exc:  # e.g. a standby too old to export snapshots
+            logger.debug("%s: cannot share a snapshot (%s); reading it in this process",
+                         plan.name, db.first_line(exc))
+            yield from serial_batches(conn, plan, batch_size, after_key)
+            return
+        with stack:  # the snapshot's transaction ends last: the ranges being read need it
+            pool, pickled_plan = self._pool(), pickle.dumps(plan)
+            window: collections.deque[_Task] = collections.deque()
+            partial = BuiltBatch([], 0, None)  # the batch being put together
+            try:
+                for ranges in key_batches(conn, plan, batch_size, after_key, RANGE_ROWS):
+                    for number, key_range in enumerate(ranges, 1):
+                        future = (None if self.local_only
+                                  else pool.submit(_build_range, pickled_plan, key_range, snapshot))
+                        window.append(_Task(key_range, number == len(ranges), future))
+                    yield from self._finished(conn, plan, window, partial, keep=4 * self.processes)
+                yield from self._finished(conn, plan, window, partial, keep=0)
+            finally:
+                for task in window:
+                    if task.future is not None:
+                        task.future.cancel()
+                concurrent.futures.wait([t.future for t in window if t.future is not None])
+
+    def _finished(self, conn, plan: TablePlan, window: collections.deque[_Task], partial: BuiltBatch,
+                  keep: int) -> Iterator[BuiltBatch]:
+        """Take results from the front of `window` while more than `keep` tasks are out (or the
+        front one is done), adding them to `partial`; yield each batch as it completes."""
+        while len(window) > keep or (window and window[0].future is not None and window[0].future.done()):
+            task = window.popleft()
+            part = self._result(conn, plan, task)
+            partial.docs += part.docs
+            partial.rows_read += part.rows_read
+            if task.ends_batch:
+                yield BuiltBatch(partial.docs, partial.rows_read, task.key_range.last_key)
+                partial.docs, partial.rows_read = [], 0
+
+    def _result(self, conn, plan: TablePlan, task: _Task) -> BuiltBatch:
+        if task.future is not None:
+            try:
+                return task.future.result()
+            except BrokenProcessPool:
+                self._executor = None  # the next table starts new workers
+                raise ProcoreIngestError("a document-building worker process died (out of memory?)") from None
+            except RangeReadError as exc:
+                if exc.connection_lost:
+                    raise DatabaseConnectionError(f"a worker lost its database connection: {exc}") from None
+                raise
+            except DatabaseConnectionError as exc:  # a worker could not open its session
+                if not self.local_only:
+                    logger.warning("Worker processes cannot connect (%s); reading in this process", exc)
+                    self.local_only = True
+        # the range read by this session, inside the snapshot transaction it keeps open
+        rows = [row for chunk in read_range(conn, plan, task.key_range, None) for row in chunk]
+        return BuiltBatch(row_documents(rows, plan, int(time.time() * 1000)), len(rows), task.key_range.last_key)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,101 @@
+"""Worker processes read and build documents (procore_ingest.parallel): the same documents and
+checkpoints as one process, on one snapshot, and a fallback when workers cannot connect."""
+
+import json
+import logging
+import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from procore_ingest import discover, parallel
+from procore_ingest.ingest import IngestOptions, run_full
+from procore_ingest.parallel import RangeReadError
+from procore_ingest.plan import build_plans
+from procore_ingest.reader import KeyRange
+from tests.helpers import assert_documents_match_rows, execute
+from tests.pgharness import dbname, with_database
+
+
+@contextmanager
+def captured_log() -> Iterator[list[str]]:
+    """Messages of the package's logger (its handlers may not propagate to pytest's)."""
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    log = logging.getLogger("procore_ingest")
+    handler, level = Keep(logging.DEBUG), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield messages
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+def feed_lines(directory: Path) -> dict[str, list[dict]]:
+    """Each feed file's operations, in order, without the time they were built."""
+    out = {}
+    for path in sorted(directory.glob("*.jsonl")):
+        ops = [json.loads(line) for line in path.read_text().splitlines()]
+        for op in ops:
+            op.get("fields", {}).pop("ingested_at", None)
+            op.get("fields", {}).pop("discovery_timestamp", None)
+        out[path.name] = ops
+    return out
+
+
+def ingest(url: str, out: Path, processes: int, batch_size: int, **kwargs):
+    return run_full(IngestOptions(database_url=url, vespa_url=f"file://{out}", state_dir=str(out / "state"),
+                                  batch_size=batch_size, processes=processes, **kwargs))
+
+
+def test_worker_processes_build_exactly_what_one_process_builds(pagila_url, tmp_path):
+    one = ingest(pagila_url, tmp_path / "one", processes=1, batch_size=2500)
+    with captured_log() as log:
+        three = ingest(pagila_url, tmp_path / "three", processes=3, batch_size=2500)
+    assert "reading and building documents in 3 worker processes" in log
+    assert one.exit_code == three.exit_code == 0
+    # batches of 2,500 rows read as ranges of 1,000 + 1,000 + 500: the same batches, in the same
+    # order, with the same checkpoints, and the same documents line for line
+    assert feed_lines(tmp_path / "one") == feed_lines(tmp_path / "three")
+    assert {n: (t.rows_read, t.indexed, t.last_key) for n, t in one.tables.items()} == {
+        n: (t.rows_read, t.indexed, t.last_key) for n, t in three.tables.items()}
+    assert three.tables["rental"].rows_read == 16044
+
+
+def test_workers_that_cannot_connect_leave_the_reading_to_this_process(pagila_url, tmp_path):
+    """A role allowed one connection (RDS roles often are limited): the run still completes."""
+    execute(pagila_url, """
+        DROP ROLE IF EXISTS one_session;
+        CREATE ROLE one_session LOGIN PASSWORD 'one-pw' CONNECTION LIMIT 1;
+        GRANT SELECT ON ALL TABLES IN SCHEMA public TO one_session;
+    """)
+    url = with_database(pagila_url, dbname(pagila_url), user="one_session", password="one-pw")
+    try:
+        with captured_log() as log:
+            result = ingest(url, tmp_path, processes=2, batch_size=3000, tables=["rental"])
+        assert result.exit_code == 0 and result.tables["rental"].indexed == 16044
+        warnings = [m for m in log if "cannot connect" in m]
+        assert len(warnings) == 1 and "one-pw" not in warnings[0]
+        docs = feed_lines(tmp_path)["rental.jsonl"]
+        assert_documents_match_rows(pagila_url, discover(pagila_url).table("rental"), docs)
+    finally:
+        execute(pagila_url, "DROP OWNED BY one_session; DROP ROLE one_session;")
+
+
+def test_a_range_the_worker_cannot_read_reports_the_database_message(pagila_url, monkeypatch):
+    (plan,) = build_plans(discover(pagila_url), ["actor"])
+    monkeypatch.setitem(parallel._worker, "url", pagila_url)
+    try:
+        with pytest.raises(RangeReadError) as failed:
+            parallel._build_range(pickle.dumps(plan), KeyRange(None, [10], 10), "00000003-0000001B-1")
+        assert "snapshot" in str(failed.value) and failed.value.connection_lost is False
+    finally:
+        parallel._worker.pop("conn").close()
