@@ -2,7 +2,7 @@
 """Ingest throughput and memory: how close the full ingest comes to the cost of just reading.
 
 One run builds a wide, Procore-shaped table on an embedded PostgreSQL (pgserver) and measures,
-each in its own child process (rows/s and that process's peak RSS):
+each in its own child process (rows/s and the peak RSS of that process and its workers):
 
   (a) floor    psycopg2 server-side cursor + json.dumps of each row as a dict (and orjson, if
                installed): the least any ingest must spend reading and serialising the rows;
@@ -47,7 +47,7 @@ BATCH = 10_000  # the CLI's default --batch-size
 
 sys.path.insert(0, str(ROOT))
 
-from _common import append_results, run_header  # noqa: E402  (bench/ is the script's folder)
+from _common import TreeRss, append_results, run_header  # noqa: E402  (bench/ is the script's folder)
 
 # --- the data set ----------------------------------------------------------------------------
 
@@ -143,16 +143,18 @@ def create_tables(url: str, table: str, rows: int) -> None:
 
 def run_child(argv: list[str], env: dict[str, str] | None = None,
               stdout_json: bool = False) -> tuple[float, float, dict]:
-    """Run `argv`; (wall seconds, peak RSS MB of that process, its last JSON line if asked).
+    """Run `argv`; (wall seconds, peak RSS MB, its last JSON line if asked).
 
-    The child is reaped with os.wait4, whose rusage is exactly that child's: ru_maxrss is its
-    peak RSS in KiB (VmHWM). Output goes to temporary files so nothing else reaps it first.
+    Peak RSS is that of the whole process tree (the CLI and its worker processes together),
+    sampled every 50 ms, or the child's own ru_maxrss (from os.wait4: exactly that child's
+    VmHWM) when that is higher. Output goes to temporary files so nothing else reaps it first.
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, text=True,
                                 env={**os.environ, **(env or {})}, cwd=str(ROOT))
-        _, status, usage = os.wait4(proc.pid, 0)
+        with TreeRss(proc.pid) as tree:
+            _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         proc.returncode = code = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -161,7 +163,7 @@ def run_child(argv: list[str], env: dict[str, str] | None = None,
     if code != 0:
         raise SystemExit(f"{argv[:4]} failed ({code}):\n{stdout[-2000:]}\n{stderr[-4000:]}")
     info = json.loads(stdout.strip().splitlines()[-1]) if stdout_json else {}
-    return seconds, usage.ru_maxrss / 1024, info
+    return seconds, max(usage.ru_maxrss / 1024, tree.peak_mb), info
 
 
 def _self_rss_mb() -> float:
@@ -344,7 +346,8 @@ def markdown(results: list[dict], ratios: list[str], args: argparse.Namespace, s
     lines = [f"## bench_ingest.py — {now}{label}", "",
              f"{machine}; "
              f"--rows {args.rows:,} --http-rows {args.http_rows:,} --repeat {args.repeat} "
-             f"(median seconds; peak RSS: max over runs); data built in {setup_s:.0f}s.",
+             f"(median seconds; peak RSS: of the process and its worker processes together, "
+             f"max over runs); data built in {setup_s:.0f}s.",
              "",
              "| measurement | rows | seconds | rows/s | peak RSS MB | note |",
              "|---|---:|---:|---:|---:|---|"]
