@@ -1,16 +1,18 @@
 """Read and build a table's documents in worker processes, batches coming back in key order.
 
-Building a document is pure-Python work (~40 us a row on this project's benchmark table), so
+Building a document is pure-Python work (~35 us a row on this project's benchmark table), so
 one process keeps one core busy whatever the machine has. Here the main process only walks
-the table's keys (an index-only read) and cuts them into ranges of one batch each; worker
-processes read each range's rows with their own sessions and build, and pack, its documents.
-Every session sees the same snapshot: the main transaction exports it and each worker imports
-it, as pg_dump --jobs does. Batches are handed back in key order, so the caller advances its
-checkpoints exactly as when it reads the table itself (`serial_batches`).
+the table's keys (the key columns only) and cuts each batch into ranges of at most RANGE_ROWS
+rows; worker processes read each range's rows with their own sessions and build its
+documents, which travel back as their feed lines. Every session sees the same snapshot: the
+main transaction exports it and each worker imports it, as pg_dump --jobs does. Batches are
+put together again in key order, so the caller advances its checkpoints exactly as when it
+reads the table itself (`serial_batches`).
 
 Workers are started with `spawn` (a fresh interpreter: the main process may run feeder threads,
-which `fork` must not copy mid-lock), ignore Ctrl-C (the main process decides what a cancel
-means) and die with the main process, even after `kill -9`.
+which `fork` must not copy mid-lock) and ignore Ctrl-C (the main process decides what a cancel
+means). On Linux they die with the main process, even after `kill -9` (prctl); elsewhere a
+worker orphaned by `kill -9` may linger until it is stopped by hand.
 """
 
 from __future__ import annotations
@@ -98,8 +100,7 @@ def _start_worker(database_url: str) -> None:
 
 
 def _die_with_parent() -> None:
-    """Linux: SIGKILL this process when its parent dies. Elsewhere the worker ends when it
-    finds the pipe to the parent closed."""
+    """Linux: SIGKILL this process when its parent dies (PR_SET_PDEATHSIG)."""
     with contextlib.suppress(Exception):
         import ctypes
 
@@ -154,7 +155,7 @@ class BuildPool:
     def __init__(self, database_url: str, processes: int) -> None:
         self.database_url, self.processes = database_url, processes
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self.local_only = False  # set when workers cannot open sessions (a connection limit)
+        self.local_only = False  # workers cannot connect (a connection limit) or share a snapshot
 
     def usable_for(self, plan: TablePlan, rows: int, batch_size: int) -> bool:
         """Worth it for a keyed table of more than one range (keyless tables are read as a
@@ -176,9 +177,10 @@ class BuildPool:
         stack = contextlib.ExitStack()
         try:
             snapshot = stack.enter_context(shared_snapshot(conn))
-        except psycopg2.Error as exc:  # e.g. a standby too old to export snapshots
-            logger.debug("%s: cannot share a snapshot (%s); reading it in this process",
-                         plan.name, db.first_line(exc))
+        except psycopg2.Error as exc:  # a hot standby (read replica) exports no snapshots
+            logger.warning("Cannot share a snapshot with worker processes (%s); reading in this process",
+                           db.first_line(exc))
+            self.local_only = True
             yield from serial_batches(conn, plan, batch_size, after_key)
             return
         with stack:  # the snapshot's transaction ends last: the ranges being read need it

@@ -99,3 +99,26 @@ def test_a_range_the_worker_cannot_read_reports_the_database_message(pagila_url,
         assert "snapshot" in str(failed.value) and failed.value.connection_lost is False
     finally:
         parallel._worker.pop("conn").close()
+
+
+def test_without_snapshot_export_tables_are_read_in_this_process(pagila_url, tmp_path):
+    """Where pg_export_snapshot() fails (a hot standby; here a role denied the function), the
+    run completes in one process and says why."""
+    execute(pagila_url, """
+        DROP ROLE IF EXISTS no_export;
+        CREATE ROLE no_export LOGIN PASSWORD 'no-export-pw';
+        GRANT SELECT ON ALL TABLES IN SCHEMA public TO no_export;
+        REVOKE EXECUTE ON FUNCTION pg_export_snapshot() FROM PUBLIC;
+    """)
+    url = with_database(pagila_url, dbname(pagila_url), user="no_export", password="no-export-pw")
+    try:
+        with captured_log() as log:
+            result = ingest(url, tmp_path, processes=2, batch_size=3000, tables=["rental", "inventory"])
+        assert result.exit_code == 0 and result.tables["rental"].indexed == 16044
+        assert len([m for m in log if "Cannot share a snapshot" in m]) == 1
+        assert not any("worker processes" in m and "reading and building" in m for m in log)
+        docs = feed_lines(tmp_path)["rental.jsonl"]
+        assert_documents_match_rows(pagila_url, discover(pagila_url).table("rental"), docs)
+    finally:
+        execute(pagila_url, "GRANT EXECUTE ON FUNCTION pg_export_snapshot() TO PUBLIC;"
+                            " DROP OWNED BY no_export; DROP ROLE no_export;")
