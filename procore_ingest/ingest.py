@@ -5,6 +5,9 @@ The path, top to bottom (DESIGN §2):
     discover -> plans -> for each table: read batch (keyset, one snapshot)
              -> documents -> sink.feed -> failures logged -> checkpoint advanced -> job saved
 
+Reading and building happen in worker processes for tables of more than one range
+(procore_ingest.parallel), which hand the batches back in key order: the path is the same.
+
 A table's checkpoint moves only after every document of a batch was acknowledged or written to
 the failure log, so a crash (even kill -9) replays at most one batch per table; ids are pure
 functions of table and key, so replays are harmless.
