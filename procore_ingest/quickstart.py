@@ -39,12 +39,9 @@ FILE_TABLES = ("submittal_attachments", "change_orders")
 
 def index_demo_files(database_url: str, env: dict[str, str]) -> tuple[int, int | None]:
     """Serve the files FILE_TABLES refer to from a local S3 endpoint (in this process) and
-    ingest those tables again with --download-files. Returns (exit code, objects served)."""
+    ingest those tables with --download-files. Returns (exit code, objects served)."""
     from .demo_files import child_env, start_demo_s3
 
-    if importlib.util.find_spec("moto") is None:
-        print("\n[quickstart] skipping the files step: it needs moto (pip install -e '.[demo]')", flush=True)
-        return 0, None
     print(f"\n[quickstart] serving the files {' and '.join(FILE_TABLES)} refer to from a local S3 "
           "endpoint (moto)...", flush=True)
     s3 = start_demo_s3(database_url, FILE_TABLES)
@@ -122,10 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         codes.append(_run("discover_schema.py", "--format", "both", "--output", str(out / "schema"),
                           "--include-samples", env=env))
+        # FILE_TABLES are ingested once, by the files step, when it can run (it needs moto)
+        with_files = importlib.util.find_spec("moto") is not None
         codes.append(_run("ingest_database.py", "--full", "--exclude", "_prisma_migrations", "sync_events",
-                          "--batch-size", "2000", env=env))
-        code, served = index_demo_files(demo.url, env)
-        codes.append(code)
+                          *(FILE_TABLES if with_files else ()), "--batch-size", "2000", env=env))
+        if with_files:
+            code, served = index_demo_files(demo.url, env)
+            codes.append(code)
+        else:
+            print("\n[quickstart] no files step: it needs moto (pip install -e '.[demo]')", flush=True)
         print("\n[quickstart] the mirroring app writes to the database:", flush=True)
         for line in simulate_mirror_changes(demo.url):
             print(f"  {line}")
