@@ -47,11 +47,37 @@ def _single_key(table: Table) -> str | None:
     return table.primary_key[0] if len(table.primary_key) == 1 else None
 
 
-def _candidates(source: Table, column: str, targets: dict[str, list[Table]]) -> list[_Candidate]:
+class _Targets:
+    """Tables a `*_id` column may point to, by name, and indexed by the word-suffixes and words
+    of their names, so that finding candidates does not scan every table for every column."""
+
+    def __init__(self, tables: list[Table]) -> None:
+        self.by_name: dict[str, list[Table]] = {}
+        for t in tables:
+            self.by_name.setdefault(t.name, []).append(t)
+        self.rank = {name: i for i, name in enumerate(self.by_name)}  # the order results keep
+        self.by_suffix: dict[str, list[str]] = {}  # "line_items" -> names ending in "_line_items"
+        self.by_word: dict[str, list[str]] = {}
+        for name in self.by_name:
+            parts = name.split("_")
+            for i in range(1, len(parts)):
+                self.by_suffix.setdefault("_".join(parts[i:]), []).append(name)
+            for word in dict.fromkeys(parts):
+                self.by_word.setdefault(word, []).append(name)
+
+    def ending_with(self, form: str, or_named: bool) -> list[str]:
+        """Names that end with `_form` (and the name `form` itself when `or_named`), in order."""
+        names = list(self.by_suffix.get(form, []))
+        if or_named and form in self.by_name and form not in names:
+            names.append(form)
+        return sorted(names, key=self.rank.__getitem__)
+
+
+def _candidates(source: Table, column: str, targets: _Targets) -> list[_Candidate]:
     stem = column[:-3]
     if stem == "parent" or stem.endswith("_parent"):
         return [_Candidate(source, False)]
-    exact = [t for form in plural_forms(stem) for t in targets.get(form, [])]
+    exact = [t for form in plural_forms(stem) for t in targets.by_name.get(form, [])]
     if exact:
         same_schema = [t for t in exact if t.schema == source.schema]
         return [_Candidate(t, False) for t in (same_schema or exact)]
@@ -62,19 +88,17 @@ def _candidates(source: Table, column: str, targets: dict[str, list[Table]]) -> 
     for k in range(len(words)):
         tail = "_".join(words[k:])
         for form in plural_forms(tail):
-            for name, tables in targets.items():
-                if name.endswith("_" + form) or (k > 0 and name == form):
-                    out += [_Candidate(t, True) for t in tables if t is not source or k > 0]
+            for name in targets.ending_with(form, or_named=k > 0):
+                out += [_Candidate(t, True) for t in targets.by_name[name] if t is not source or k > 0]
         if out:
             break
     # Also tables whose name has the stem's first word and ends with its last word
     # (commitment_line_item_id -> commitment_contract_items, request_id ->
     # integration_request_events), again only when the data confirms it.
     first, last = words[0], words[-1]
-    for name, tables in targets.items():
-        parts = name.split("_")
-        if first in parts and (len(words) == 1 or parts[-1] in plural_forms(last)):
-            out += [_Candidate(t, True) for t in tables if all(c.target is not t for c in out)]
+    for name in targets.by_word.get(first, []):
+        if len(words) == 1 or name.split("_")[-1] in plural_forms(last):
+            out += [_Candidate(t, True) for t in targets.by_name[name] if all(c.target is not t for c in out)]
     return out
 
 
@@ -105,10 +129,7 @@ def infer_relationships(cur, tables: list[Table], formal: list[Relationship],
                         sample_size: int = 1000) -> list[Relationship]:
     """Links implied by `*_id` names that no formal foreign key already covers."""
     base_tables = [t for t in tables if t.kind in ("table", "partitioned_table") and t.readable]
-    targets: dict[str, list[Table]] = {}
-    for t in base_tables:
-        if _single_key(t):
-            targets.setdefault(t.name, []).append(t)
+    targets = _Targets([t for t in base_tables if _single_key(t)])
     covered = {(r.source_schema, r.source_table, c) for r in formal for c in r.source_columns}
     inferred: list[Relationship] = []
     for source in base_tables:
