@@ -34,7 +34,7 @@ from .documents import Document, row_document, schema_documents
 from .errors import DatabaseConnectionError, JobCancelled, ProcoreIngestError, StateError
 from .files import FileCounts, FileIndexer, FileOptions  # --download-files
 from .logs import logger
-from .parallel import BuildPool, RangeReadError, default_processes, serial_batches
+from .parallel import BuildPool, RangeReadError, serial_batches
 from .plan import TablePlan, build_plans
 from .progress import RULE, Reporter, format_duration
 from .reader import count_rows, read_batches
@@ -54,7 +54,7 @@ class IngestOptions:
     exclude: list[str] | None = None
     batch_size: int = 10_000
     workers: int = 4
-    processes: int = field(default_factory=default_processes)  # that read and build documents; 1: this one
+    processes: int = 1  # that read and build documents (1: this one); the scripts use one per CPU
     allow_columns: list[str] = field(default_factory=list)  # secret-looking columns to feed anyway
     state_dir: str = config.DEFAULT_STATE_DIR
     retry_budget_s: float = 120.0
@@ -254,6 +254,8 @@ def _run_job(options: IngestOptions, job: Job, store: StateStore, reporter: Repo
                 try:
                     run.feed_table(conn, plan)
                 except (psycopg2.Error, RangeReadError) as exc:
+                    if cancel.is_set():  # e.g. the workers were stopped with us: a cancel, not a failure
+                        raise JobCancelled("cancelled") from None
                     if isinstance(exc, psycopg2.Error) and db.connection_lost(conn, exc):
                         raise DatabaseConnectionError(
                             f"lost the database connection while reading {plan.name}: "

@@ -23,6 +23,7 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 
 from . import db
 from .documents import Document, PackedDocuments, pack_documents, row_documents, unpack_documents
@@ -38,6 +40,7 @@ from .errors import DatabaseConnectionError, ProcoreIngestError
 from .logs import logger
 from .plan import TablePlan
 from .reader import KeyRange, key_batches, read_batches, read_range, shared_snapshot
+from .render import type_name
 from .tuning import tune_gc, tune_malloc
 
 
@@ -62,15 +65,16 @@ def _unpacked_batch(packed: PackedDocuments, rows_read: int, last_key: list[Any]
 
 
 class RangeReadError(ProcoreIngestError):
-    """A worker could not read its range: the database's one-line message, and whether the
-    session was lost (as opposed to an error about the statement)."""
+    """A range could not be read: the database's one-line message, and why: `error` (about
+    the statement or the data), `connection_lost`, or `lock` (the worker would have had to
+    queue behind a lock request; the main process, which holds the table's lock, can read)."""
 
-    def __init__(self, message: str, connection_lost: bool) -> None:
+    def __init__(self, message: str, reason: str = "error") -> None:
         super().__init__(message)
-        self.connection_lost = connection_lost
+        self.reason = reason
 
-    def __reduce__(self) -> tuple[type[RangeReadError], tuple[str, bool]]:
-        return (RangeReadError, (str(self), self.connection_lost))
+    def __reduce__(self) -> tuple[type[RangeReadError], tuple[str, str]]:
+        return (RangeReadError, (str(self), self.reason))
 
 
 def default_processes() -> int:
@@ -92,7 +96,10 @@ _worker: dict[str, Any] = {}  # this worker's database URL, session and current 
 
 
 def _start_worker(database_url: str) -> None:
+    # Ctrl-C and `kill -TERM -<group>` (or systemd stopping the service) reach every process:
+    # the main process decides what a cancel means and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
     tune_gc()  # as the scripts do (procore_ingest.tuning)
     tune_malloc()
@@ -132,14 +139,31 @@ def _build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str) -> Bui
         for chunk in read_range(conn, plan, key_range, snapshot):
             rows += len(chunk)
             docs += row_documents(chunk, plan, now)
+    except psycopg2.errors.LockNotAvailable as exc:
+        raise RangeReadError(db.first_line(exc), "lock") from None
     except psycopg2.Error as exc:  # not sent as is: driver errors do not survive pickling well
-        raise RangeReadError(db.first_line(exc), db.connection_lost(conn, exc)) from None
-    return BuiltBatch(docs, rows, key_range.last_key)  # sent packed: BuiltBatch.__reduce__
+        raise RangeReadError(db.first_line(exc), "connection_lost" if db.connection_lost(conn, exc) else "error") from None
+    return _checked(BuiltBatch(docs, rows, key_range.last_key), key_range)  # sent packed: BuiltBatch.__reduce__
+
+
+def _checked(batch: BuiltBatch, key_range: KeyRange) -> BuiltBatch:
+    """A range holds exactly the rows the key scan counted in it (one snapshot, unique keys):
+    anything else means its bounds did not survive the trip through SQL text. Never silently
+    short: the table fails instead."""
+    if batch.rows_read != key_range.rows:
+        raise RangeReadError(f"read {batch.rows_read} rows of a key range of {key_range.rows} "
+                             f"(its key {key_range.last_key!r} does not read back exactly)")
+    return batch
 
 
 # --- in the main process ----------------------------------------------------------------------
 
 RANGE_ROWS = 1000  # rows a worker reads and builds per task: small, so memory stays small
+# Key types whose values psycopg2 reads and key_to_json writes back exactly: ranges are cut
+# on them. Others (bytea, arrays, floats, json...) are read in one process, as before.
+_RANGE_KEY_TYPES = re.compile(
+    r"(smallint|integer|bigint|int[248]|numeric|decimal|text|character varying|varchar|character|char|bpchar"
+    r"|citext|uuid|date|timestamp( with(out)? time zone)?|timestamptz)$")
 
 
 @dataclass
@@ -155,12 +179,22 @@ class BuildPool:
     def __init__(self, database_url: str, processes: int) -> None:
         self.database_url, self.processes = database_url, processes
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self.local_only = False  # workers cannot connect (a connection limit) or share a snapshot
+        self.local_only = False  # workers cannot connect (a connection limit)
+        self._local_table: str | None = None  # workers wait on this table's locks: read it here
+        self._warned: set[str] = set()
 
     def usable_for(self, plan: TablePlan, rows: int, batch_size: int) -> bool:
-        """Worth it for a keyed table of more than one range (keyless tables are read as a
-        whole: they have no order to cut into ranges)."""
-        return self.processes > 1 and not self.local_only and plan.has_key and rows > min(batch_size, RANGE_ROWS)
+        """Worth it for a table of more than one range whose key is of a type that reads back
+        exactly from SQL text (keyless tables have no order to cut into ranges)."""
+        return (self.processes > 1 and not self.local_only and plan.has_key
+                and all(_RANGE_KEY_TYPES.match(type_name(plan.table.column(k).effective_type))
+                        for k in plan.key_columns)
+                and rows > min(batch_size, RANGE_ROWS))
+
+    def _warn_once(self, what: str, message: str, *args: object) -> None:
+        if what not in self._warned:
+            self._warned.add(what)
+            logger.warning(message, *args)
 
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._executor is None:
@@ -178,9 +212,8 @@ class BuildPool:
         try:
             snapshot = stack.enter_context(shared_snapshot(conn))
         except psycopg2.Error as exc:  # a hot standby (read replica) exports no snapshots
-            logger.warning("Cannot share a snapshot with worker processes (%s); reading in this process",
-                           db.first_line(exc))
-            self.local_only = True
+            self._warn_once("snapshot", "Cannot share a snapshot with worker processes (%s); "
+                            "reading in this process", db.first_line(exc))
             yield from serial_batches(conn, plan, batch_size, after_key)
             return
         with stack:  # the snapshot's transaction ends last: the ranges being read need it
@@ -190,8 +223,8 @@ class BuildPool:
             try:
                 for ranges in key_batches(conn, plan, batch_size, after_key, RANGE_ROWS):
                     for number, key_range in enumerate(ranges, 1):
-                        future = (None if self.local_only
-                                  else pool.submit(_build_range, pickled_plan, key_range, snapshot))
+                        here = self.local_only or self._local_table == plan.name
+                        future = None if here else pool.submit(_build_range, pickled_plan, key_range, snapshot)
                         window.append(_Task(key_range, number == len(ranges), future))
                     yield from self._finished(conn, plan, window, partial, keep=4 * self.processes)
                 yield from self._finished(conn, plan, window, partial, keep=0)
@@ -220,18 +253,24 @@ class BuildPool:
                 return task.future.result()
             except BrokenProcessPool:
                 self._executor = None  # the next table starts new workers
-                raise ProcoreIngestError("a document-building worker process died (out of memory?)") from None
+                raise RangeReadError("a worker process died (out of memory, or killed)") from None
             except RangeReadError as exc:
-                if exc.connection_lost:
+                if exc.reason == "connection_lost":
                     raise DatabaseConnectionError(f"a worker lost its database connection: {exc}") from None
-                raise
+                if exc.reason != "lock":
+                    raise
+                # Someone (a migration) waits for this table behind our snapshot's lock, and
+                # the workers would queue behind them for good. This session holds the lock.
+                self._warn_once(f"lock:{plan.name}", "%s: a lock request is waiting on the table (%s); "
+                                "reading the rest of it in this process", plan.name, exc)
+                self._local_table = plan.name
             except DatabaseConnectionError as exc:  # a worker could not open its session
-                if not self.local_only:
-                    logger.warning("Worker processes cannot connect (%s); reading in this process", exc)
-                    self.local_only = True
+                self._warn_once("connect", "Worker processes cannot connect (%s); reading in this process", exc)
+                self.local_only = True
         # the range read by this session, inside the snapshot transaction it keeps open
         rows = [row for chunk in read_range(conn, plan, task.key_range, None) for row in chunk]
-        return BuiltBatch(row_documents(rows, plan, int(time.time() * 1000)), len(rows), task.key_range.last_key)
+        docs = row_documents(rows, plan, int(time.time() * 1000))
+        return _checked(BuiltBatch(docs, len(rows), task.key_range.last_key), task.key_range)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 import psycopg2.extensions
@@ -35,9 +34,11 @@ def key_to_json(value: Any) -> Any:
         return value
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    if isinstance(value, (Decimal, uuid.UUID)):
-        return str(value)
-    return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()  # bytea's hex input format
+    if isinstance(value, (list, tuple)):
+        return [key_to_json(v) for v in value]  # an array key: psycopg2 sends ARRAY[...]
+    return str(value)  # Decimal, UUID and text-rendered types print as they are read back
 
 
 def _table_ident(plan: TablePlan) -> sql.Composed:
@@ -121,6 +122,9 @@ def read_batches(conn, plan: TablePlan, batch_size: int,
 # exported here and imported there (what pg_dump --jobs does).
 
 
+LOCK_WAIT_MS = 1000
+
+
 @dataclass
 class KeyRange:
     """The rows after `after_key` (None: from the start) up to `last_key`, inclusive."""
@@ -182,6 +186,9 @@ def read_range(conn, plan: TablePlan, key_range: KeyRange, snapshot: str | None,
         if snapshot is not None:
             with conn.cursor() as cur:
                 cur.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))  # must come first
+                # Never queue behind a lock request (an ALTER TABLE waiting for the exporting
+                # transaction to end): that wait would never end. Give up; the caller reads.
+                cur.execute("SET LOCAL lock_timeout = %s", (f"{LOCK_WAIT_MS}ms",))
         cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
         cursor.itersize = chunk
         try:
