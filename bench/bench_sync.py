@@ -30,12 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg2  # noqa: E402
 from _common import append_results  # noqa: E402  (bench/ is the script's folder)
 
 from procore_ingest.demo import DemoSpec, build_demo_database  # noqa: E402
 from procore_ingest.ingest import IngestOptions, run_full  # noqa: E402
 from procore_ingest.sync import SyncOptions, run_cycle  # noqa: E402
+from tests.helpers import execute  # noqa: E402  (the tests' own: SQL as the owner, autocommit)
 
 WIDE = """
 CREATE TABLE {name} (
@@ -52,14 +52,6 @@ FROM generate_series(1, {rows}) g;
 {index}
 ANALYZE {name};
 """
-
-
-def execute(url: str, statement: str) -> None:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(statement)
-    conn.close()
 
 
 def timed(fn, repeat: int) -> float:

@@ -15,7 +15,7 @@ from . import config
 from .config import log_level, scrub
 from .errors import ConfigError, ProcoreIngestError, exit_code_for
 from .logs import logger, setup_logging
-from .tuning import tune_gc, tune_malloc
+from .tuning import tune_process  # noqa: F401  (for the scripts)
 
 
 def run(main: Callable[[], int], exit_codes: list[tuple[type[BaseException], int]],
@@ -41,12 +41,6 @@ def run(main: Callable[[], int], exit_codes: list[tuple[type[BaseException], int
         if logger.isEnabledFor(logging.DEBUG):
             logger.exception("traceback")
         return exit_code_for(exc, exit_codes) if isinstance(exc, ProcoreIngestError) else 1
-
-
-def tune_process() -> None:
-    """The scripts' process settings for bulk work (procore_ingest.tuning)."""
-    tune_gc()
-    tune_malloc()
 
 
 def positive_int(text: str) -> int:

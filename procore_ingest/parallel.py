@@ -39,9 +39,9 @@ from .documents import Document, PackedDocuments, pack_documents, row_documents,
 from .errors import DatabaseConnectionError, ProcoreIngestError
 from .logs import logger
 from .plan import TablePlan
-from .reader import KeyRange, key_batches, read_batches, read_range, shared_snapshot
+from .reader import KeyRange, key_batches, range_rows, read_batches, read_range, shared_snapshot
 from .render import type_name
-from .tuning import tune_gc, tune_malloc
+from .tuning import tune_process
 
 
 @dataclass
@@ -101,8 +101,7 @@ def _start_worker(database_url: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
-    tune_gc()  # as the scripts do (procore_ingest.tuning)
-    tune_malloc()
+    tune_process()  # as the scripts do
     _worker["url"] = database_url
 
 
@@ -268,7 +267,7 @@ class BuildPool:
                 self._warn_once("connect", "Worker processes cannot connect (%s); reading in this process", exc)
                 self.local_only = True
         # the range read by this session, inside the snapshot transaction it keeps open
-        rows = [row for chunk in read_range(conn, plan, task.key_range, None) for row in chunk]
+        rows = [row for chunk in range_rows(conn, plan, task.key_range) for row in chunk]
         docs = row_documents(rows, plan, int(time.time() * 1000))
         return _checked(BuiltBatch(docs, len(rows), task.key_range.last_key), task.key_range)
 

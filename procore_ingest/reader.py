@@ -87,13 +87,22 @@ def _begin_snapshot(conn) -> None:
     conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
 
 
-def _dict_batches(cursor, names: list[str], size: int) -> Iterator[list[dict[str, Any]]]:
-    while True:
-        # the fetched tuples are not kept: only the dicts live while the batch is used
-        dicts = [dict(zip(names, r, strict=True)) for r in cursor.fetchmany(size)]
-        if not dicts:
-            return
-        yield dicts
+def _select_dicts(conn, query: sql.Composable, params: list[Any], names: list[str],
+                  size: int) -> Iterator[list[dict[str, Any]]]:
+    """`query`'s rows as dicts of `names`, `size` at a time, through a server-side cursor in
+    the transaction open on `conn`: constant memory whatever the table size."""
+    cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
+    cursor.itersize = size
+    try:
+        cursor.execute(query, params)
+        while True:
+            # the fetched tuples are not kept: only the dicts live while the batch is used
+            dicts = [dict(zip(names, r, strict=True)) for r in cursor.fetchmany(size)]
+            if not dicts:
+                return
+            yield dicts
+    finally:
+        cursor.close()
 
 
 def read_batches(conn, plan: TablePlan, batch_size: int,
@@ -101,17 +110,12 @@ def read_batches(conn, plan: TablePlan, batch_size: int,
     """Yield the table's rows (as dicts, secret columns included: the document builder drops
     withheld ones) in batches of `batch_size`, from one snapshot."""
     _begin_snapshot(conn)
-    names = [c.name for c in plan.table.columns]
     query, params = select_query(plan, after_key)
-    cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
-    cursor.itersize = batch_size
     try:
-        cursor.execute(query, params)
-        for dicts in _dict_batches(cursor, names, batch_size):
+        for dicts in _select_dicts(conn, query, params, [c.name for c in plan.table.columns], batch_size):
             last = ([key_to_json(dicts[-1][k]) for k in plan.key_columns] if plan.key_columns else None)
             yield Batch(dicts, last)
     finally:
-        cursor.close()
         conn.rollback()  # read only: nothing to commit; ends the snapshot
 
 
@@ -173,32 +177,27 @@ def key_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] | N
         cursor.close()
 
 
-def read_range(conn, plan: TablePlan, key_range: KeyRange, snapshot: str | None,
+def range_rows(conn, plan: TablePlan, key_range: KeyRange,
                chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
-    """The rows of `key_range` in key order, `chunk` rows at a time, as `snapshot` sees them
-    (imported into a transaction of their own), or with `snapshot` None, in the transaction
-    already open on `conn` (the one that exported it)."""
-    if snapshot is not None:
-        _begin_snapshot(conn)
-    names = [c.name for c in plan.table.columns]
+    """The rows of `key_range` in key order, `chunk` rows at a time, in the transaction open
+    on `conn` (for the session that exported the snapshot: `shared_snapshot`)."""
     query, params = select_query(plan, key_range.after_key, key_range.last_key)
+    return _select_dicts(conn, query, params, [c.name for c in plan.table.columns], chunk)
+
+
+def read_range(conn, plan: TablePlan, key_range: KeyRange, snapshot: str,
+               chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    """`range_rows` as `snapshot` sees them, in a transaction of its own that imports it."""
+    _begin_snapshot(conn)
     try:
-        if snapshot is not None:
-            with conn.cursor() as cur:
-                cur.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))  # must come first
-                # Never queue behind a lock request (an ALTER TABLE waiting for the exporting
-                # transaction to end): that wait would never end. Give up; the caller reads.
-                cur.execute("SET LOCAL lock_timeout = %s", (f"{LOCK_WAIT_MS}ms",))
-        cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
-        cursor.itersize = chunk
-        try:
-            cursor.execute(query, params)
-            yield from _dict_batches(cursor, names, chunk)
-        finally:
-            cursor.close()
+        with conn.cursor() as cur:
+            cur.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))  # must come first
+            # Never queue behind a lock request (an ALTER TABLE waiting for the exporting
+            # transaction to end): that wait would never end. Give up; the caller reads.
+            cur.execute("SET LOCAL lock_timeout = %s", (f"{LOCK_WAIT_MS}ms",))
+        yield from range_rows(conn, plan, key_range, chunk)
     finally:
-        if snapshot is not None:
-            conn.rollback()
+        conn.rollback()
 
 
 def count_rows(conn, plan: TablePlan, after_key: list[Any] | None = None) -> int:

@@ -245,11 +245,12 @@ _IOV_MAX = 1024  # buffers per writev call (POSIX guarantees at least 16; Linux 
 
 def _write_all(fd: int, buffers: list[bytes]) -> None:
     """Write `buffers` in order, gathered by the kernel (os.writev) rather than joined first."""
-    if not hasattr(os, "writev"):  # Windows
-        buffers = [b"".join(buffers)]
+    writev = getattr(os, "writev", None)
+    if writev is None:  # Windows
+        buffers, writev = [b"".join(buffers)], lambda fd, chunk: os.write(fd, chunk[0])
     for start in range(0, len(buffers), _IOV_MAX):
         chunk = buffers[start:start + _IOV_MAX]
-        written = os.writev(fd, chunk) if len(chunk) > 1 and hasattr(os, "writev") else os.write(fd, chunk[0])
+        written = writev(fd, chunk)
         rest = memoryview(b"".join(chunk))[written:] if written < sum(map(len, chunk)) else b""
         while rest:  # a short write: rare for regular files, finished plainly
             rest = rest[os.write(fd, rest):]

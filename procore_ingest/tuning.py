@@ -30,3 +30,9 @@ def tune_malloc() -> None:
         libc.mallopt(_M_TRIM_THRESHOLD, 256 << 20)
         libc.mallopt(_M_TOP_PAD, 64 << 20)
         libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)  # big buffers from the heap, reused too
+
+
+def tune_process() -> None:
+    """Both of the above: for the scripts and the worker processes."""
+    tune_gc()
+    tune_malloc()

@@ -482,10 +482,8 @@ class DocumentApi:
         condition, create = self._condition_and_create(req, params, body)
         with self.store.lock:
             existing = self.store.get(str(doc_id))
-            if condition is not None:
-                failed = self._check_condition(existing, condition, create)
-                if failed:
-                    return Response.json(412, {**base, "message": failed}, str(doc_id))
+            if refused := self._refused(existing, condition, create, base, doc_id):
+                return refused
             self.store.put(doc_id, fields)
         return Response.json(200, base, str(doc_id))
 
@@ -499,6 +497,12 @@ class DocumentApi:
         if create is None:
             create = body.get("create") is True
         return self._condition(req, condition_text), create
+
+    def _refused(self, existing: StoredDoc | None, condition: Callable[[StoredDoc], bool] | None,
+                 create: bool, base: dict, doc_id: Any) -> Response | None:
+        """The 412 response when a test-and-set condition fails (the store locked), else None."""
+        failed = self._check_condition(existing, condition, create) if condition is not None else None
+        return Response.json(412, {**base, "message": failed}, str(doc_id)) if failed else None
 
     @staticmethod
     def _check_condition(
@@ -533,10 +537,8 @@ class DocumentApi:
         condition, create = self._condition_and_create(req, params, body)
         with self.store.lock:
             existing = self.store.get(str(doc_id))
-            if condition is not None:
-                failed = self._check_condition(existing, condition, create)
-                if failed:
-                    return Response.json(412, {**base, "message": failed}, str(doc_id))
+            if refused := self._refused(existing, condition, create, base, doc_id):
+                return refused
             if existing is None and not create:
                 # Reference: 200 "Attempts to remove or update a non-existent document also
                 # yield this status code"; nothing is written.
@@ -553,10 +555,8 @@ class DocumentApi:
         condition = self._condition(req, params.get("condition"))
         with self.store.lock:
             existing = self.store.get(str(doc_id))
-            if condition is not None:
-                failed = self._check_condition(existing, condition, create=False)
-                if failed:
-                    return Response.json(412, {**base, "message": failed}, str(doc_id))
+            if refused := self._refused(existing, condition, False, base, doc_id):
+                return refused
             self.store.remove(str(doc_id))
         # Reference: removing a non-existent document is a 200 too.
         return Response.json(200, base, str(doc_id))
