@@ -44,7 +44,7 @@ import psycopg2  # noqa: E402
 import psycopg2.extras  # noqa: E402
 from _common import append_results, run_header  # noqa: E402  (bench/ is the script's folder)
 
-from procore_ingest.demo_files import child_env, make_pdf, start_s3_server, upload  # noqa: E402
+from procore_ingest.demo.files import child_env, make_pdf, start_s3_server, upload  # noqa: E402
 from procore_ingest.files.extract import extract  # noqa: E402
 
 BUCKET = "bench-files"

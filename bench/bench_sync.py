@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 from _common import append_results  # noqa: E402  (bench/ is the script's folder)
 
 from procore_ingest.demo import DemoSpec, build_demo_database  # noqa: E402
-from procore_ingest.ingest import IngestOptions, run_full  # noqa: E402
-from procore_ingest.sync import SyncOptions, run_cycle  # noqa: E402
+from procore_ingest.pipeline.ingest import IngestOptions, run_full  # noqa: E402
+from procore_ingest.pipeline.sync import SyncOptions, run_cycle  # noqa: E402
 from tests.helpers import execute  # noqa: E402  (the tests' own: SQL as the owner, autocommit)
 
 WIDE = """

@@ -8,8 +8,8 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from .discovery.model import FileReferenceColumn, Relationship, SchemaMap, Table
+from .discovery.sensitive import is_secret_column
 from .errors import UnknownTableError
-from .sensitive import is_secret_column
 
 # Read by default. Views and materialized views hold derived copies of other rows: they are
 # ingested only when named explicitly (not through a glob).

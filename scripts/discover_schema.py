@@ -15,10 +15,10 @@ import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
 from procore_ingest import config
 from procore_ingest.cli import run
+from procore_ingest.cli.reports import check_writable, report_paths, write_reports
 from procore_ingest.discovery import discover
 from procore_ingest.errors import DISCOVER_EXIT_CODES
 from procore_ingest.logs import logger
-from procore_ingest.reports import check_writable, report_paths, write_reports
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -16,8 +16,9 @@ import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
 from procore_ingest import config
 from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_process
+from procore_ingest.cli.output import ConsoleReporter
 from procore_ingest.errors import INGEST_EXIT_CODES
-from procore_ingest.ingest import (
+from procore_ingest.pipeline.ingest import (
     IngestOptions,
     dry_run,
     example_json,
@@ -25,9 +26,8 @@ from procore_ingest.ingest import (
     run_full,
     summary_lines,
 )
-from procore_ingest.parallel import default_processes
-from procore_ingest.progress import ConsoleReporter
-from procore_ingest.sync import SyncOptions, incremental_summary, run_cycle
+from procore_ingest.pipeline.sync import SyncOptions, incremental_summary, run_cycle
+from procore_ingest.source.parallel import default_processes
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     python = ensure_installed("demo")
-    return subprocess.run([str(python), "-m", "procore_ingest.quickstart", *argv[1:]],
+    return subprocess.run([str(python), "-m", "procore_ingest.demo.quickstart", *argv[1:]],
                           cwd=ROOT).returncode
 
 

@@ -18,7 +18,13 @@ from procore_ingest import config
 from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_process
 from procore_ingest.errors import SYNC_EXIT_CODES
 from procore_ingest.logs import logger
-from procore_ingest.sync import SyncOptions, read_status, run_cycle, run_daemon, status_report
+from procore_ingest.pipeline.sync import (
+    SyncOptions,
+    read_status,
+    run_cycle,
+    run_daemon,
+    status_report,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,6 +1,6 @@
 """File fixtures for --download-files tests: a real S3 endpoint on loopback (moto's server, with
 a request log), a plain HTTP file server (ETags, 403s, a request log), and files: PDFs with known
-text and PNGs (from procore_ingest.demo_files), an encrypted PDF, a .docx."""
+text and PNGs (from procore_ingest.demo.files), an encrypted PDF, a .docx."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from procore_ingest.demo_files import make_pdf, make_png  # noqa: F401  (re-exported for the tests)
+from procore_ingest.demo.files import make_pdf, make_png  # noqa: F401  (re-exported for the tests)
 
 BUCKET = "procore-files"
 FAKE_ENV = {

@@ -10,11 +10,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from procore_ingest.documents.record.record import Document
 
-from procore_ingest.documents import Document
-from procore_ingest.filerefs import FileRef
+from procore_ingest.discovery.filerefs import FileRef
 from procore_ingest.files import FileIndexer, FileOptions, canonical_url, page_id, safe_url
-from procore_ingest.ingest import IngestOptions, run_full, summary_lines
+from procore_ingest.pipeline.ingest import IngestOptions, run_full, summary_lines
 from tests.helpers import execute, run_script
 from tests.s3_fixtures import (
     BUCKET,
@@ -366,7 +366,7 @@ def test_a_failing_embedder_fails_the_file_not_the_row(pg_url, vespa, s3, tmp_pa
 
 
 def test_sync_keeps_files_indexed(pg_url, vespa, s3, tmp_path):
-    from procore_ingest.sync import SyncOptions, run_cycle
+    from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 
     s3.put(f"{P}/photos/1/a.pdf", make_pdf(["First plan LIMA"]))
     s3.put(f"{P}/photos/2/b.pdf", make_pdf(["Second plan MIKE"]))

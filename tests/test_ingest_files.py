@@ -7,7 +7,7 @@ import pytest
 
 from procore_ingest import discover
 from procore_ingest.errors import UnknownTableError
-from procore_ingest.ingest import IngestOptions, dry_run, run_full
+from procore_ingest.pipeline.ingest import IngestOptions, dry_run, run_full
 from tests.helpers import assert_documents_match_rows, execute, run_script
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from procore_ingest import discover
-from procore_ingest.ingest import IngestOptions, resume, run_full
+from procore_ingest.pipeline.ingest import IngestOptions, resume, run_full
 from procore_ingest.state import StateStore
 from tests.helpers import ROOT, assert_documents_match_rows, query, run_script
 

@@ -1,4 +1,4 @@
-"""Worker processes read and build documents (procore_ingest.parallel): the same documents and
+"""Worker processes read and build documents (procore_ingest.source.parallel): the same documents and
 checkpoints as one process, on one snapshot, and a fallback when workers cannot connect."""
 
 import json
@@ -13,11 +13,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from procore_ingest import discover, parallel
-from procore_ingest.ingest import IngestOptions, run_full
-from procore_ingest.parallel import RangeReadError
+from procore_ingest import discover
+from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from procore_ingest.plan import build_plans
-from procore_ingest.reader import KeyRange
+from procore_ingest.source import parallel
+from procore_ingest.source.parallel import RangeReadError
+from procore_ingest.source.reader import KeyRange
 from tests.helpers import assert_documents_match_rows, execute, query
 from tests.pgharness import dbname, with_database
 

@@ -10,11 +10,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from psycopg2 import sql
-from psycopg2.extras import NumericRange
-
-from procore_ingest.discovery.model import Column
-from procore_ingest.render import (
+from procore_ingest.documents.record.values import (
     BYTEA_MARKER_RE,
     JSON_NULL,
     bytea_marker,
@@ -30,6 +26,10 @@ from procore_ingest.render import (
     vespa_restore_text,
     vespa_safe_text,
 )
+from psycopg2 import sql
+from psycopg2.extras import NumericRange
+
+from procore_ingest.discovery.model import Column
 
 # Columns as discovery describes them, read from pg_catalog (domains and enums resolved).
 COLUMNS_SQL = """

@@ -11,10 +11,10 @@ from typing import Any
 
 from psycopg2 import sql
 
-from ..filerefs import classify_value, shape_of
-from ..sensitive import REDACTED, is_secret_column
 from .catalog import CatalogTable
+from .filerefs import classify_value, shape_of
 from .model import Column, ColumnStats, FileReferenceColumn, Table, TimestampColumn
+from .sensitive import REDACTED, is_secret_column
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
 
-from ..render import (
+from ..documents.values import (
     _strip_for_vespa,  # Vespa refuses some code points; in search text a space will do
 )
 

@@ -14,7 +14,7 @@ from email.message import Message
 from typing import IO, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from ..filerefs import FileRef
+from ..discovery.filerefs import FileRef
 
 CHUNK = 1 << 20
 

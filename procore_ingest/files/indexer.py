@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..config import setting
-from ..documents import Document
+from ..discovery.filerefs import FileRef
+from ..documents.record import Document
 from ..errors import ConfigError
-from ..filerefs import FileRef
 from ..logs import logger
-from ..sinks import FeedFailure, FeedResult, RemoveOp, Sink
 from ..state import utc_now
+from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink
 from .cache import FileCache
 from .extract import Extracted, clean_text, extract
 from .fetch import (

@@ -135,7 +135,7 @@ def referenced_objects(database_url: str, tables: Iterable[str] = DEFAULT_TABLES
     import psycopg2
     import psycopg2.extras
 
-    from .filerefs import extract_references
+    from ..discovery.filerefs import extract_references
 
     unknown = sorted(set(tables) - set(_SOURCES))
     if unknown:

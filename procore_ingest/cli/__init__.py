@@ -11,11 +11,11 @@ import os
 import sys
 from collections.abc import Callable
 
-from . import config
-from .config import log_level, scrub
-from .errors import ConfigError, ProcoreIngestError, exit_code_for
-from .logs import logger, setup_logging
-from .tuning import tune_process  # noqa: F401  (for the scripts)
+from .. import config
+from ..config import log_level, scrub
+from ..errors import ConfigError, ProcoreIngestError, exit_code_for
+from ..logs import logger, setup_logging
+from ..tuning import tune_process  # noqa: F401  (for the scripts)
 
 
 def run(main: Callable[[], int], exit_codes: list[tuple[type[BaseException], int]],
@@ -77,7 +77,7 @@ def add_file_arguments(p: argparse.ArgumentParser) -> None:
 
 def file_options(args: argparse.Namespace):
     """FileOptions from --download-files and its flags; the other file flags alone are a mistake."""
-    from .files import FileOptions
+    from ..files import FileOptions
 
     if not args.download_files:
         given = [flag for flag, on in (("--render-pages", args.render_pages), ("--embedder", args.embedder),

@@ -25,10 +25,11 @@ from typing import Any
 
 import psycopg2
 
-from . import changes, config, db
-from .config import redact_url
-from .discovery.model import SchemaMap
-from .documents import (
+from .. import config
+from ..cli.output import RULE, format_duration
+from ..config import redact_url
+from ..discovery.model import SchemaMap
+from ..documents.record import (
     NAMESPACE,
     RECORD_TYPE,
     SCHEMA_NAMESPACE,
@@ -38,7 +39,7 @@ from .documents import (
     schema_documents,
     schema_fingerprint,
 )
-from .errors import (
+from ..errors import (
     AlreadyRunningError,
     DatabaseConnectionError,
     JobCancelled,
@@ -46,14 +47,14 @@ from .errors import (
     StateError,
     VespaConnectionError,
 )
-from .files import FileCounts, FileIndexer, FileOptions
+from ..files import FileCounts, FileIndexer, FileOptions
+from ..logs import logger
+from ..plan import TablePlan, build_plans
+from ..source import changes, db
+from ..source.reader import key_to_json
+from ..state import StateStore, utc_now
+from ..vespa.sink import RemoveOp, Sink, open_sink
 from .ingest import _load_schema, feed_documents, open_file_indexer
-from .logs import logger
-from .plan import TablePlan, build_plans
-from .progress import RULE, format_duration
-from .reader import key_to_json
-from .sinks import RemoveOp, Sink, open_sink
-from .state import StateStore, utc_now
 
 SYNC_KEY = "__sync__"
 SCHEMA_KEY = "__schema__"

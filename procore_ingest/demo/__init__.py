@@ -1,8 +1,8 @@
 """A deterministic, Procore-shaped demo database (`procore_int_v2` look-alike).
 
 `build_demo_database` creates the Prisma-generated schema (the 45 models of the Procore sync
-application plus `_prisma_migrations`, shipped as `demo_data/schema.sql`), optionally its 57
-formal foreign keys (`demo_data/foreign_keys.sql`), and loads synthetic rows generated from a
+application plus `_prisma_migrations`, shipped as `data/schema.sql`), optionally its 57
+formal foreign keys (`data/foreign_keys.sql`), and loads synthetic rows generated from a
 seed: the same seed and scale always give the same content.
 
 Generation is table-driven. The column list of every table is read from the shipped schema;
@@ -46,9 +46,9 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from .config import scrub
-from .errors import ConfigError, DatabaseConnectionError, ProcoreIngestError
-from .logs import logger
+from ..config import scrub
+from ..errors import ConfigError, DatabaseConnectionError, ProcoreIngestError
+from ..logs import logger
 
 DEMO_DATABASE = "procore_int_v2"
 DEFAULT_EMBEDDED_DIR = ".procore_ingest/demo-pg"
@@ -438,8 +438,8 @@ _CYCLE_LINKS = {("integration_response_events", "request_id"), ("specification_s
 
 
 def _read_sql(name: str) -> str:
-    """A file of the package's demo_data directory (shipped as package data)."""
-    return resources.files("procore_ingest").joinpath("demo_data").joinpath(name).read_text(encoding="utf-8")
+    """A file of the package's demo_data directory (data directory, shipped as package data)."""
+    return resources.files("procore_ingest.demo").joinpath("data").joinpath(name).read_text(encoding="utf-8")
 
 
 def load_schema() -> dict[str, list[Column]]:

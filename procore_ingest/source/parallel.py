@@ -34,14 +34,20 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 
+from ..documents.record import (
+    Document,
+    PackedDocuments,
+    pack_documents,
+    row_documents,
+    unpack_documents,
+)
+from ..documents.values import type_name
+from ..errors import DatabaseConnectionError, ProcoreIngestError
+from ..logs import logger
+from ..plan import TablePlan
+from ..tuning import tune_process
 from . import db
-from .documents import Document, PackedDocuments, pack_documents, row_documents, unpack_documents
-from .errors import DatabaseConnectionError, ProcoreIngestError
-from .logs import logger
-from .plan import TablePlan
 from .reader import KeyRange, key_batches, range_rows, read_batches, read_range, shared_snapshot
-from .render import type_name
-from .tuning import tune_process
 
 
 @dataclass

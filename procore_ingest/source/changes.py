@@ -25,9 +25,9 @@ from typing import Any, NamedTuple
 import psycopg2.extensions
 from psycopg2 import sql
 
-from .plan import TablePlan
+from ..documents.values import register_lossless_casters
+from ..plan import TablePlan
 from .reader import key_to_json
-from .render import register_lossless_casters
 
 DEFAULT_OVERLAP_S = 300
 TRUE = sql.SQL("true")

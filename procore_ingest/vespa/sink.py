@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from .config import redact_url, scrub
-from .documents import RECORD_TYPE, Document
-from .errors import ConfigError, VespaConnectionError
-from .logs import logger
+from ..config import redact_url, scrub
+from ..documents.record import RECORD_TYPE, Document
+from ..errors import ConfigError, VespaConnectionError
+from ..logs import logger
 
 # Transient: throttled (429), overloaded or restarting (503), gateway timeout (504), and
 # transport failures, which pyvespa reports as 599.
@@ -94,7 +94,7 @@ class VespaAuth:
 
     @classmethod
     def from_env(cls) -> VespaAuth:
-        from .config import setting
+        from ..config import setting
 
         return cls(setting(None, "VESPA_CERT_PATH"), setting(None, "VESPA_KEY_PATH"),
                    setting(None, "VESPA_TOKEN"))
@@ -325,7 +325,7 @@ def open_sink(url: str, *, workers: int = 4, retry_budget_s: float = 120.0,
         return FileSink(parts.path or parts.netloc)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"invalid Vespa URL {redact_url(url)!r}: expected http(s)://host:port or file://DIR")
-    from .config import setting
+    from ..config import setting
 
     cluster = content_cluster or setting(None, "VESPA_CONTENT_CLUSTER", "content") or "content"
     return VespaSink(url, workers=workers, auth=auth or VespaAuth.from_env(), retry_budget_s=retry_budget_s,

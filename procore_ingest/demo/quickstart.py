@@ -1,11 +1,11 @@
 """The quick start's main job: an embedded PostgreSQL with the Procore-shaped demo database,
 and the project's own scripts run against it as a user would run them.
 
-    python -m procore_ingest.quickstart [--output-dir demo-output] [--scale 1.0] [--keep-running]
+    python -m procore_ingest.demo.quickstart [--output-dir demo-output] [--scale 1.0] [--keep-running]
 
 No Vespa is needed: ingestion writes Vespa feed files (file://DIR), which `vespa feed` can
 load into a real Vespa later. Nor is AWS: the files the demo's submittal attachments and change
-orders refer to are served from a local S3 endpoint (moto, see `procore_ingest.demo_files`)
+orders refer to are served from a local S3 endpoint (moto, see `procore_ingest.demo.files`)
 and indexed with --download-files as pdf_page documents.
 """
 
@@ -20,9 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .demo import DemoSpec, start_embedded_demo
+from . import DemoSpec, start_embedded_demo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
 
 
@@ -40,7 +40,7 @@ FILE_TABLES = ("submittal_attachments", "change_orders")
 def index_demo_files(database_url: str, env: dict[str, str]) -> tuple[int, int | None]:
     """Serve the files FILE_TABLES refer to from a local S3 endpoint (in this process) and
     ingest those tables with --download-files. Returns (exit code, objects served)."""
-    from .demo_files import child_env, start_demo_s3
+    from .files import child_env, start_demo_s3
 
     print(f"\n[quickstart] serving the files {' and '.join(FILE_TABLES)} refer to from a local S3 "
           "endpoint (moto)...", flush=True)

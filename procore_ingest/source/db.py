@@ -16,9 +16,9 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
-from .config import scrub
-from .errors import ConfigError, DatabaseConnectionError
-from .logs import logger
+from ..config import scrub
+from ..errors import ConfigError, DatabaseConnectionError
+from ..logs import logger
 
 APPLICATION_NAME = "procore-ingest"
 # Failures worth another attempt: the server is starting, restarting or briefly unreachable.

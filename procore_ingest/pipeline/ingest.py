@@ -6,7 +6,7 @@ The path, top to bottom (DESIGN §2):
              -> documents -> sink.feed -> failures logged -> checkpoint advanced -> job saved
 
 Reading and building happen in worker processes for tables of more than one range
-(procore_ingest.parallel), which hand the batches back in key order: the path is the same.
+(procore_ingest.source.parallel), which hand the batches back in key order: the path is the same.
 
 A table's checkpoint moves only after every document of a batch was acknowledged or written to
 the failure log, so a crash (even kill -9) replays at most one batch per table; ids are pure
@@ -25,21 +25,22 @@ from typing import Any
 
 import psycopg2
 
-from . import changes, config, db
-from .config import redact_url
-from .discovery import discover_with_connection
-from .discovery.model import SchemaMap
-from .discovery.profile import ProfileOptions
-from .documents import Document, row_document, schema_documents
-from .errors import DatabaseConnectionError, JobCancelled, ProcoreIngestError, StateError
-from .files import FileCounts, FileIndexer, FileOptions  # --download-files
-from .logs import logger
-from .parallel import BuildPool, RangeReadError, serial_batches
-from .plan import TablePlan, build_plans
-from .progress import RULE, Reporter, format_duration
-from .reader import count_rows, read_batches
-from .sinks import FeedResult, Sink, open_sink
-from .state import Job, StateStore, TableProgress, TableTotals, utc_now
+from .. import config
+from ..cli.output import RULE, Reporter, format_duration
+from ..config import redact_url
+from ..discovery import discover_with_connection
+from ..discovery.model import SchemaMap
+from ..discovery.profile import ProfileOptions
+from ..documents.record import Document, row_document, schema_documents
+from ..errors import DatabaseConnectionError, JobCancelled, ProcoreIngestError, StateError
+from ..files import FileCounts, FileIndexer, FileOptions  # --download-files
+from ..logs import logger
+from ..plan import TablePlan, build_plans
+from ..source import changes, db
+from ..source.parallel import BuildPool, RangeReadError, serial_batches
+from ..source.reader import count_rows, read_batches
+from ..state import Job, StateStore, TableProgress, TableTotals, utc_now
+from ..vespa.sink import FeedResult, Sink, open_sink
 
 EXIT_OK, EXIT_PARTIAL, EXIT_COMPLETE_FAILURE, EXIT_CANCELLED = 0, 3, 4, 5
 

@@ -18,8 +18,8 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2 import sql
 
-from .plan import TablePlan
-from .render import register_lossless_casters
+from ..documents.values import register_lossless_casters
+from ..plan import TablePlan
 
 
 @dataclass
@@ -121,7 +121,7 @@ def read_batches(conn, plan: TablePlan, batch_size: int,
 
 # --- the same, shared between processes -----------------------------------------------------
 #
-# procore_ingest.parallel reads a table with several sessions: this one walks the keys and cuts
+# procore_ingest.source.parallel reads a table with several sessions: this one walks the keys and cuts
 # them into ranges, the others read the ranges' rows. All see one snapshot,
 # exported here and imported there (what pg_dump --jobs does).
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import orjson
 
-from .discovery.model import Relationship, SchemaMap, Table
-from .filerefs import FileRef, dedupe, extract_references
-from .plan import TablePlan
-from .render import (
+from ..discovery.filerefs import FileRef, dedupe, extract_references
+from ..discovery.model import Relationship, SchemaMap, Table
+from ..plan import TablePlan
+from .values import (
     Renderer,
     column_renderer,
     content_parts,
@@ -82,7 +82,7 @@ class Document:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-# Documents built in a worker process (procore_ingest.parallel) travel to the main process as
+# Documents built in a worker process (procore_ingest.source.parallel) travel to the main process as
 # columns: their feed lines in one bytes object, with ids and file references beside it.
 # orjson writes that several times faster than pickle copies the dicts document by document.
 

@@ -54,8 +54,8 @@ import psycopg2.extensions
 import psycopg2.extras
 from psycopg2.extras import Range
 
-from .discovery.model import Column
-from .sensitive import is_secret_column
+from ..discovery.model import Column
+from ..discovery.sensitive import is_secret_column
 
 BYTEA_MARKER = "<bytea {size} bytes sha256={sha256}>"
 BYTEA_MARKER_RE = re.compile(r"^<bytea (\d+) bytes sha256=([0-9a-f]{64})>$")

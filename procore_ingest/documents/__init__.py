@@ -1,0 +1,1 @@
+"""Rows -> documents, pure: lossless value rendering, content text, record and schema documents."""

@@ -1,0 +1,1 @@
+"""Everything that reads PostgreSQL, read only: sessions, casters, keyset reads, change queries, workers."""
