@@ -214,7 +214,7 @@ def child_pyvespa(url: str, table: str, vespa_url: str) -> None:
     """(d): build every document first (the product's own builder), then time feed_iterable
     with the settings VespaSink uses."""
     import psycopg2
-    from procore_ingest.documents.record.record import row_document
+    from procore_ingest.documents.record import row_document
     from vespa.application import Vespa
 
     from procore_ingest.discovery import discover_with_connection

@@ -76,7 +76,7 @@ def assert_documents_match_rows(url: str, table, docs: list[dict], withheld=(), 
     With `live_only`, rows whose deleted_at is set must have no document."""
     import json
 
-    from procore_ingest.documents.record.values import vespa_restore_text
+    from procore_ingest.documents.values import vespa_restore_text
     from psycopg2 import sql
 
     live = sql.SQL(" WHERE deleted_at IS NULL" if live_only else "")

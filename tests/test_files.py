@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from procore_ingest.documents.record.record import Document
+from procore_ingest.documents.record import Document
 
 from procore_ingest.discovery.filerefs import FileRef
 from procore_ingest.files import FileIndexer, FileOptions, canonical_url, page_id, safe_url

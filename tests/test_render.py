@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from procore_ingest.documents.record.values import (
+from procore_ingest.documents.values import (
     BYTEA_MARKER_RE,
     JSON_NULL,
     bytea_marker,
