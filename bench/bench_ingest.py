@@ -214,11 +214,11 @@ def child_pyvespa(url: str, table: str, vespa_url: str) -> None:
     """(d): build every document first (the product's own builder), then time feed_iterable
     with the settings VespaSink uses."""
     import psycopg2
-    from procore_ingest.documents.record import row_document
     from vespa.application import Vespa
 
     from procore_ingest.discovery import discover_with_connection
     from procore_ingest.discovery.profile import ProfileOptions
+    from procore_ingest.documents.record import row_document
     from procore_ingest.plan import build_plans
     from procore_ingest.source.reader import read_batches
 

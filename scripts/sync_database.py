@@ -5,109 +5,11 @@ Exit codes: 0 success (--once or --status), 1 connection error, 2 already runnin
 3 some documents failed (--once), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
-from __future__ import annotations
-
-import argparse
-import signal
 import sys
-import threading
 
 import _bootstrap  # noqa: F401  (makes the package importable from a clone)
 
-from procore_ingest import config
-from procore_ingest.cli import add_file_arguments, file_options, positive_int, run, tune_process
-from procore_ingest.errors import SYNC_EXIT_CODES
-from procore_ingest.logs import logger
-from procore_ingest.pipeline.sync import (
-    SyncOptions,
-    read_status,
-    run_cycle,
-    run_daemon,
-    status_report,
-)
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="sync_database.py", description=__doc__.split("\n\n")[0])
-    mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--daemon", action="store_true", help="run as a continuous daemon")
-    mode.add_argument("--once", action="store_true", help="run a single sync cycle and exit (for cron)")
-    mode.add_argument("--status", action="store_true", help="show the sync status (reads state only)")
-    p.add_argument("--database-url", help="PostgreSQL URL (default: $PROCORE_DATABASE_URL)")
-    p.add_argument("--vespa-url", help="Vespa endpoint or file://DIR (default: $VESPA_LOCAL_URL "
-                   "or http://localhost:8080)")
-    p.add_argument("--interval", type=positive_int, default=300, help="seconds between cycle starts (daemon)")
-    p.add_argument("--tables", nargs="+", metavar="TABLE", help="tables to sync (names or globs)")
-    p.add_argument("--exclude", nargs="+", metavar="TABLE", help="tables to leave out")
-    p.add_argument("--batch-size", type=positive_int, default=1000, help="records per batch")
-    p.add_argument("--workers", type=positive_int, default=4, help="parallel Vespa feed workers")
-    p.add_argument("--pid-file", default="/tmp/procore-sync.pid", help="pid file of the daemon")
-    p.add_argument("--overlap", type=int, default=300, metavar="SECONDS",
-                   help="re-read window behind the change watermark, for late commits (default 300)")
-    p.add_argument("--keep-soft-deleted", action="store_true",
-                   help="keep rows whose deleted_at is set in the index (default: remove them)")
-    add_file_arguments(p)  # keep the rows' files indexed too (procore_ingest.files)
-    p.add_argument("--state-dir", help="checkpoints (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
-    p.add_argument("--verbose", action="store_true", help="debug logging")
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    tune_process()
-    cancel = threading.Event()
-    received: list[int] = []
-
-    def on_signal(signum, _frame) -> None:
-        received.append(signum)
-        cancel.set()
-
-    def job() -> int:
-        state_dir = config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR)
-        if args.status:
-            print(status_report(read_status(state_dir, args.pid_file)))
-            return 0
-        options = SyncOptions(
-            database_url=config.database_url(args.database_url), vespa_url=config.vespa_url(args.vespa_url),
-            tables=args.tables, exclude=args.exclude, batch_size=args.batch_size, workers=args.workers,
-            state_dir=state_dir, overlap_s=args.overlap, keep_soft_deleted=args.keep_soft_deleted,
-            files=file_options(args),
-        )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, on_signal)
-        if args.once:
-            result = run_cycle(options, cancel)
-            report_cycle(result)
-            if received:
-                return 128 + received[0]
-            return result.exit_code
-        logger.info("Sync daemon starting (every %ds, pid file %s)", args.interval, args.pid_file)
-        run_daemon(options, args.interval, args.pid_file, cancel, on_cycle=report_cycle)
-        code = 128 + received[0] if received else 0
-        logger.info("Sync daemon stopped%s", f" ({signal.Signals(received[0]).name})" if received else "")
-        return code
-
-    return run(job, SYNC_EXIT_CODES, verbose=args.verbose)
-
-
-def report_cycle(result) -> None:
-    changed = {n: t for n, t in result.tables.items() if t.changes or t.status != "ok" or t.mode == "full"}
-    for name, t in changed.items():
-        what = f"{t.inserted} inserted, {t.updated} updated, {t.removed} deleted" + (
-            f", {t.failed} failed" if t.failed else "")
-        if t.mode == "full":
-            what += f" (full load: {t.reason})"
-        if t.status != "ok":
-            what = f"FAILED: {t.error}"
-        logger.info("%s: %s", name, what)
-    for name in result.dropped_tables:
-        logger.warning("%s: table dropped, documents removed", name)
-    if result.files is not None:
-        for line in result.files.summary_lines():
-            logger.info("%s", line.strip())
-    logger.info("Sync cycle done in %.1fs: %d tables, %d changes, %d failed records, %d failed tables",
-                result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables))
-
+from procore_ingest.cli.sync import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -76,8 +76,9 @@ def assert_documents_match_rows(url: str, table, docs: list[dict], withheld=(), 
     With `live_only`, rows whose deleted_at is set must have no document."""
     import json
 
-    from procore_ingest.documents.values import vespa_restore_text
     from psycopg2 import sql
+
+    from procore_ingest.vespa.text import vespa_restore_text
 
     live = sql.SQL(" WHERE deleted_at IS NULL" if live_only else "")
     rows = query(url, sql.SQL("SELECT count(*) FROM {}.{}{}").format(

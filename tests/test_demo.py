@@ -211,12 +211,12 @@ def test_fk_variant_has_prismas_foreign_keys(demo_url: str, demo_nofk_url: str) 
 
 
 def test_nofk_data_still_satisfies_every_formal_key(demo_nofk_url: str) -> None:
-    from procore_ingest.demo import _read_sql
+    from procore_ingest.demo.schema import read_sql
 
     conn = psycopg2.connect(demo_nofk_url)
     try:
         with conn.cursor() as cur:
-            cur.execute(_read_sql("foreign_keys.sql"))  # raises if any formal link dangles
+            cur.execute(read_sql("foreign_keys.sql"))  # raises if any formal link dangles
             cur.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
             assert cur.fetchone()[0] == 57
     finally:

@@ -10,9 +10,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from procore_ingest.documents.record import Document
 
 from procore_ingest.discovery.filerefs import FileRef
+from procore_ingest.documents.record import Document
 from procore_ingest.files import FileIndexer, FileOptions, canonical_url, page_id, safe_url
 from procore_ingest.pipeline.ingest import IngestOptions, run_full, summary_lines
 from tests.helpers import execute, run_script

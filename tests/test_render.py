@@ -10,26 +10,24 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
+from psycopg2 import sql
+from psycopg2.extras import NumericRange
+
+from procore_ingest.discovery.model import Column
+from procore_ingest.documents.content import content_text_for, truncate_for_content
 from procore_ingest.documents.values import (
     BYTEA_MARKER_RE,
     JSON_NULL,
     bytea_marker,
     canonical_json,
-    content_text_for,
     interval_to_iso,
     json_default,
     parse_pg_array,
-    register_lossless_casters,
     render_row,
     render_value,
-    truncate_for_content,
-    vespa_restore_text,
-    vespa_safe_text,
 )
-from psycopg2 import sql
-from psycopg2.extras import NumericRange
-
-from procore_ingest.discovery.model import Column
+from procore_ingest.source.casters import register_lossless_casters
+from procore_ingest.vespa.text import vespa_restore_text, vespa_safe_text
 
 # Columns as discovery describes them, read from pg_catalog (domains and enums resolved).
 COLUMNS_SQL = """

@@ -24,14 +24,9 @@ import orjson
 from ..discovery.filerefs import FileRef, dedupe, extract_references
 from ..discovery.model import Relationship, SchemaMap, Table
 from ..plan import TablePlan
-from .values import (
-    Renderer,
-    column_renderer,
-    content_parts,
-    content_text_with,
-    render_row_with,
-    vespa_safe_text,
-)
+from ..vespa.text import vespa_safe_text
+from .content import content_parts, content_text_with
+from .values import Renderer, column_renderer, render_row_with
 
 RECORD_TYPE = "procore_record"
 SCHEMA_TYPE = "procore_schema_metadata"

@@ -3,7 +3,7 @@
 Every non-NULL column of a row becomes one `metadata` entry (`map<string,string>`); SQL NULL
 leaves the key out. Each value is rendered by the rule for its type below, so a reader who
 knows the column's type (the document's `column_types`) can recover the stored value. The
-connection that reads the rows must have `register_lossless_casters` applied: psycopg2's
+connection that reads the rows must have `source.casters.register_lossless_casters` applied: psycopg2's
 default conversions lose interval months, `infinity` timestamps, jsonb number precision and
 the difference between JSON `null` and SQL NULL.
 
@@ -50,17 +50,13 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-import psycopg2.extensions
-import psycopg2.extras
 from psycopg2.extras import Range
 
 from ..discovery.model import Column
-from ..discovery.sensitive import is_secret_column
+from ..vespa.text import vespa_safe_text
 
 BYTEA_MARKER = "<bytea {size} bytes sha256={sha256}>"
 BYTEA_MARKER_RE = re.compile(r"^<bytea (\d+) bytes sha256=([0-9a-f]{64})>$")
-VESPA_ESCAPE = "\u241b"  # SYMBOL FOR ESCAPE: visible, and practically absent from real data
-DEFAULT_CONTENT_CHARS = 100_000
 
 
 class _JsonNull:
@@ -103,7 +99,7 @@ _CATEGORY_BY_TYPE = {
     "bytea": "bytea",
     "box": "box",  # the one built-in type whose array delimiter is ';'
 }
-_TEXTUAL_TYPES = {
+TEXTUAL_TYPES = {
     "text", "character varying", "varchar", "character", "char", "bpchar", "citext", "name",
     "enum",
 }
@@ -124,11 +120,11 @@ def type_category(pg_type: str) -> str:
     return _CATEGORY_BY_TYPE.get(name, "text")
 
 
-def _is_array(column: Column) -> bool:
+def is_array_column(column: Column) -> bool:
     return column.is_array or column.data_type.endswith("[]")
 
 
-def _element_type(column: Column) -> str:
+def element_type(column: Column) -> str:
     return column.element_type or column.effective_type
 
 
@@ -303,7 +299,7 @@ _JSON_DECODER = json.JSONDecoder(parse_float=Decimal)
 _JSON_DECODER_LONG = json.JSONDecoder(parse_float=Decimal, parse_int=_json_int)
 
 
-def _json_loads(text: str) -> object:
+def parse_json_exact(text: str) -> object:
     if type(text) is str and not text.startswith("\ufeff"):  # json.loads refuses a BOM itself
         decoder = _JSON_DECODER if len(text) < 4000 else _JSON_DECODER_LONG
         value = decoder.decode(text)
@@ -374,7 +370,7 @@ _FROM_TEXT: dict[str, Callable[[str], object]] = {
     "numeric": _number_from_text,
     "float": float,
     "bool": lambda t: t == "t",
-    "json": _json_loads,
+    "json": parse_json_exact,
     "interval": lambda t: interval_to_iso(t),
     "bytea": lambda t: bytes.fromhex(t[2:]) if t.startswith("\\x") else t,
 }
@@ -478,8 +474,8 @@ def column_renderer(column: Column) -> Renderer:
     """`render_value(value, column)` for non-NULL values, with everything that depends only on
     the column (array? which type category?) decided once. Document building renders every
     value of a table with the renderers of its columns."""
-    if _is_array(column):
-        return functools.partial(_render_array_value, type_category(_element_type(column)))
+    if is_array_column(column):
+        return functools.partial(_render_array_value, type_category(element_type(column)))
     category = type_category(column.effective_type)
     if category == "json":
         return _render_json_value
@@ -562,253 +558,3 @@ def json_default(value: object) -> object:
         if renderer is not None:
             return renderer(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-# --- Vespa text -------------------------------------------------------------------------------
-
-# Vespa's Text.isTextCharacter refuses these (older versions fewer of the noncharacters).
-_NONCHARACTERS = "".join(
-    f"{chr(plane * 0x10000 + 0xFFFE)}-{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
-)
-_ILLEGAL_CLASS = f"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}"
-_VESPA_ILLEGAL = re.compile(f"[{_ILLEGAL_CLASS}]")
-_VESPA_ESCAPED = re.compile(f"[{_ILLEGAL_CLASS}{VESPA_ESCAPE}]")
-_VESPA_ESCAPE_SEQUENCE = re.compile(f"{VESPA_ESCAPE}\\{{([0-9A-F]{{1,6}})\\}}")
-
-
-def vespa_safe_text(text: str) -> str:
-    """`text` with the code points Vespa rejects, and `␛` itself, written as `␛{HEX}`."""
-    # Every code point Vespa rejects is unprintable (Cc, Cs or Cn), and isprintable() is far
-    # cheaper than the regex: printable text without `␛` (nearly all of it) is returned as is.
-    if text.isprintable() and VESPA_ESCAPE not in text:
-        return text
-    if not _VESPA_ESCAPED.search(text):
-        return text
-    return _VESPA_ESCAPED.sub(lambda m: f"{VESPA_ESCAPE}{{{ord(m.group()):X}}}", text)
-
-
-def vespa_restore_text(text: str) -> str:
-    """Undo `vespa_safe_text` exactly."""
-    if VESPA_ESCAPE not in text:
-        return text
-    return _VESPA_ESCAPE_SEQUENCE.sub(lambda m: chr(int(m.group(1), 16)), text)
-
-
-def _strip_for_vespa(text: str) -> str:
-    """For search text, where losing a control character is fine: replace it with a space."""
-    if text.replace("\n", " ").isprintable():  # nothing to replace (see vespa_safe_text)
-        return text
-    return _VESPA_ILLEGAL.sub(" ", text)
-
-
-# --- content_text -----------------------------------------------------------------------------
-
-
-def truncate_for_content(text: str, max_chars: int) -> str:
-    """At most `max_chars` characters, cut at a word boundary when one is near, ending in `…`."""
-    if len(text) <= max_chars:
-        return text
-    if max_chars <= 1:
-        return text[:max_chars]
-    cut = text[: max_chars - 1]
-    space = cut.rfind(" ", max(0, len(cut) - 64))
-    return (cut[:space] if space > 0 else cut).rstrip() + "…"
-
-
-_NOISE_NAME = re.compile(r"(^id$|_id$|_ids$|^uuid$|^ulid$|checksum|(^|_)hash($|_)|signature|^sig$)", re.I)
-_URL = re.compile(r"^(https?|s3)://", re.I)
-_WHITESPACE = re.compile(r"\s+")
-
-
-def _readable(text: str) -> str:
-    """One line of search text from a value: S3 keys and URLs reduced to their file name."""
-    # split() and the regex `\s` agree on what whitespace is (both use str.isspace), and
-    # split/join collapses runs and strips the ends in one C call.
-    text = " ".join(text.split())
-    if " " in text:  # prose, never a key or URL
-        return text
-    is_url = bool(_URL.match(text))
-    if not (is_url or text.count("/") >= 2):
-        return text
-    last = text.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    if "." in last:
-        return last  # a file name: the searchable part of a key or URL
-    return "" if is_url else text
-
-
-def _json_strings(value: Any, out: list[str]) -> None:
-    """String leaves of a JSON value in key order; bare numbers-as-strings (ids) skipped."""
-    kind = type(value)  # exact types first: the isinstance checks below (ABCs) cost more
-    if kind is dict:
-        for key in sorted(value, key=str):
-            _json_strings(value[key], out)
-        return
-    if kind is int or kind is Decimal or value is None or kind is bool:
-        return  # JSON numbers, null, true/false: no strings
-    if isinstance(value, str):
-        text = _readable(value)
-        if text and not text.isdigit() and text not in out:
-            out.append(text)
-    elif isinstance(value, Mapping):
-        for key in sorted(value, key=str):
-            _json_strings(value[key], out)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _json_strings(item, out)
-
-
-def _content_json(value: object) -> str:
-    strings: list[str] = []
-    _json_strings(value, strings)
-    return " | ".join(strings)
-
-
-def _content_text_array(value: object) -> str:
-    items = parse_pg_array(value) if isinstance(value, str) else value
-    flat: list[str] = []
-    _json_strings(items, flat)
-    return ", ".join(flat)
-
-
-def _content_text(value: object) -> str:
-    return _readable(value if type(value) is str else str(value))
-
-
-def content_renderer(column: Column) -> Renderer | None:
-    """What a non-NULL value of `column` contributes to content_text (may be ""), or None
-    when the column never contributes (ids, secrets, numbers, dates, bytea, ...)."""
-    if _NOISE_NAME.search(column.name) or is_secret_column(column.name):
-        return None
-    name = type_name(_element_type(column) if _is_array(column) else column.effective_type)
-    if type_category(name) == "json":
-        return _content_json
-    if name not in _TEXTUAL_TYPES and column.base_type != "enum":
-        return None
-    return _content_text_array if _is_array(column) else _content_text
-
-
-ContentParts = list[tuple[str, str, Renderer]]  # (column name, line prefix, content renderer)
-
-
-def content_parts(columns: Sequence[Column]) -> ContentParts:
-    """The columns of `content_text_for` with their renderers, made once per table."""
-    parts = []
-    for column in columns:
-        render = content_renderer(column)
-        if render is not None:
-            parts.append((column.name, f"{column.name}: ", render))
-    return parts
-
-
-def content_text_for(
-    row: Mapping[str, object], columns: Sequence[Column], max_chars: int = DEFAULT_CONTENT_CHARS
-) -> str:
-    """The BM25 text of a row: `column: value` lines for its text-like columns, in column order.
-
-    Text, varchar, char and enum columns (and arrays of them) are included; string values
-    inside json/jsonb are included, except numbers-as-strings; S3 keys and URLs contribute
-    only their file name. Ids, secrets (see `sensitive`), bytea, numbers, dates and other
-    types are left out: they are in `metadata`. Deterministic for a given row.
-    """
-    return content_text_with(row, content_parts(columns), max_chars)
-
-
-def content_text_with(row: Mapping[str, object], parts: ContentParts,
-                      max_chars: int = DEFAULT_CONTENT_CHARS) -> str:
-    """`content_text_for` with the columns' parts made beforehand (`content_parts`)."""
-    lines: list[str] = []
-    for name, prefix, render in parts:
-        value = row.get(name)
-        if value is None or value is JSON_NULL:
-            continue
-        text = render(value)
-        if text:
-            lines.append(prefix + text)
-    return truncate_for_content(_strip_for_vespa("\n".join(lines)), max_chars)
-
-
-# --- psycopg2 casters -------------------------------------------------------------------------
-
-
-def _beyond_python_datetime(text: str) -> bool:
-    # infinity, BC dates and years past 9999 have no datetime; psycopg2 would clamp or raise.
-    return text.endswith(("infinity", " BC")) or (len(text) > 4 and text[4].isdigit())
-
-
-def _keep_text_when(
-    beyond: Callable[[str], bool], default: Any
-) -> Callable[[str | None, Any], object]:
-    if beyond is _beyond_python_datetime:
-        # timestamps and dates: the test inlined, since this runs for every such value read
-        def cast_datetime(text: str | None, cursor: Any) -> object:
-            if text is None:
-                return None
-            if text.endswith(("infinity", " BC")) or (len(text) > 4 and text[4].isdigit()):
-                return text
-            return default(text, cursor)
-
-        return cast_datetime
-
-    def cast(text: str | None, cursor: Any) -> object:
-        if text is None:
-            return None
-        return text if beyond(text) else default(text, cursor)
-
-    return cast
-
-
-def _cast_interval(text: str | None, cursor: Any) -> str | None:
-    return None if text is None else interval_to_iso(text)
-
-
-def _cast_text(text: str | None, cursor: Any) -> str | None:
-    return text
-
-
-def _cast_json(text: str | None, cursor: Any) -> object:
-    # what psycopg2.extras.register_default_json(loads=_json_loads) installs, one call shallower
-    return None if text is None else _json_loads(text)
-
-
-_EXT = psycopg2.extensions
-# (oid, array oid, name, psycopg2's own caster, when to keep PostgreSQL's text instead)
-_TEMPORAL = [
-    (1114, 1115, "TIMESTAMP", _EXT.PYDATETIME, _beyond_python_datetime),
-    (1184, 1185, "TIMESTAMPTZ", _EXT.PYDATETIMETZ, _beyond_python_datetime),
-    (1082, 1182, "DATE", _EXT.PYDATE, _beyond_python_datetime),
-    (1083, 1183, "TIME", _EXT.PYTIME, lambda t: t.startswith("24:")),  # psycopg2 says 00:00
-    (1266, 1270, "TIMETZ", _EXT.PYTIME, lambda t: t.startswith("24:")),
-]
-# int4range, numrange, tsrange, tstzrange, daterange, int8range and their arrays.
-_RANGE_OIDS = (3904, 3906, 3908, 3910, 3912, 3926)
-_RANGE_ARRAY_OIDS = (3905, 3907, 3909, 3911, 3913, 3927)
-
-
-def register_lossless_casters(conn_or_cursor: Any) -> None:
-    """Make psycopg2 return values this module can render without loss, on one connection.
-
-    - timestamp, timestamptz, date, time, timetz: datetime objects as usual, but PostgreSQL's
-      text (str) for values Python cannot hold (`infinity`, BC, year > 9999, `24:00:00`)
-      instead of a clamped or wrong value or an exception;
-    - interval: str, ISO 8601 (`P1M2DT3H4M5.006S`) instead of a timedelta that turns months
-      into 30 days;
-    - json, jsonb: parsed with exact numbers (Decimal for fractions, int for integers) and
-      JSON `null` as `JSON_NULL`, so it is not mistaken for SQL NULL;
-    - ranges: PostgreSQL's text (`[1,5)`) instead of psycopg2 Range objects;
-    - the arrays of all of these likewise. numeric (Decimal) and float need no change.
-    """
-    register = _EXT.register_type
-    for oid, array_oid, name, default, beyond in _TEMPORAL:
-        caster = _EXT.new_type((oid,), f"LOSSLESS_{name}", _keep_text_when(beyond, default))
-        register(caster, conn_or_cursor)
-        register(_EXT.new_array_type((array_oid,), f"LOSSLESS_{name}_ARRAY", caster), conn_or_cursor)
-    interval = _EXT.new_type((1186,), "LOSSLESS_INTERVAL", _cast_interval)
-    register(interval, conn_or_cursor)
-    register(_EXT.new_array_type((1187,), "LOSSLESS_INTERVAL_ARRAY", interval), conn_or_cursor)
-    ranges = _EXT.new_type(_RANGE_OIDS, "LOSSLESS_RANGE", _cast_text)
-    register(ranges, conn_or_cursor)
-    register(_EXT.new_array_type(_RANGE_ARRAY_OIDS, "LOSSLESS_RANGE_ARRAY", ranges), conn_or_cursor)
-    for oid, array_oid, name in ((114, 199, "JSON"), (3802, 3807, "JSONB")):  # as register_default_json(b)
-        caster = _EXT.new_type((oid,), name, _cast_json)
-        register(caster, conn_or_cursor)
-        register(_EXT.new_array_type((array_oid,), f"{name}ARRAY", caster), conn_or_cursor)

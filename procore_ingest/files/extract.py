@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
 
-from ..documents.values import (
-    _strip_for_vespa,  # Vespa refuses some code points; in search text a space will do
-)
+# Vespa refuses some code points; in search text a space will do
+from ..vespa.text import strip_for_vespa
 
 # pypdf logs recoverable problems of malformed files as warnings; they are ours to report.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -105,7 +104,7 @@ def extract(path: Path, filename: str, content_type: str | None = None) -> Extra
 
 def clean_text(text: str) -> str:
     """Text Vespa accepts: no refused code points, no trailing blanks on lines."""
-    text = _strip_for_vespa(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = strip_for_vespa(text.replace("\r\n", "\n").replace("\r", "\n"))
     return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 

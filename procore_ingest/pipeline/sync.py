@@ -15,12 +15,10 @@ State lives in the state store's checkpoints.json (one entry per table, plus `__
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -43,7 +41,6 @@ from ..errors import (
     AlreadyRunningError,
     DatabaseConnectionError,
     JobCancelled,
-    ProcoreIngestError,
     StateError,
     VespaConnectionError,
 )
@@ -405,197 +402,3 @@ def incremental_summary(result: CycleResult) -> list[str]:
              f"  Records failed: {result.failed:,}",
              f"  Duration: {format_duration(result.duration_s)}"]
             + ([f"  Tables failed: {', '.join(failed)}"] if failed else []) + [RULE])
-
-
-# --- status ---------------------------------------------------------------------------------
-
-
-@dataclass
-class TableStatus:
-    name: str
-    synced_at: str | None
-    records: int | None
-    changes: int | None
-    status: str  # ok, failed, never synced
-    error: str | None = None
-
-
-@dataclass
-class SyncStatus:
-    last_sync: str | None
-    next_sync: str | None
-    daemon_pid: int | None
-    interval_s: int | None
-    tables: list[TableStatus]
-    sync_errors: int
-
-    @property
-    def total_records(self) -> int:
-        return sum(t.records or 0 for t in self.tables)
-
-    @property
-    def changes(self) -> int:
-        return sum(t.changes or 0 for t in self.tables)
-
-    @property
-    def failed_tables(self) -> list[str]:
-        return [t.name for t in self.tables if t.status == "failed"]
-
-
-def read_status(state_dir: str, pid_file: str | None = None) -> SyncStatus:
-    """The sync status from the state store alone: no database or Vespa is contacted."""
-    checkpoints = StateStore(state_dir).load_checkpoints()
-    meta = checkpoints.get(SYNC_KEY, {})
-    tables = []
-    for name in sorted(n for n in checkpoints if not n.startswith("__")):
-        sync = checkpoints[name].get("sync")
-        if not sync or "synced_at" not in sync:
-            full = checkpoints[name].get("full", {})
-            tables.append(TableStatus(name, full.get("completed_at"), None, None,
-                                      "failed" if sync and sync.get("status") == "failed" else "never synced",
-                                      sync.get("error") if sync else None))
-            continue
-        tables.append(TableStatus(name, sync.get("synced_at"), sync.get("records"), sync.get("changes"),
-                                  sync.get("status", "ok"), sync.get("error")))
-    pid = running_pid(pid_file) if pid_file else None
-    interval = meta.get("daemon_interval") if pid else None
-    next_sync = None
-    if pid and interval and meta.get("last_cycle_started"):
-        start = _parse(meta["last_cycle_started"])
-        next_sync = datetime.fromtimestamp(start.timestamp() + interval, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return SyncStatus(meta.get("last_cycle_finished"), next_sync, pid, interval, tables,
-                      sum(1 for t in tables if t.status == "failed"))
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-
-
-def _ago(stamp: str | None, now: datetime) -> str:
-    if not stamp:
-        return "never"
-    when = _parse(stamp)
-    seconds = int((now - when).total_seconds())
-    local = when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    if seconds >= 0:
-        return f"{local} ({seconds // 60} minutes ago)" if seconds >= 60 else f"{local} ({seconds} seconds ago)"
-    return f"{local} (in {(-seconds) // 60} minutes)"
-
-
-def status_report(status: SyncStatus, now: datetime | None = None) -> str:
-    """The contract's Sync Status Report."""
-    now = now or datetime.now(timezone.utc)
-    rule = "═" * 54
-    width = max((len(t.name) for t in status.tables), default=10)
-    lines = ["Sync Status Report", rule, f"Last sync: {_ago(status.last_sync, now)}"]
-    lines.append(f"Next sync: {_ago(status.next_sync, now)}" if status.next_sync
-                 else "Next sync: not scheduled (no daemon running)")
-    lines.append(f"Daemon: running (pid {status.daemon_pid}, every {status.interval_s}s)"
-                 if status.daemon_pid else "Daemon: not running")
-    lines += ["", "Table Status:"]
-    if not status.tables:
-        lines.append("  (never synced: run sync_database.py --once or ingest_database.py --full)")
-    for t in status.tables:
-        when = _parse(t.synced_at).astimezone().strftime("%H:%M:%S") if t.synced_at else "-"
-        if t.status == "never synced":
-            detail = f"never synced (full load {when})" if t.synced_at else "never synced"
-        elif t.status == "failed":
-            detail = f"FAILED: {t.error}"
-        else:
-            detail = f"synced at {when} ({t.records or 0} records, {t.changes or 0} changes)"
-        lines.append(f"  {t.name:<{width}} : {detail}")
-    lines += ["", "Overall:", f"  Tables monitored: {len(status.tables)}",
-              f"  Total records: {status.total_records:,}", f"  Changes detected: {status.changes:,}",
-              f"  Sync errors: {status.sync_errors}"]
-    if status.failed_tables:
-        lines.append(f"  Failed tables: {', '.join(status.failed_tables)}")
-    lines.append(rule)
-    return "\n".join(lines)
-
-
-# --- daemon -----------------------------------------------------------------------------------
-
-
-def running_pid(pid_file: str | os.PathLike[str]) -> int | None:
-    """The pid in `pid_file` if that process is alive."""
-    try:
-        pid = int(Path(pid_file).read_text().strip())
-    except (OSError, ValueError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
-
-
-class PidFile:
-    """One daemon per pid file: created atomically, stale files taken over, removed on exit."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-
-    def acquire(self) -> None:
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = running_pid(self.path)
-                if owner is not None and owner != os.getpid():
-                    raise AlreadyRunningError(f"sync daemon already running (pid {owner}, pid file {self.path})") from None
-                logger.warning("Removing stale pid file %s (pid %s is not running)", self.path,
-                               self.path.read_text().strip() or "?")
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()}\n")
-            return
-        raise AlreadyRunningError(f"cannot create pid file {self.path}")
-
-    def release(self) -> None:
-        if running_pid(self.path) == os.getpid():
-            self.path.unlink(missing_ok=True)
-
-
-def run_daemon(options: SyncOptions, interval_s: int, pid_file: str, cancel: threading.Event,
-               on_cycle=None) -> None:
-    """Cycle every `interval_s` seconds (start to start) until `cancel` is set. An outage is
-    logged in one line and retried with backoff; the daemon itself keeps running."""
-    pid = PidFile(pid_file)
-    pid.acquire()
-    store = StateStore(options.state_dir)
-    failures = 0
-    try:
-        _set_daemon_meta(store, interval_s)
-        while not cancel.is_set():
-            started = time.monotonic()
-            try:
-                result = run_cycle(options, cancel)
-                failures = 0
-                if on_cycle:
-                    on_cycle(result)
-                wait = interval_s - (time.monotonic() - started)
-            except Exception as exc:  # an outage (or a bug) must not end the daemon
-                failures += 1
-                wait = min(interval_s, 5 * 2 ** min(failures - 1, 6))
-                kind = "" if isinstance(exc, ProcoreIngestError) else f"{type(exc).__name__}: "
-                logger.error("Sync cycle failed (%s%s); retrying in %ds", kind,
-                             config.scrub(str(exc)).splitlines()[0] if str(exc) else "", wait)
-            cancel.wait(max(0.0, wait))
-    finally:
-        pid.release()
-
-
-def _set_daemon_meta(store: StateStore, interval_s: int) -> None:
-    try:
-        store.lock()
-    except StateError:
-        return
-    try:
-        checkpoints = store.load_checkpoints()
-        checkpoints.setdefault(SYNC_KEY, {})["daemon_interval"] = interval_s
-        store.save_checkpoints(checkpoints)
-    finally:
-        store.unlock()

@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 import psycopg2.extensions
 from psycopg2 import sql
 
-from ..documents.values import register_lossless_casters
 from ..plan import TablePlan
+from .casters import register_lossless_casters
 from .reader import key_to_json
 
 DEFAULT_OVERLAP_S = 300

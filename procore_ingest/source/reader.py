@@ -18,8 +18,8 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2 import sql
 
-from ..documents.values import register_lossless_casters
 from ..plan import TablePlan
+from .casters import register_lossless_casters
 
 
 @dataclass

@@ -1,0 +1,99 @@
+"""The sync daemon: one cycle every interval, start to start, and its pid file."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from .. import config
+from ..errors import AlreadyRunningError, ProcoreIngestError, StateError
+from ..logs import logger
+from ..state import StateStore
+from .sync import SYNC_KEY, SyncOptions, run_cycle
+
+
+def running_pid(pid_file: str | os.PathLike[str]) -> int | None:
+    """The pid in `pid_file` if that process is alive."""
+    try:
+        pid = int(Path(pid_file).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+class PidFile:
+    """One daemon per pid file: created atomically, stale files taken over, removed on exit."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def acquire(self) -> None:
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = running_pid(self.path)
+                if owner is not None and owner != os.getpid():
+                    raise AlreadyRunningError(f"sync daemon already running (pid {owner}, pid file {self.path})") from None
+                logger.warning("Removing stale pid file %s (pid %s is not running)", self.path,
+                               self.path.read_text().strip() or "?")
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            return
+        raise AlreadyRunningError(f"cannot create pid file {self.path}")
+
+    def release(self) -> None:
+        if running_pid(self.path) == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+
+def run_daemon(options: SyncOptions, interval_s: int, pid_file: str, cancel: threading.Event,
+               on_cycle=None) -> None:
+    """Cycle every `interval_s` seconds (start to start) until `cancel` is set. An outage is
+    logged in one line and retried with backoff; the daemon itself keeps running."""
+    pid = PidFile(pid_file)
+    pid.acquire()
+    store = StateStore(options.state_dir)
+    failures = 0
+    try:
+        _set_daemon_meta(store, interval_s)
+        while not cancel.is_set():
+            started = time.monotonic()
+            try:
+                result = run_cycle(options, cancel)
+                failures = 0
+                if on_cycle:
+                    on_cycle(result)
+                wait = interval_s - (time.monotonic() - started)
+            except Exception as exc:  # an outage (or a bug) must not end the daemon
+                failures += 1
+                wait = min(interval_s, 5 * 2 ** min(failures - 1, 6))
+                kind = "" if isinstance(exc, ProcoreIngestError) else f"{type(exc).__name__}: "
+                logger.error("Sync cycle failed (%s%s); retrying in %ds", kind,
+                             config.scrub(str(exc)).splitlines()[0] if str(exc) else "", wait)
+            cancel.wait(max(0.0, wait))
+    finally:
+        pid.release()
+
+
+def _set_daemon_meta(store: StateStore, interval_s: int) -> None:
+    try:
+        store.lock()
+    except StateError:
+        return
+    try:
+        checkpoints = store.load_checkpoints()
+        checkpoints.setdefault(SYNC_KEY, {})["daemon_interval"] = interval_s
+        store.save_checkpoints(checkpoints)
+    finally:
+        store.unlock()
