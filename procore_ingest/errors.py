@@ -51,6 +51,26 @@ class StateError(ProcoreIngestError):
     """The state store is unreadable or locked by someone else."""
 
 
+class RangeReadError(ProcoreIngestError):
+    """A range could not be read: the database's one-line message, and why: `error` (about
+    the statement or the data), `connection_lost`, or `lock` (the worker would have had to
+    queue behind a lock request; the main process, which holds the table's lock, can read)."""
+
+    def __init__(self, message: str, reason: str = "error") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[RangeReadError], tuple[str, str]]:
+        return (RangeReadError, (str(self), self.reason))
+
+
+# Exit codes of results (not errors), from the contract.
+EXIT_OK = 0
+EXIT_PARTIAL = 3  # ingestion: some documents failed; sync: something is pending or failed
+EXIT_COMPLETE_FAILURE = 4  # ingestion: nothing indexed
+EXIT_CANCELLED = 5  # ingestion: SIGINT/SIGTERM
+EXIT_INTERRUPTED = 128  # sync: 128 + the signal's number (130 SIGINT, 143 SIGTERM)
+
 # Exit codes per script, from the contract. Order matters: first matching class wins.
 DISCOVER_EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (DatabaseConnectionError, 1),

@@ -4,7 +4,8 @@ Layout under the state directory (default ./.procore_ingest, mode 0700):
 
     jobs/<job_id>.json        what was asked, per-table progress and counts
     failures/<job_id>.jsonl   one line per document Vespa rejected: id, table, status, message
-    checkpoints.json          per-table position of the last completed run (used by sync)
+    checkpoints.json          `Checkpoints`: per table, the last full load and the sync state
+                              (`TableSyncState`), the cycle's bookkeeping; format `STATE_VERSION`
     lock                      flock()ed by the process that writes
 
 Every write is atomic (temp file, fsync, rename) with mode 0600. Nothing here holds a secret:
@@ -16,14 +17,37 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import tempfile
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .errors import JobNotFoundError, StateError
-from .fsutil import atomic_write_text
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
+    """Write `text` to `path` via a temp file in the same folder, fsync, then rename.
+
+    A reader (or a crash) sees either the old file or the new one, never half of it.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
 
 JOB_STATUSES = ("running", "completed", "partial", "failed", "cancelled")
 
@@ -80,6 +104,156 @@ class Job(TableTotals):
     def from_dict(cls, data: dict[str, Any]) -> Job:
         tables = {k: TableProgress(**v) for k, v in data.pop("tables", {}).items()}
         return cls(**data, tables=tables)
+
+
+# --- checkpoints: what sync compares against, per table --------------------------------------
+
+STATE_VERSION = 2  # 1: the untyped layout before versions (tables at the top, "__sync__", "__schema__")
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The keys of `data` that are fields of the dataclass `cls` (older files may lack some)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+@dataclass
+class PendingOperation:
+    """A write Vespa has not acknowledged after a cycle's retries. Every later cycle retries it
+    first, until it lands; while any is pending the table's state does not move past it."""
+
+    kind: str  # "put" or "remove"
+    doctype: str  # procore_record, procore_schema_metadata, pdf_page
+    id: str  # the document's user-specified id
+    table: str
+    key: list[Any] | None = None  # a row's put: its key, so the row is read and rendered again
+    status: int = 0  # Vespa's last answer (0: none)
+    message: str = ""
+    attempts: int = 1
+    since: str = field(default_factory=lambda: utc_now())
+
+
+@dataclass
+class TableSyncState:
+    """What the last cycle left for one table: the next cycle compares the database with it."""
+
+    columns: str | None = None  # fingerprint of what shapes the table's documents
+    mode: str = "cursor"  # cursor (change columns), digest (key-range digests)
+    activity: list[int] | None = None  # PostgreSQL's write counters and file node
+    fingerprint: list[Any] | None = None  # [count, sum of key hashes] of the live rows; None: list ids next cycle
+    watermarks: dict[str, str] = field(default_factory=dict)  # change column -> max value seen (capped)
+    recent: dict[str, str] = field(default_factory=dict)  # rows in the overlap window -> content hash
+    buckets: int | None = None  # digest mode: number of key-range buckets
+    digests: dict[str, str] = field(default_factory=dict)  # digest mode: bucket -> "count:sum"
+    pending: list[PendingOperation] = field(default_factory=list)
+    synced_at: str | None = None
+    records: int = 0  # live rows after the cycle
+    changes: int = 0
+    inserted: int = 0
+    updated: int = 0
+    removed: int = 0
+    failed: int = 0
+    status: str = "ok"  # ok, failed
+    error: str | None = None
+    failed_at: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], table: str = "") -> TableSyncState:
+        data = dict(data)
+        pending = [PendingOperation(**_known(PendingOperation, p)) for p in data.pop("pending", [])]
+        # version 1 kept the keys of rows Vespa rejected as "retry_keys": they are pending puts
+        for key in data.pop("retry_keys", None) or []:
+            pending.append(PendingOperation("put", "procore_record", "", table, key=key))
+        return cls(**_known(cls, data), pending=pending)
+
+
+@dataclass
+class FullLoad:
+    job_id: str
+    completed_at: str | None
+
+
+@dataclass
+class TableCheckpoint:
+    full: FullLoad | None = None  # the last completed full load
+    sync: TableSyncState | None = None  # None: the next cycle loads the table in full
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], table: str) -> TableCheckpoint:
+        full = FullLoad(**_known(FullLoad, data["full"])) if data.get("full") else None
+        sync = TableSyncState.from_dict(data["sync"], table) if data.get("sync") else None
+        return cls(full, sync)
+
+
+@dataclass
+class CycleMeta:
+    """The last sync cycle, for --status (no database or Vespa contacted)."""
+
+    last_cycle_started: str | None = None
+    last_cycle_finished: str | None = None
+    last_cycle_changes: int = 0
+    last_cycle_errors: int = 0
+    last_cycle_failed_records: int = 0
+    last_cycle_pending: int = 0
+    daemon_interval: int | None = None
+    database: str | None = None  # redacted
+    vespa: str | None = None  # redacted
+    stats_reset: str | None = None  # pg_stat_database.stats_reset seen by the last cycle
+    in_recovery: bool | None = None  # the last cycle read a hot standby
+
+
+@dataclass
+class SchemaDocuments:
+    """The procore_schema_metadata documents last acknowledged by Vespa."""
+
+    fingerprint: str | None = None
+    fed_at: str | None = None
+    pending: list[PendingOperation] = field(default_factory=list)
+
+
+@dataclass
+class Checkpoints:
+    """checkpoints.json: everything sync keeps between cycles. Read and written only here."""
+
+    tables: dict[str, TableCheckpoint] = field(default_factory=dict)
+    cycle: CycleMeta = field(default_factory=CycleMeta)
+    schema: SchemaDocuments = field(default_factory=SchemaDocuments)
+    dropped: dict[str, list[PendingOperation]] = field(default_factory=dict)  # dropped tables' unfinished removes
+    version: int = STATE_VERSION
+
+    def table(self, name: str) -> TableCheckpoint:
+        return self.tables.setdefault(name, TableCheckpoint())
+
+    @property
+    def pending(self) -> int:
+        """Operations not yet acknowledged, over every table, the schema and dropped tables."""
+        return (sum(len(t.sync.pending) for t in self.tables.values() if t.sync)
+                + len(self.schema.pending) + sum(len(p) for p in self.dropped.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoints:
+        version = data.get("version", 1)
+        if not isinstance(version, int) or version > STATE_VERSION:
+            raise StateError(f"checkpoints.json has format version {version!r}, newer than this "
+                             f"procore-ingest reads ({STATE_VERSION}): upgrade procore-ingest")
+        if version == 1:  # tables at the top level, beside "__sync__" and "__schema__"
+            tables = {k: v for k, v in data.items() if not k.startswith("__")}
+            cycle, schema, dropped = data.get("__sync__", {}), data.get("__schema__", {}), {}
+        else:
+            tables, cycle = data.get("tables", {}), data.get("cycle", {})
+            schema, dropped = data.get("schema", {}), data.get("dropped", {})
+        return cls(
+            tables={name: TableCheckpoint.from_dict(entry, name) for name, entry in tables.items()},
+            cycle=CycleMeta(**_known(CycleMeta, cycle)),
+            schema=SchemaDocuments(
+                **_known(SchemaDocuments, {k: v for k, v in schema.items() if k != "pending"}),
+                pending=[PendingOperation(**_known(PendingOperation, p)) for p in schema.get("pending", [])]),
+            dropped={name: [PendingOperation(**_known(PendingOperation, p)) for p in ops]
+                     for name, ops in dropped.items()},
+        )
 
 
 class StateStore:
@@ -160,8 +334,17 @@ class StateStore:
             os.fsync(fh.fileno())
 
     # -- checkpoints (per table, across runs)
-    def load_checkpoints(self) -> dict[str, Any]:
-        return self._read(self.root / "checkpoints.json") or {}
+    def load_checkpoints(self) -> Checkpoints:
+        """The sync state; a file of an older format is migrated as it is read."""
+        data = self._read(self.root / "checkpoints.json")
+        if data is None:
+            return Checkpoints()
+        if not isinstance(data, dict):
+            raise StateError(f"unreadable state file {self.root / 'checkpoints.json'}: not a JSON object")
+        try:
+            return Checkpoints.from_dict(data)
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            raise StateError(f"unreadable state file {self.root / 'checkpoints.json'}: {exc}") from None
 
-    def save_checkpoints(self, checkpoints: dict[str, Any]) -> None:
-        self._write(self.root / "checkpoints.json", checkpoints)
+    def save_checkpoints(self, checkpoints: Checkpoints) -> None:
+        self._write(self.root / "checkpoints.json", checkpoints.to_dict())

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from procore_ingest.cli.output import summary_lines
 from procore_ingest.discovery.filerefs import FileRef
 from procore_ingest.documents.record import Document
 from procore_ingest.files import FileIndexer, FileOptions, canonical_url, page_id, safe_url
-from procore_ingest.pipeline.ingest import IngestOptions, run_full, summary_lines
+from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from tests.helpers import execute, run_script
 from tests.s3_fixtures import (
     BUCKET,

@@ -6,8 +6,9 @@ import psycopg2
 import pytest
 
 from procore_ingest import discover
+from procore_ingest.cli.output import status_report
 from procore_ingest.pipeline.ingest import IngestOptions, run_full
-from procore_ingest.pipeline.status import read_status, status_report
+from procore_ingest.pipeline.status import read_status
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 from tests.helpers import assert_documents_match_rows, execute, query
 

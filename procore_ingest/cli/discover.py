@@ -55,3 +55,6 @@ def main(argv: list[str] | None = None) -> int:
 
     return run(job, DISCOVER_EXIT_CODES, verbose=args.verbose)
 
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,19 +12,19 @@ import sys
 import threading
 
 from .. import config
-from ..errors import INGEST_EXIT_CODES
-from ..pipeline.ingest import (
-    IngestOptions,
-    dry_run,
-    example_json,
-    resume,
-    run_full,
-    summary_lines,
-)
-from ..pipeline.sync import SyncOptions, incremental_summary, run_cycle
+from ..errors import EXIT_CANCELLED, INGEST_EXIT_CODES
+from ..pipeline.ingest import IngestOptions, dry_run, resume, run_full
+from ..pipeline.sync import SyncOptions, run_cycle
 from ..source.parallel import default_processes
 from . import add_file_arguments, file_options, positive_int, run, tune_process
-from .output import ConsoleReporter
+from .output import (
+    ConsoleReporter,
+    dry_run_lines,
+    example_json,
+    incremental_summary,
+    summary_lines,
+    table_change_line,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -94,38 +94,30 @@ def main(argv: list[str] | None = None) -> int:
 def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threading.Event) -> int:
     """One sync cycle over the chosen tables: what changed since each table's checkpoint
     (a table never ingested before is loaded in full)."""
-    reporter.line("Starting incremental ingestion...")
+    reporter.started("incremental")
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: cancel.set())
-    result = run_cycle(SyncOptions(
-        database_url=options.database_url, vespa_url=options.vespa_url, tables=options.tables,
-        exclude=options.exclude, batch_size=options.batch_size, workers=options.workers,
-        state_dir=options.state_dir, keep_soft_deleted=options.keep_soft_deleted,
-        allow_columns=options.allow_columns, retry_budget_s=options.retry_budget_s, files=options.files), cancel)
+    result = run_cycle(SyncOptions(**options.shared()), cancel)
     for name, t in result.tables.items():
-        if t.changes or t.status != "ok":
-            reporter.line(f"  {name}: {t.inserted} inserted, {t.updated} updated, {t.removed} deleted"
-                          + (f", {t.failed} failed" if t.failed else "")
-                          + (f" (full load: {t.reason})" if t.mode == "full" else ""))
-    summary = incremental_summary(result)
-    if result.files is not None:
-        summary[-1:-1] = result.files.summary_lines()
-    for line in summary:
+        if t.changes or t.status != "ok" or t.pending:
+            reporter.line(f"  {name}: {table_change_line(t)}")
+    for line in incremental_summary(result):
         reporter.line(line)
     if cancel.is_set():
-        return 5
+        return EXIT_CANCELLED
     return result.exit_code
 
 
 def show_dry_run(options: IngestOptions, reporter: ConsoleReporter) -> int:
-    reporter.line("Dry run: nothing will be written")
+    reporter.started("dry run")
     report = dry_run(options, reporter)
-    width = max((len(t.table) for t in report.tables), default=10)
-    for t in report.tables:
-        withheld = f"  (withheld: {', '.join(t.withheld_columns)})" if t.withheld_columns else ""
-        print(f"  {t.table:<{width}}  {t.rows:>9,} rows{withheld}")
+    for line in dry_run_lines(report):
+        print(line)
     reporter.line(f"Would ingest {report.rows:,} records from {len(report.tables)} tables")
     for table, doc in list(report.example_documents.items())[:1]:
         print(f"\nExample document ({table}):\n{example_json(doc)}")
     return 0
 
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,7 +10,7 @@ from typing import TextIO
 from ..discovery.model import SchemaMap
 from ..discovery.report import to_json, to_markdown
 from ..errors import OutputWriteError
-from ..fsutil import atomic_write_text
+from ..state import atomic_write_text
 
 _RENDER = {"json": to_json, "markdown": to_markdown}
 

@@ -14,9 +14,10 @@ from .. import config
 from ..errors import SYNC_EXIT_CODES
 from ..logs import logger
 from ..pipeline.daemon import run_daemon
-from ..pipeline.status import read_status, status_report
+from ..pipeline.status import read_status
 from ..pipeline.sync import SyncOptions, run_cycle
 from . import add_file_arguments, file_options, positive_int, run, tune_process
+from .output import log_cycle, status_report
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signum, on_signal)
         if args.once:
             result = run_cycle(options, cancel)
-            report_cycle(result)
+            log_cycle(result)
             if received:
                 return 128 + received[0]
             return result.exit_code
         logger.info("Sync daemon starting (every %ds, pid file %s)", args.interval, args.pid_file)
-        run_daemon(options, args.interval, args.pid_file, cancel, on_cycle=report_cycle)
+        run_daemon(options, args.interval, args.pid_file, cancel, on_cycle=log_cycle)
         code = 128 + received[0] if received else 0
         logger.info("Sync daemon stopped%s", f" ({signal.Signals(received[0]).name})" if received else "")
         return code
@@ -82,21 +83,5 @@ def main(argv: list[str] | None = None) -> int:
     return run(job, SYNC_EXIT_CODES, verbose=args.verbose)
 
 
-def report_cycle(result) -> None:
-    changed = {n: t for n, t in result.tables.items() if t.changes or t.status != "ok" or t.mode == "full"}
-    for name, t in changed.items():
-        what = f"{t.inserted} inserted, {t.updated} updated, {t.removed} deleted" + (
-            f", {t.failed} failed" if t.failed else "")
-        if t.mode == "full":
-            what += f" (full load: {t.reason})"
-        if t.status != "ok":
-            what = f"FAILED: {t.error}"
-        logger.info("%s: %s", name, what)
-    for name in result.dropped_tables:
-        logger.warning("%s: table dropped, documents removed", name)
-    if result.files is not None:
-        for line in result.files.summary_lines():
-            logger.info("%s", line.strip())
-    logger.info("Sync cycle done in %.1fs: %d tables, %d changes, %d failed records, %d failed tables",
-                result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables))
-
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,14 +22,19 @@ from pathlib import Path
 
 from . import DemoSpec, start_embedded_demo
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ROOT / "scripts"
+# The installed commands (pyproject's [project.scripts]) and the modules that hold their mains:
+# the quick start runs the modules with this interpreter, so it works from a wheel as well as
+# from a clone; `scripts/<name>.py` are the same mains.
+COMMANDS = {"discover_schema.py": ("procore-discover", "procore_ingest.cli.discover"),
+            "ingest_database.py": ("procore-ingest", "procore_ingest.cli.ingest"),
+            "sync_database.py": ("procore-sync", "procore_ingest.cli.sync")}
 
 
 def _run(script: str, *args: str, env: dict[str, str], show_env: tuple[str, ...] = ()) -> int:
+    command, module = COMMANDS[script]
     shown = "".join(f"{name}={env[name]} " for name in show_env)
-    print(f"\n$ {shown}python scripts/{script} {' '.join(args)}", flush=True)
-    return subprocess.run([sys.executable, str(SCRIPTS / script), *args], env=env).returncode
+    print(f"\n$ {shown}{command} {' '.join(args)}    # = python scripts/{script}", flush=True)
+    return subprocess.run([sys.executable, "-m", module, *args], env=env).returncode
 
 
 # The demo's files come from these tables only: the others refer to signed storage.procore.com
@@ -111,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print("[quickstart] starting embedded PostgreSQL with the Procore-shaped demo database...", flush=True)
     # Rebuilt every run: the demo's mirror changes below must start from the same data.
-    demo = start_embedded_demo(ROOT / ".procore_ingest" / "demo-pg", DemoSpec(scale=args.scale), rebuild=True)
+    demo = start_embedded_demo(Path.cwd() / ".procore_ingest" / "demo-pg", DemoSpec(scale=args.scale), rebuild=True)
     env = {**os.environ, "PROCORE_DATABASE_URL": demo.url, "PROCORE_STATE_DIR": str(out / "state"),
            "VESPA_LOCAL_URL": f"file://{feed}"}
     codes = []

@@ -66,7 +66,7 @@ def timestamp_columns(table: Table, indexed_leading: set[str]) -> list[Timestamp
 
 
 def _ident(table: Table) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.name))
+    return sql.Identifier(table.schema, table.name)
 
 
 def wants_exact_count(ct: CatalogTable, options: ProfileOptions) -> bool:

@@ -112,8 +112,8 @@ def _check_values(cur, source: Table, column: str, target: Table, key: str,
     ).format(
         key=sql.Identifier(key),
         col=sql.Identifier(column),
-        src=sql.SQL("{}.{}").format(sql.Identifier(source.schema), sql.Identifier(source.name)),
-        tgt=sql.SQL("{}.{}").format(sql.Identifier(target.schema), sql.Identifier(target.name)),
+        src=sql.Identifier(source.schema, source.name),
+        tgt=sql.Identifier(target.schema, target.name),
         n=sql.Literal(sample_size),
     )
     cur.execute(query)

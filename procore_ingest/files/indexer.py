@@ -158,21 +158,6 @@ class FileCounts:
         self.document_failures += len(batch.document_failures)
         self.removed += batch.removed
 
-    def summary_lines(self) -> list[str]:
-        lines = [f"  Files downloaded: {self.downloaded:,}",
-                 f"  Files unchanged: {self.unchanged:,}",
-                 f"  Files failed: {self.failed:,}",
-                 f"  File documents indexed: {self.documents:,}"]
-        if self.skipped_too_large:
-            lines.append(f"  Files too large (metadata only): {self.skipped_too_large:,}")
-        if self.skipped:
-            lines.append(f"  File references skipped: {self.skipped:,}")
-        if self.document_failures:
-            lines.append(f"  File documents failed: {self.document_failures:,}")
-        if self.removed:
-            lines.append(f"  Stale file documents removed: {self.removed:,}")
-        return lines
-
 
 @dataclass
 class _Use:

@@ -11,7 +11,7 @@ from .. import config
 from ..errors import AlreadyRunningError, ProcoreIngestError, StateError
 from ..logs import logger
 from ..state import StateStore
-from .sync import SYNC_KEY, SyncOptions, run_cycle
+from .sync import SyncOptions, run_cycle
 
 
 def running_pid(pid_file: str | os.PathLike[str]) -> int | None:
@@ -93,7 +93,7 @@ def _set_daemon_meta(store: StateStore, interval_s: int) -> None:
         return
     try:
         checkpoints = store.load_checkpoints()
-        checkpoints.setdefault(SYNC_KEY, {})["daemon_interval"] = interval_s
+        checkpoints.cycle.daemon_interval = interval_s
         store.save_checkpoints(checkpoints)
     finally:
         store.unlock()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from ..state import StateStore
 from .daemon import running_pid
-from .sync import SYNC_KEY
 
 
 @dataclass
@@ -18,6 +18,7 @@ class TableStatus:
     changes: int | None
     status: str  # ok, failed, never synced
     error: str | None = None
+    pending: int = 0  # operations Vespa has not acknowledged yet
 
 
 @dataclass
@@ -28,6 +29,13 @@ class SyncStatus:
     interval_s: int | None
     tables: list[TableStatus]
     sync_errors: int
+    pending: dict[str, int] = field(default_factory=dict)  # table -> operations not yet acknowledged
+    database: str | None = None  # redacted
+    vespa: str | None = None  # redacted
+
+    @property
+    def pending_total(self) -> int:
+        return sum(self.pending.values())
 
     @property
     def total_records(self) -> int:
@@ -45,69 +53,40 @@ class SyncStatus:
 def read_status(state_dir: str, pid_file: str | None = None) -> SyncStatus:
     """The sync status from the state store alone: no database or Vespa is contacted."""
     checkpoints = StateStore(state_dir).load_checkpoints()
-    meta = checkpoints.get(SYNC_KEY, {})
+    meta = checkpoints.cycle
     tables = []
-    for name in sorted(n for n in checkpoints if not n.startswith("__")):
-        sync = checkpoints[name].get("sync")
-        if not sync or "synced_at" not in sync:
-            full = checkpoints[name].get("full", {})
-            tables.append(TableStatus(name, full.get("completed_at"), None, None,
-                                      "failed" if sync and sync.get("status") == "failed" else "never synced",
-                                      sync.get("error") if sync else None))
+    for name in sorted(checkpoints.tables):
+        entry = checkpoints.tables[name]
+        sync = entry.sync
+        if sync is None or sync.synced_at is None:
+            failed = sync is not None and sync.status == "failed"
+            tables.append(TableStatus(name, entry.full.completed_at if entry.full else None, None, None,
+                                      "failed" if failed else "never synced", sync.error if sync else None,
+                                      len(sync.pending) if sync else 0))
             continue
-        tables.append(TableStatus(name, sync.get("synced_at"), sync.get("records"), sync.get("changes"),
-                                  sync.get("status", "ok"), sync.get("error")))
+        tables.append(TableStatus(name, sync.synced_at, sync.records, sync.changes, sync.status, sync.error,
+                                  len(sync.pending)))
+    pending = {t.name: t.pending for t in tables if t.pending}
+    pending.update({name: len(ops) for name, ops in checkpoints.dropped.items() if ops})
+    if checkpoints.schema.pending:
+        pending["(schema documents)"] = len(checkpoints.schema.pending)
     pid = running_pid(pid_file) if pid_file else None
-    interval = meta.get("daemon_interval") if pid else None
+    interval = meta.daemon_interval if pid else None
     next_sync = None
-    if pid and interval and meta.get("last_cycle_started"):
-        start = _parse(meta["last_cycle_started"])
+    if pid and interval and meta.last_cycle_started:
+        start = parse_stamp(meta.last_cycle_started)
         next_sync = datetime.fromtimestamp(start.timestamp() + interval, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return SyncStatus(meta.get("last_cycle_finished"), next_sync, pid, interval, tables,
-                      sum(1 for t in tables if t.status == "failed"))
+    return SyncStatus(meta.last_cycle_finished, next_sync, pid, interval, tables,
+                      sum(1 for t in tables if t.status == "failed"), pending, meta.database, meta.vespa)
 
 
-def _parse(stamp: str) -> datetime:
+def status_dict(status: SyncStatus) -> dict[str, Any]:
+    """The status as one JSON-ready object (`--status --format json`)."""
+    data = asdict(status)
+    data.update(total_records=status.total_records, changes=status.changes,
+                failed_tables=status.failed_tables, pending_total=status.pending_total)
+    return data
+
+
+def parse_stamp(stamp: str) -> datetime:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-
-
-def _ago(stamp: str | None, now: datetime) -> str:
-    if not stamp:
-        return "never"
-    when = _parse(stamp)
-    seconds = int((now - when).total_seconds())
-    local = when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    if seconds >= 0:
-        return f"{local} ({seconds // 60} minutes ago)" if seconds >= 60 else f"{local} ({seconds} seconds ago)"
-    return f"{local} (in {(-seconds) // 60} minutes)"
-
-
-def status_report(status: SyncStatus, now: datetime | None = None) -> str:
-    """The contract's Sync Status Report."""
-    now = now or datetime.now(timezone.utc)
-    rule = "═" * 54
-    width = max((len(t.name) for t in status.tables), default=10)
-    lines = ["Sync Status Report", rule, f"Last sync: {_ago(status.last_sync, now)}"]
-    lines.append(f"Next sync: {_ago(status.next_sync, now)}" if status.next_sync
-                 else "Next sync: not scheduled (no daemon running)")
-    lines.append(f"Daemon: running (pid {status.daemon_pid}, every {status.interval_s}s)"
-                 if status.daemon_pid else "Daemon: not running")
-    lines += ["", "Table Status:"]
-    if not status.tables:
-        lines.append("  (never synced: run sync_database.py --once or ingest_database.py --full)")
-    for t in status.tables:
-        when = _parse(t.synced_at).astimezone().strftime("%H:%M:%S") if t.synced_at else "-"
-        if t.status == "never synced":
-            detail = f"never synced (full load {when})" if t.synced_at else "never synced"
-        elif t.status == "failed":
-            detail = f"FAILED: {t.error}"
-        else:
-            detail = f"synced at {when} ({t.records or 0} records, {t.changes or 0} changes)"
-        lines.append(f"  {t.name:<{width}} : {detail}")
-    lines += ["", "Overall:", f"  Tables monitored: {len(status.tables)}",
-              f"  Total records: {status.total_records:,}", f"  Changes detected: {status.changes:,}",
-              f"  Sync errors: {status.sync_errors}"]
-    if status.failed_tables:
-        lines.append(f"  Failed tables: {', '.join(status.failed_tables)}")
-    lines.append(rule)
-    return "\n".join(lines)

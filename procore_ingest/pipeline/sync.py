@@ -1,16 +1,18 @@
-"""Keep the index equal to the database: one sync cycle, the daemon loop, and the status report.
+"""Keep the index equal to the database: one sync cycle over every table in scope.
 
 A cycle, per table in scope (read-only snapshot each):
 
-    new table, or its columns changed  -> full load of the table
+    operations still pending           -> retried first (rows read again by key and re-rendered)
+    new table, or its documents' shape changed -> full load of the table
     change columns (updated_at, last_synced_at, ...) -> rows past the watermarks - overlap
     no change column                   -> key-range buckets whose digest moved
     key fingerprint moved              -> ids in the index vs keys in the database:
                                           remove what is gone, feed what is missing
-    rows that failed last cycle        -> fed again
     tables gone from the database      -> their documents removed
 
-State lives in the state store's checkpoints.json (one entry per table, plus `__sync__`).
+What a cycle could not get acknowledged stays pending in the table's state (`state.
+PendingOperation`) and is retried by every later cycle; a cycle that leaves anything pending
+exits 3. State lives in the state store's checkpoints.json (`state.Checkpoints`).
 """
 
 from __future__ import annotations
@@ -23,54 +25,40 @@ from typing import Any
 
 import psycopg2
 
-from .. import config
-from ..cli.output import RULE, format_duration
-from ..config import redact_url
 from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
     RECORD_TYPE,
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
+    Document,
     row_documents,
     row_key,
     schema_documents,
     schema_fingerprint,
 )
 from ..errors import (
+    EXIT_OK,
+    EXIT_PARTIAL,
     AlreadyRunningError,
     DatabaseConnectionError,
     JobCancelled,
-    StateError,
     VespaConnectionError,
 )
-from ..files import FileCounts, FileIndexer, FileOptions
+from ..files import FileCounts
 from ..logs import logger
-from ..plan import TablePlan, build_plans
+from ..plan import TablePlan
 from ..source import changes, db
 from ..source.reader import key_to_json
-from ..state import StateStore, utc_now
-from ..vespa.sink import RemoveOp, Sink, open_sink
-from .ingest import _load_schema, feed_documents, open_file_indexer
-
-SYNC_KEY = "__sync__"
-SCHEMA_KEY = "__schema__"
+from ..source.sql import begin_snapshot
+from ..state import Checkpoints, PendingOperation, TableSyncState, utc_now
+from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
+from .run import RunContext, RunOptions
 
 
 @dataclass
-class SyncOptions:
-    database_url: str
-    vespa_url: str = config.DEFAULT_VESPA_URL
-    tables: list[str] | None = None
-    exclude: list[str] | None = None
-    batch_size: int = 1000
-    workers: int = 4
-    state_dir: str = config.DEFAULT_STATE_DIR
+class SyncOptions(RunOptions):
     overlap_s: int = changes.DEFAULT_OVERLAP_S
-    keep_soft_deleted: bool = False
-    allow_columns: list[str] = field(default_factory=list)
-    retry_budget_s: float = 120.0
-    files: FileOptions | None = None  # --download-files: keep the rows' files indexed too
 
 
 @dataclass
@@ -83,7 +71,8 @@ class TableSync:
     inserted: int = 0  # documents put that the index did not have
     updated: int = 0  # documents put over an existing one
     removed: int = 0  # documents removed (deleted or soft-deleted rows)
-    failed: int = 0
+    failed: int = 0  # operations Vespa did not acknowledge this cycle
+    pending: int = 0  # operations left for the next cycle
     status: str = "ok"  # ok, failed
     error: str | None = None
     reason: str | None = None  # why a full load happened
@@ -106,6 +95,7 @@ class CycleResult:
     dropped_tables: list[str] = field(default_factory=list)
     job_id: str = ""
     files: FileCounts | None = None  # with --download-files
+    pending: dict[str, int] = field(default_factory=dict)  # table (or "schema") -> operations left
 
     @property
     def changes(self) -> int:
@@ -120,103 +110,190 @@ class CycleResult:
         return [n for n, t in self.tables.items() if t.status != "ok"]
 
     @property
+    def pending_total(self) -> int:
+        return sum(self.pending.values())
+
+    @property
     def exit_code(self) -> int:
-        return 3 if self.failed or self.failed_tables else 0
+        """0 only when the index holds everything this cycle saw: nothing failed or pending."""
+        return EXIT_PARTIAL if self.failed or self.failed_tables or self.pending_total else EXIT_OK
+
+
+class _Pending:
+    """The operations of one table that have no success yet, collected during its cycle."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.ops: dict[tuple[str, str], PendingOperation] = {}  # (doctype, id) -> op
+
+    def add(self, kind: str, doctype: str, failure: FeedFailure, key: list[Any] | None = None,
+            earlier: PendingOperation | None = None) -> None:
+        op = PendingOperation(kind, doctype, failure.id, self.table, key, failure.status, failure.message,
+                              attempts=(earlier.attempts + 1) if earlier else 1,
+                              since=earlier.since if earlier else utc_now())
+        self.ops[(doctype, failure.id)] = op
+
+    def landed(self, doctype: str, doc_id: str) -> None:
+        self.ops.pop((doctype, doc_id), None)
 
 
 class _Cycle:
-    def __init__(self, options: SyncOptions, store: StateStore, sink: Sink, job_id: str,
-                 cancel: threading.Event, files: FileIndexer | None) -> None:
-        self.options, self.store, self.sink, self.job_id, self.cancel = options, store, sink, job_id, cancel
-        self.files = files
-        self.file_counts = FileCounts()
+    def __init__(self, run: RunContext, options: SyncOptions, cancel: threading.Event) -> None:
+        self.run, self.options, self.cancel = run, options, cancel
 
     # -- feeding
     def _feed_rows(self, plan: TablePlan, rows: list[dict[str, Any]], result: TableSync,
-                   retry: list[list[Any]], indexed: set[str] | None) -> set[str]:
+                   pending: _Pending, indexed: set[str] | None,
+                   earlier: dict[tuple[str, str], PendingOperation] | None = None) -> set[str]:
         """Put live rows, remove soft-deleted ones. `indexed` (the table's ids in the index,
         when known) tells inserts from updates; unknown means the key set did not move, so
-        every put is an update. Returns the ids put or removed."""
+        every put is an update. What Vespa does not take becomes pending. Returns the ids put
+        or removed."""
         if self.cancel.is_set():  # abandon the table between batches; its state stays as it was
             raise JobCancelled(f"cancelled during {plan.name}")
+        earlier = earlier or {}
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
         docs = row_documents(live, plan, now)
-        fed = feed_documents(self.sink, self.store, self.job_id, docs)
-        failed = {f.id for f in fed.failures}
-        for doc, row in zip(docs, live, strict=True):
+        fed = self.run.feed(docs)
+        failed = {f.id: f for f in fed.failures}
+        keys = {d.id: self._key(plan, row) for d, row in zip(docs, live, strict=True)}
+        for doc in docs:
             if doc.id in failed:
-                if plan.key_columns:
-                    retry.append([key_to_json(row[k]) for k in plan.key_columns])
-            elif indexed is not None and doc.id not in indexed:
-                result.inserted += 1
+                pending.add("put", RECORD_TYPE, failed[doc.id], keys[doc.id], earlier.get((RECORD_TYPE, doc.id)))
             else:
-                result.updated += 1
+                pending.landed(RECORD_TYPE, doc.id)
+                if indexed is not None and doc.id not in indexed:
+                    result.inserted += 1
+                else:
+                    result.updated += 1
         result.failed += len(failed)
-        if self.files is not None:  # the rows' files: new or changed ones fetched, dropped ones removed
-            batch = self.files.index([d for d in docs if d.id not in failed], self.sink)
-            self.store.record_failures(self.job_id, [f.to_dict() for f in batch.document_failures])
-            self.file_counts.add(batch)
+        self._index_files(docs, fed, keys, pending)
         removed = [f"{plan.name}:{row_key(r, plan)}" for r in gone]
-        self._remove(plan, removed, result)
+        self._remove(plan, removed, result, pending, earlier)
         return {d.id for d in docs} | set(removed)
 
-    def _remove(self, plan: TablePlan, ids: list[str], result: TableSync) -> None:
+    @staticmethod
+    def _key(plan: TablePlan, row: dict[str, Any]) -> list[Any] | None:
+        return [key_to_json(row[k]) for k in plan.key_columns] if plan.key_columns else None
+
+    def _index_files(self, docs: list[Document], fed: FeedResult, keys: dict[str, list[Any] | None],
+                     pending: _Pending) -> None:
+        """--download-files: a file document Vespa does not take leaves its row pending, so
+        the row and its files are fed again next cycle (the file cache keeps only files whose
+        documents all landed)."""
+        batch = self.run.index_files(docs, fed)
+        if batch is None:
+            return
+        for failure in batch.document_failures:
+            parent = next((d for d in docs if failure.id.startswith(d.id + ":")), None)
+            if parent is not None:
+                pending.add("put", RECORD_TYPE, FeedFailure(parent.id, parent.table, failure.status,
+                                                            f"file document {failure.id}: {failure.message}"),
+                            keys.get(parent.id))
+
+    def _remove(self, plan: TablePlan, ids: list[str], result: TableSync, pending: _Pending,
+                earlier: dict[tuple[str, str], PendingOperation] | None = None) -> None:
         if not ids:
             return
-        outcome = self.sink.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in ids])
-        self.store.record_failures(self.job_id, [f.to_dict() for f in outcome.failures])
+        earlier = earlier or {}
+        outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in ids])
+        failed = {f.id: f for f in outcome.failures}
+        for i in ids:
+            if i in failed:
+                pending.add("remove", RECORD_TYPE, failed[i], earlier=earlier.get((RECORD_TYPE, i)))
+            else:
+                pending.landed(RECORD_TYPE, i)
         result.removed += outcome.ok
-        result.failed += len(outcome.failures)
-        if self.files is not None:  # a deleted row's file documents go with it
-            file_ops = self.files.forget_rows(ids, plan.name)
-            if file_ops:
-                gone = self.sink.remove(file_ops)
-                self.store.record_failures(self.job_id, [f.to_dict() for f in gone.failures])
+        result.failed += len(failed)
+        if self.run.files is not None:  # a deleted row's file documents go with it
+            self._remove_file_documents(self.run.files.forget_rows(ids, plan.name), pending, earlier)
+
+    def _remove_file_documents(self, ops: list[RemoveOp], pending: _Pending,
+                               earlier: dict[tuple[str, str], PendingOperation]) -> None:
+        outcome = self.run.remove(ops)
+        failed = {f.id: f for f in outcome.failures}
+        for op in ops:
+            if op.id in failed:
+                pending.add("remove", op.doctype, failed[op.id], earlier=earlier.get((op.doctype, op.id)))
+            else:
+                pending.landed(op.doctype, op.id)
+
+    def _retry_pending(self, plan: TablePlan, previous: TableSyncState, result: TableSync,
+                       pending: _Pending, indexed: set[str] | None) -> set[str]:
+        """The operations earlier cycles could not get acknowledged, first: a row's put is
+        read again by key and rendered as the row is now (or removed, when it is gone)."""
+        earlier = {(op.doctype, op.id): op for op in previous.pending}
+        done: set[str] = set()
+        puts = [op for op in previous.pending if op.kind == "put" and op.doctype == RECORD_TYPE]
+        keys = [op.key for op in puts if op.key is not None]
+        found: set[str] = set()
+        for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
+            values = [r.values for r in rows]
+            found |= {f"{plan.name}:{row_key(v, plan)}" for v in values}
+            done |= self._feed_rows(plan, values, result, pending, indexed, earlier)
+        for op in puts:
+            if op.key is None:  # a keyless row: the table is read in full (see sync_table)
+                continue
+            if op.id and op.id not in found:  # the row is gone since: its document goes too
+                self._remove(plan, [op.id], result, pending, earlier)
+                done.add(op.id)
+        removes = [op for op in previous.pending if op.kind == "remove"]
+        rows_removed = [op.id for op in removes if op.doctype == RECORD_TYPE and op.id not in done]
+        self._remove(plan, rows_removed, result, pending, earlier)
+        done |= set(rows_removed)
+        others = [RemoveOp(op.doctype, "pdf_page" if op.doctype == "pdf_page" else NAMESPACE, op.id, plan.name)
+                  for op in removes if op.doctype != RECORD_TYPE]
+        self._remove_file_documents(others, pending, earlier)
+        return done
 
     # -- one table
-    def sync_table(self, conn, plan: TablePlan, previous: dict[str, Any] | None) -> tuple[TableSync, dict]:
+    def sync_table(self, plan: TablePlan, previous: TableSyncState | None) -> tuple[TableSync, TableSyncState]:
+        conn = self.run.conn
         result = TableSync(plan.name)
-        retry: list[list[Any]] = []
+        pending = _Pending(plan.name)
         batch = self.options.batch_size
-        if previous is None or previous.get("columns") != changes.columns_fingerprint(plan):
+        keyless_pending = previous is not None and any(op.key is None and op.kind == "put" for op in previous.pending)
+        if previous is None or previous.columns != changes.columns_fingerprint(plan) or keyless_pending:
             result.mode = "full"
-            result.reason = "new table" if previous is None else "columns changed"
+            result.reason = ("new table" if previous is None else
+                             "rows of a table without a key are pending" if keyless_pending else "columns changed")
             state = changes.baseline(conn, plan, self.options.overlap_s)
-            listed = self.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
-            changes.begin_snapshot(conn)
+            listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+            begin_snapshot(conn)
             fed: set[str] = set()
             for rows in changes.changed_rows(conn, plan, {}, 0, batch):  # no watermark: every row
-                fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, listed)
+                fed |= self._feed_rows(plan, [r.values for r in rows], result, pending, listed)
             conn.rollback()
-            self._reconcile(conn, plan, result, listed, fed)  # ids of rows gone meanwhile
-            state.update(self._bookkeeping(result, retry, state["fingerprint"][0]))
-            return result, state
+            self._reconcile(plan, result, listed, fed, pending)  # ids of rows gone meanwhile
+            if previous is not None:  # operations of other document types still pending
+                earlier = {(op.doctype, op.id): op for op in previous.pending if op.doctype != RECORD_TYPE}
+                self._remove_file_documents([RemoveOp(d, d, i, plan.name) for d, i in earlier], pending, earlier)
+            return result, self._bookkeeping(state, result, pending, state.fingerprint[0] if state.fingerprint else 0)
 
-        state = dict(previous)
+        state = TableSyncState(**{**previous.__dict__})
         activity = changes.table_activity(conn, plan)
-        if self._untouched(conn, plan, previous, activity):
-            result.mode = previous.get("mode", "cursor")
-            state.update(self._bookkeeping(result, [], previous.get("records", 0)))
-            return result, state
-        state["activity"] = activity
-        changes.begin_snapshot(conn)
+        if not previous.pending and self._untouched(plan, previous, activity):
+            result.mode = previous.mode
+            return result, self._bookkeeping(state, result, pending, previous.records)
+        state.activity = activity
+        begin_snapshot(conn)
         with conn.cursor() as cur:
             fingerprint = changes.key_fingerprint(cur, plan)
-            if previous.get("mode") == "cursor":
+            if previous.mode == "cursor":
                 maxima = changes.column_maxima(cur, plan)
             else:
-                digests = changes.bucket_digests(cur, plan, previous["buckets"])
+                digests = changes.bucket_digests(cur, plan, previous.buckets or changes.MIN_BUCKETS)
         # The key set moved (inserts or deletes): list what the index holds for this table.
-        keys_moved = fingerprint.to_json() != previous.get("fingerprint")
-        indexed: set[str] | None = self.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
-        fed = set()
-        if previous.get("mode") == "cursor":
+        keys_moved = fingerprint.to_json() != previous.fingerprint
+        indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
+        fed = self._retry_pending(plan, previous, result, pending, indexed)
+        if previous.mode == "cursor":
             recent: dict[str, str] = {}
-            seen = previous.get("recent", {})
-            for rows in changes.changed_rows(conn, plan, previous.get("watermarks", {}),
-                                             self.options.overlap_s, batch, new_watermarks=maxima):
+            seen = previous.recent
+            for rows in changes.changed_rows(conn, plan, previous.watermarks, self.options.overlap_s, batch,
+                                             new_watermarks=maxima):
                 fresh = []
                 for r in rows:
                     key = changes.recent_key(plan, r.digest, r.values)
@@ -224,181 +301,181 @@ class _Cycle:
                         recent[key] = r.digest
                     if seen.get(key) != r.digest:  # re-read in the overlap but unchanged: skip
                         fresh.append(r.values)
-                fed |= self._feed_rows(plan, fresh, result, retry, indexed)
-            state["watermarks"] = {**previous.get("watermarks", {}),
-                                   **{c: v for c, v in maxima.items() if v is not None}}
-            state["recent"] = recent
+                fed |= self._feed_rows(plan, fresh, result, pending, indexed)
+            state.watermarks = {**previous.watermarks, **{c: v for c, v in maxima.items() if v is not None}}
+            state.recent = recent
         else:
             result.mode = "digest"
-            old = previous.get("digests", {})
+            old = previous.digests
             moved = sorted(int(b) for b in set(old) | set(digests) if old.get(b) != digests.get(b))
             if moved:
-                for rows in changes.rows_in_buckets(conn, plan, previous["buckets"], moved, batch):
-                    fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, indexed)
-            state["digests"] = digests
-        for rows in changes.rows_by_keys(conn, plan, previous.get("retry_keys", []), batch):
-            fed |= self._feed_rows(plan, [r.values for r in rows], result, retry, indexed)
+                for rows in changes.rows_in_buckets(conn, plan, previous.buckets or changes.MIN_BUCKETS, moved, batch):
+                    fed |= self._feed_rows(plan, [r.values for r in rows], result, pending, indexed)
+            state.digests = digests
         conn.rollback()
         if indexed is not None:
-            self._reconcile(conn, plan, result, indexed, fed)
-        state["fingerprint"] = fingerprint.to_json()
-        state.update(self._bookkeeping(result, retry, fingerprint.count))
-        return result, state
+            self._reconcile(plan, result, indexed, fed, pending)
+        state.fingerprint = fingerprint.to_json()
+        return result, self._bookkeeping(state, result, pending, fingerprint.count)
 
-    @staticmethod
-    def _untouched(conn, plan: TablePlan, previous: dict[str, Any], activity: list[Any] | None) -> bool:
+    def _untouched(self, plan: TablePlan, previous: TableSyncState, activity: list[Any] | None) -> bool:
         """Nothing written since the last cycle, so no row needs reading: PostgreSQL's write
         counters have not moved and (tables with change columns) neither have their maxima.
         The counters are published when a writing session ends or idles (within ~10 s), so a
         delete or a change in a table without timestamps may be seen one cycle later; nothing
         is lost, since the state does not move while the table is skipped."""
-        if (activity is None or activity != previous.get("activity") or previous.get("retry_keys")
-                or previous.get("fingerprint") is None):
+        if activity is None or activity != previous.activity or previous.fingerprint is None:
             return False
-        if previous.get("mode") != "cursor":
+        if previous.mode != "cursor":
             return True
+        conn = self.run.conn
         with conn.cursor() as cur:  # index-backed where an index exists: no scan
             maxima = changes.column_maxima(cur, plan)
         conn.rollback()
-        watermarks = previous.get("watermarks", {})
-        return all(v is None or watermarks.get(c) == v for c, v in maxima.items())
+        return all(v is None or previous.watermarks.get(c) == v for c, v in maxima.items())
 
-    def _reconcile(self, conn, plan: TablePlan, result: TableSync, indexed: set[str], fed: set[str]) -> None:
+    def _reconcile(self, plan: TablePlan, result: TableSync, indexed: set[str], fed: set[str],
+                   pending: _Pending) -> None:
         """Make the table's ids in the index equal to its live keys in the database: remove
         what is gone, feed what is missing (and was not just fed)."""
-        changes.begin_snapshot(conn)
-        present: dict[str, list[Any]] = {}
+        conn = self.run.conn
+        begin_snapshot(conn)
+        present: dict[str, dict[str, Any]] = {}
         for keys in changes.all_keys(conn, plan, 10_000):
             for row in keys:
-                present[f"{plan.name}:{row_key(row, plan)}"] = [key_to_json(row[k]) for k in plan.key_columns]
-        self._remove(plan, sorted(indexed - set(present) - fed), result)
-        missing = [present[i] for i in sorted(set(present) - indexed - fed)]
+                present[f"{plan.name}:{row_key(row, plan)}"] = row
+        self._remove(plan, sorted(indexed - set(present) - fed), result, pending)
+        missing = sorted(set(present) - indexed - fed)
         if missing and plan.key_columns:
-            for rows in changes.rows_by_keys(conn, plan, missing, self.options.batch_size):
-                self._feed_rows(plan, [r.values for r in rows], result, [], indexed)
+            keys = [[key_to_json(present[i][k]) for k in plan.key_columns] for i in missing]
+            for rows in changes.rows_by_keys(conn, plan, keys, self.options.batch_size):
+                self._feed_rows(plan, [r.values for r in rows], result, pending, indexed)
+        elif missing:  # keyless rows: the key query returned whole rows, fed as they are
+            self._feed_rows(plan, [present[i] for i in missing], result, pending, indexed)
         conn.rollback()
 
     @staticmethod
-    def _bookkeeping(result: TableSync, retry: list[list[Any]], records: int) -> dict[str, Any]:
+    def _bookkeeping(state: TableSyncState, result: TableSync, pending: _Pending, records: int) -> TableSyncState:
         result.records = records
-        return {"retry_keys": retry, "synced_at": utc_now(), "records": records,
-                "changes": result.changes, "inserted": result.inserted, "updated": result.updated,
-                "removed": result.removed, "failed": result.failed, "status": "ok", "error": None}
+        state.pending = list(pending.ops.values())
+        result.pending = len(state.pending)
+        if state.pending:  # the next cycle lists ids again: nothing is assumed about the index
+            state.fingerprint = None
+        state.synced_at, state.records, state.changes = utc_now(), records, result.changes
+        state.inserted, state.updated, state.removed = result.inserted, result.updated, result.removed
+        state.failed, state.status, state.error, state.failed_at = result.failed, "ok", None, None
+        return state
 
 
-def _remove_table(sink: Sink, store: StateStore, job_id: str, name: str) -> int:
-    ids = sink.list_ids(RECORD_TYPE, NAMESPACE, name)
-    outcome = sink.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, name) for i in sorted(ids)])
-    outcome_schema = sink.remove([RemoveOp(SCHEMA_TYPE, SCHEMA_NAMESPACE, f"table:{name}", "")])
-    store.record_failures(job_id, [f.to_dict() for f in outcome.failures + outcome_schema.failures])
-    return outcome.ok
+def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -> list[PendingOperation]:
+    """Remove every document of a dropped table (rows, its schema document, its files' pages);
+    returns what Vespa did not acknowledge, to be retried by the next cycle."""
+    ops = [RemoveOp(RECORD_TYPE, NAMESPACE, i, name) for i in sorted(run.sink.list_ids(RECORD_TYPE, NAMESPACE, name))]
+    ops.append(RemoveOp(SCHEMA_TYPE, SCHEMA_NAMESPACE, f"table:{name}", name))
+    if run.files is not None:
+        row_ids = [op.id for op in ops if op.doctype == RECORD_TYPE] + [
+            op.id for op in earlier if op.doctype == RECORD_TYPE]
+        ops += run.files.forget_rows(row_ids, name)
+    known = {(op.doctype, op.id) for op in ops}
+    ops += [RemoveOp(op.doctype, op.doctype, op.id, name) for op in earlier if (op.doctype, op.id) not in known]
+    outcome = run.remove(ops)
+    failed = {f.id: f for f in outcome.failures}
+    return [PendingOperation("remove", op.doctype, op.id, name, None, failed[op.id].status, failed[op.id].message)
+            for op in ops if op.id in failed]
 
 
-def run_cycle(options: SyncOptions, cancel: threading.Event | None = None,
-              only_tables: list[str] | None = None) -> CycleResult:
+def run_cycle(options: SyncOptions, cancel: threading.Event | None = None) -> CycleResult:
     """One sync cycle over every table in scope. Raises DatabaseConnectionError or
     VespaConnectionError when either is unreachable; per-table failures are in the result."""
     cancel = cancel or threading.Event()
     started, clock = utc_now(), time.monotonic()
-    sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
-    sink.check()
-    store = StateStore(options.state_dir)
-    try:
-        store.lock()
-    except StateError as exc:
-        raise AlreadyRunningError(str(exc)) from None
     job_id = "sync-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     results: dict[str, TableSync] = {}
     dropped: list[str] = []
-    try:
-        checkpoints = store.load_checkpoints()
-        files = open_file_indexer(options.files, options.state_dir)
+    with RunContext.open(options, job_id, busy=AlreadyRunningError) as run:
+        checkpoints = run.store.load_checkpoints()
         try:
-            file_counts = _sync_tables(options, store, sink, job_id, checkpoints, cancel, results, dropped, files)
+            _sync_tables(run, options, checkpoints, cancel, results, dropped)
         except psycopg2.Error as exc:  # outside any one table: the session itself failed
             raise DatabaseConnectionError(f"database error during the sync cycle: {db.first_line(exc)}") from None
-        finally:
-            if files is not None:
-                files.close()
         finished = utc_now()
-        checkpoints[SYNC_KEY] = {**checkpoints.get(SYNC_KEY, {}), "last_cycle_started": started,
-                                 "last_cycle_finished": finished, "last_cycle_changes": sum(
-                                     r.changes for r in results.values()),
-                                 "last_cycle_errors": sum(1 for r in results.values() if r.status != "ok"),
-                                 "last_cycle_failed_records": sum(r.failed for r in results.values()),
-                                 "database": redact_url(options.database_url),
-                                 "vespa": redact_url(options.vespa_url)}
-        store.save_checkpoints(checkpoints)
-    finally:
-        store.unlock()
-        sink.close()
+        meta = checkpoints.cycle
+        meta.last_cycle_started, meta.last_cycle_finished = started, finished
+        meta.last_cycle_changes = sum(r.changes for r in results.values())
+        meta.last_cycle_errors = sum(1 for r in results.values() if r.status != "ok")
+        meta.last_cycle_failed_records = sum(r.failed for r in results.values())
+        meta.database, meta.vespa = run.description["database"], run.description["vespa"]
+        pending = {name: len(entry.sync.pending) for name, entry in checkpoints.tables.items()
+                   if entry.sync and entry.sync.pending}
+        pending.update({name: len(ops) for name, ops in checkpoints.dropped.items() if ops})
+        if checkpoints.schema.pending:
+            pending["(schema documents)"] = len(checkpoints.schema.pending)
+        meta.last_cycle_pending = sum(pending.values())
+        run.store.save_checkpoints(checkpoints)
     return CycleResult(started, finished, time.monotonic() - clock, results, dropped, job_id,
-                       file_counts if options.files else None)
+                       run.file_counts if options.files else None, pending)
 
 
-def _sync_tables(options: SyncOptions, store: StateStore, sink: Sink, job_id: str,
-                 checkpoints: dict[str, Any], cancel: threading.Event, results: dict[str, TableSync],
-                 dropped: list[str], files: FileIndexer | None) -> FileCounts:
+def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints, cancel: threading.Event,
+                 results: dict[str, TableSync], dropped: list[str]) -> None:
     """Every table in scope, then tables that disappeared; fills `results` and `dropped`."""
-    with db.session(options.database_url) as conn:
-        schema = _load_schema(conn, options.database_url)
-        plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
-                            options.keep_soft_deleted)
-        _sync_schema_documents(schema, plans, sink, store, job_id, checkpoints)
-        cycle = _Cycle(options, store, sink, job_id, cancel, files)
-        for plan in plans:
-            if cancel.is_set():
-                break
-            entry = checkpoints.setdefault(plan.name, {})
-            try:
-                result, state = cycle.sync_table(conn, plan, entry.get("sync"))
-                entry["sync"] = state
-            except JobCancelled:
-                conn.rollback()
-                break
-            except (psycopg2.Error, VespaConnectionError) as exc:
-                if isinstance(exc, psycopg2.Error) and db.connection_lost(conn, exc):
-                    raise DatabaseConnectionError(f"lost the database connection during {plan.name}: "
-                                                  f"{db.first_line(exc)}") from None
-                message = db.first_line(exc) if isinstance(exc, psycopg2.Error) else str(exc)
-                result = TableSync(plan.name, status="failed", error=message)
-                entry.setdefault("sync", {}).update({"status": "failed", "error": message,
-                                                     "failed_at": utc_now()})
-                logger.error("Sync of %s failed: %s", plan.name, message)
-                if conn.closed == 0:
-                    conn.rollback()
-            results[plan.name] = result
-            store.save_checkpoints(checkpoints)  # each table's progress survives a crash
-        if not options.tables and not cancel.is_set():
-            known = {t.qualified_name for t in schema.tables}
-            for name in [n for n in checkpoints if not n.startswith("__") and n not in known]:
-                _remove_table(sink, store, job_id, name)
-                checkpoints.pop(name)
-                dropped.append(name)
+    plans = run.load_plans()
+    assert run.schema is not None
+    _sync_schema_documents(run, run.schema, plans, checkpoints)
+    cycle = _Cycle(run, options, cancel)
+    for plan in plans:
+        if cancel.is_set():
+            break
+        entry = checkpoints.table(plan.name)
+        try:
+            result, entry.sync = cycle.sync_table(plan, entry.sync)
+        except JobCancelled:
+            run.rollback()
+            break
+        except (psycopg2.Error, VespaConnectionError) as exc:
+            lost = run.connection_lost(exc, f"during {plan.name}")
+            if lost is not None:
+                raise lost from None
+            message = db.first_line(exc) if isinstance(exc, psycopg2.Error) else str(exc)
+            result = TableSync(plan.name, status="failed", error=message)
+            state = entry.sync or TableSyncState(columns=None)
+            state.status, state.error, state.failed_at = "failed", message, utc_now()
+            entry.sync = state
+            logger.error("Sync of %s failed: %s", plan.name, message)
+            run.rollback()
+        results[plan.name] = result
+        run.store.save_checkpoints(checkpoints)  # each table's progress survives a crash
+    if not options.tables and not cancel.is_set():
+        known = {t.qualified_name for t in run.schema.tables}
+        gone = [n for n in checkpoints.tables if n not in known] + [
+            n for n in checkpoints.dropped if n not in known and n not in checkpoints.tables]
+        for name in gone:
+            entry = checkpoints.tables.pop(name, None)
+            earlier = (entry.sync.pending if entry and entry.sync else []) + checkpoints.dropped.pop(name, [])
+            left = _remove_table(run, name, earlier)
+            if left:
+                checkpoints.dropped[name] = left
+                logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
+                             "(retried next cycle)", name, len(left))
+            else:
                 logger.warning("Table %s no longer exists: its documents were removed", name)
-    return cycle.file_counts
+            dropped.append(name)
+            run.store.save_checkpoints(checkpoints)
 
 
-def _sync_schema_documents(schema: SchemaMap, plans: list[TablePlan], sink: Sink, store: StateStore,
-                           job_id: str, checkpoints: dict[str, Any]) -> None:
-    """Re-feed the procore_schema_metadata documents when the schema they describe moved."""
+def _sync_schema_documents(run: RunContext, schema: SchemaMap, plans: list[TablePlan],
+                           checkpoints: Checkpoints) -> None:
+    """Re-feed the procore_schema_metadata documents when the schema they describe moved, or
+    when some of them were not acknowledged last time."""
     docs = schema_documents(schema, plans)
     fingerprint = schema_fingerprint(docs)
-    if checkpoints.get(SCHEMA_KEY, {}).get("fingerprint") == fingerprint:
+    state = checkpoints.schema
+    if state.fingerprint == fingerprint and not state.pending:
         return
-    result = feed_documents(sink, store, job_id, docs)
+    result = run.feed(docs)
+    earlier = {op.id: op for op in state.pending}
+    state.pending = [PendingOperation("put", SCHEMA_TYPE, f.id, f.table, None, f.status, f.message,
+                                      attempts=earlier[f.id].attempts + 1 if f.id in earlier else 1)
+                     for f in result.failures]
     if not result.failures:
-        checkpoints[SCHEMA_KEY] = {"fingerprint": fingerprint, "fed_at": utc_now()}
-
-
-def incremental_summary(result: CycleResult) -> list[str]:
-    """The closing block of `ingest_database.py --incremental`, in the contract's shape."""
-    failed = result.failed_tables
-    return ([RULE, "Incremental ingestion completed" if not failed and not result.failed
-             else "Incremental ingestion completed with failures",
-             f"  Tables processed: {len(result.tables) - len(failed)}",
-             f"  Records indexed: {sum(t.fed for t in result.tables.values()):,}",
-             f"  Records deleted: {sum(t.removed for t in result.tables.values()):,}",
-             f"  Records failed: {result.failed:,}",
-             f"  Duration: {format_duration(result.duration_s)}"]
-            + ([f"  Tables failed: {', '.join(failed)}"] if failed else []) + [RULE])
+        state.fingerprint, state.fed_at = fingerprint, utc_now()

@@ -22,20 +22,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import psycopg2.extensions
 from psycopg2 import sql
 
 from ..plan import TablePlan
-from .casters import register_lossless_casters
 from .reader import key_to_json
+from .sql import begin_snapshot, columns, order_by, stream, table_ident
 
 DEFAULT_OVERLAP_S = 300
 TRUE = sql.SQL("true")
 MIN_BUCKETS, MAX_BUCKETS, ROWS_PER_BUCKET = 16, 4096, 64
-
-
-def _table(plan: TablePlan) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(plan.table.schema), sql.Identifier(plan.table.name))
 
 
 def _key_text(plan: TablePlan) -> sql.Composable:
@@ -81,14 +76,6 @@ def table_activity(conn, plan: TablePlan) -> list[Any] | None:
     return [int(v) for v in row[1:]]
 
 
-def begin_snapshot(conn) -> None:
-    """One REPEATABLE READ, READ ONLY transaction: every query of a table sees the same data."""
-    conn.rollback()
-    conn.autocommit = False
-    conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
-    register_lossless_casters(conn)
-
-
 @dataclass
 class Fingerprint:
     count: int
@@ -100,7 +87,7 @@ class Fingerprint:
 
 def key_fingerprint(cur, plan: TablePlan) -> Fingerprint:
     cur.execute(sql.SQL("SELECT count(*), coalesce(sum({}), 0)::text FROM {} t{}").format(
-        _hash64(_key_text(plan)), _table(plan), _live(plan)))
+        _hash64(_key_text(plan)), table_ident(plan.table), _live(plan)))
     count, key_sum = cur.fetchone()
     return Fingerprint(int(count), key_sum)
 
@@ -111,7 +98,7 @@ def column_maxima(cur, plan: TablePlan) -> dict[str, str | None]:
         return {}
     cur.execute(sql.SQL("SELECT {} FROM {} t").format(
         sql.SQL(", ").join(sql.SQL("max(t.{})::text").format(sql.Identifier(c)) for c in plan.change_columns),
-        _table(plan)))
+        table_ident(plan.table)))
     return dict(zip(plan.change_columns, cur.fetchone(), strict=True))
 
 
@@ -169,7 +156,7 @@ def _bucket(plan: TablePlan, buckets: int) -> sql.Composable:
 def bucket_digests(cur, plan: TablePlan, buckets: int) -> dict[str, str]:
     """bucket -> "count:sum of row hashes", for every non-empty bucket, in one grouped scan."""
     cur.execute(sql.SQL("SELECT {b} AS b, count(*) || ':' || sum({h}) FROM {t} t{live} GROUP BY 1").format(
-        b=_bucket(plan, buckets), h=_hash64(sql.SQL("t::text")), t=_table(plan), live=_live(plan)))
+        b=_bucket(plan, buckets), h=_hash64(sql.SQL("t::text")), t=table_ident(plan.table), live=_live(plan)))
     return {str(b): digest for b, digest in cur.fetchall()}
 
 
@@ -182,35 +169,17 @@ def rows_in_buckets(conn, plan: TablePlan, buckets: int, chosen: list[int], batc
 def all_keys(conn, plan: TablePlan, batch_size: int) -> Iterator[list[dict[str, Any]]]:
     """Key columns (whole rows for keyless tables) of every live row, in batches."""
     cols = plan.key_columns or [c.name for c in plan.table.columns]
-    query = sql.SQL("SELECT {} FROM {} t{}").format(
-        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols), _table(plan), _live(plan))
-    cur = conn.cursor(name="procore_ingest_keys")
-    cur.itersize = batch_size
-    try:
-        cur.execute(query)
-        while rows := cur.fetchmany(batch_size):
-            yield [dict(zip(cols, r, strict=True)) for r in rows]
-    finally:
-        cur.close()
+    query = sql.SQL("SELECT {} FROM {} t{}").format(columns(cols, "t"), table_ident(plan.table), _live(plan))
+    yield from stream(conn, query, [], batch_size, lambda r: dict(zip(cols, r, strict=True)))
 
 
 def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], batch_size: int,
             flag: sql.Composable = TRUE, flag_params: list[Any] | None = None) -> Iterator[list[Row]]:
     names = [c.name for c in plan.table.columns]
-    order = (sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k))
-                                                              for k in plan.key_columns))
-             if plan.key_columns else sql.SQL(""))
     query = sql.SQL("SELECT md5(t::text), ({}), {} FROM {} t{}{}").format(
-        flag, sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in names),
-        _table(plan), where, order)
-    cur = conn.cursor(name="procore_ingest_changes")
-    cur.itersize = batch_size
-    try:
-        cur.execute(query, (flag_params or []) + params)
-        while rows := cur.fetchmany(batch_size):
-            yield [Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])) for r in rows]
-    finally:
-        cur.close()
+        flag, columns(names, "t"), table_ident(plan.table), where, order_by(plan.key_columns, "t"))
+    yield from stream(conn, query, (flag_params or []) + params, batch_size,
+                      lambda r: Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])))
 
 
 def columns_fingerprint(plan: TablePlan) -> str:

@@ -42,7 +42,7 @@ from ..documents.record import (
     unpack_documents,
 )
 from ..documents.values import type_name
-from ..errors import DatabaseConnectionError, ProcoreIngestError
+from ..errors import DatabaseConnectionError, RangeReadError
 from ..logs import logger
 from ..plan import TablePlan
 from ..tuning import tune_process
@@ -68,19 +68,6 @@ class BuiltBatch:
 
 def _unpacked_batch(packed: PackedDocuments, rows_read: int, last_key: list[Any] | None) -> BuiltBatch:
     return BuiltBatch(unpack_documents(packed), rows_read, last_key)
-
-
-class RangeReadError(ProcoreIngestError):
-    """A range could not be read: the database's one-line message, and why: `error` (about
-    the statement or the data), `connection_lost`, or `lock` (the worker would have had to
-    queue behind a lock request; the main process, which holds the table's lock, can read)."""
-
-    def __init__(self, message: str, reason: str = "error") -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[RangeReadError], tuple[str, str]]:
-        return (RangeReadError, (str(self), self.reason))
 
 
 def default_processes() -> int:

@@ -9,17 +9,15 @@ the same snapshot.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-import psycopg2.extensions
 from psycopg2 import sql
 
 from ..plan import TablePlan
-from .casters import register_lossless_casters
+from .sql import begin_snapshot, columns, order_by, stream, table_ident
 
 
 @dataclass
@@ -39,10 +37,6 @@ def key_to_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [key_to_json(v) for v in value]  # an array key: psycopg2 sends ARRAY[...]
     return str(value)  # Decimal, UUID and text-rendered types print as they are read back
-
-
-def _table_ident(plan: TablePlan) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(plan.table.schema), sql.Identifier(plan.table.name))
 
 
 def _key_condition(plan: TablePlan, op: str, key: list[Any]) -> tuple[sql.Composable, list[Any]]:
@@ -72,44 +66,23 @@ def select_query(plan: TablePlan, after_key: list[Any] | None,
                  last_key: list[Any] | None = None) -> tuple[sql.Composed, list[Any]]:
     """SELECT of the table's columns in key order, after `after_key` when resuming (and up to
     `last_key` inclusive, for one key range)."""
-    columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in plan.table.columns)
     where, params = _after(plan, after_key, last_key)
-    query = sql.SQL("SELECT {} FROM {}{}").format(columns, _table_ident(plan), where)
-    if plan.key_columns:
-        query += sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(sql.Identifier(k) for k in plan.key_columns))
+    query = sql.SQL("SELECT {} FROM {}{}{}").format(
+        columns([c.name for c in plan.table.columns]), table_ident(plan.table), where, order_by(plan.key_columns))
     return query, params
-
-
-def _begin_snapshot(conn) -> None:
-    """The next transaction on `conn` is REPEATABLE READ and READ ONLY: one snapshot."""
-    register_lossless_casters(conn)
-    conn.autocommit = False
-    conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
 
 
 def _select_dicts(conn, query: sql.Composable, params: list[Any], names: list[str],
                   size: int) -> Iterator[list[dict[str, Any]]]:
-    """`query`'s rows as dicts of `names`, `size` at a time, through a server-side cursor in
-    the transaction open on `conn`: constant memory whatever the table size."""
-    cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
-    cursor.itersize = size
-    try:
-        cursor.execute(query, params)
-        while True:
-            # the fetched tuples are not kept: only the dicts live while the batch is used
-            dicts = [dict(zip(names, r, strict=True)) for r in cursor.fetchmany(size)]
-            if not dicts:
-                return
-            yield dicts
-    finally:
-        cursor.close()
+    """`query`'s rows as dicts of `names`, `size` at a time (`source.sql.stream`)."""
+    return stream(conn, query, params, size, lambda r: dict(zip(names, r, strict=True)))
 
 
 def read_batches(conn, plan: TablePlan, batch_size: int,
                  after_key: list[Any] | None = None) -> Iterator[Batch]:
     """Yield the table's rows (as dicts, secret columns included: the document builder drops
     withheld ones) in batches of `batch_size`, from one snapshot."""
-    _begin_snapshot(conn)
+    begin_snapshot(conn)
     query, params = select_query(plan, after_key)
     try:
         for dicts in _select_dicts(conn, query, params, [c.name for c in plan.table.columns], batch_size):
@@ -142,7 +115,7 @@ class KeyRange:
 def shared_snapshot(conn) -> Iterator[str]:
     """Open a read-only REPEATABLE READ transaction on `conn` and export its snapshot; the
     snapshot lives (other sessions can import it) until the block ends."""
-    _begin_snapshot(conn)
+    begin_snapshot(conn)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_export_snapshot()")
@@ -157,24 +130,18 @@ def key_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] | N
     """The table's keys after `after_key` in order, a batch of `batch_size` at a time, each
     batch as consecutive ranges of at most `piece` rows. Read in the transaction open on `conn`
     (`shared_snapshot`); only the key columns are read."""
-    keys = sql.SQL(", ").join(sql.Identifier(k) for k in plan.key_columns)
     where, params = _after(plan, after_key)
-    query = sql.SQL("SELECT {} FROM {}{} ORDER BY {}").format(keys, _table_ident(plan), where, keys)
-    cursor = conn.cursor(name=f"procore_ingest_keys_{uuid.uuid4().hex[:12]}")
-    cursor.itersize = batch_size
-    try:
-        cursor.execute(query, params)
-        previous = after_key
-        while rows := cursor.fetchmany(batch_size):
-            ranges = []
-            for start in range(0, len(rows), piece):
-                end = min(start + piece, len(rows))
-                last = [key_to_json(v) for v in rows[end - 1]]
-                ranges.append(KeyRange(previous, last, end - start))
-                previous = last
-            yield ranges
-    finally:
-        cursor.close()
+    query = sql.SQL("SELECT {} FROM {}{}{}").format(
+        columns(plan.key_columns), table_ident(plan.table), where, order_by(plan.key_columns))
+    previous = after_key
+    for rows in stream(conn, query, params, batch_size, tuple):
+        ranges = []
+        for start in range(0, len(rows), piece):
+            end = min(start + piece, len(rows))
+            last = [key_to_json(v) for v in rows[end - 1]]
+            ranges.append(KeyRange(previous, last, end - start))
+            previous = last
+        yield ranges
 
 
 def range_rows(conn, plan: TablePlan, key_range: KeyRange,
@@ -188,7 +155,7 @@ def range_rows(conn, plan: TablePlan, key_range: KeyRange,
 def read_range(conn, plan: TablePlan, key_range: KeyRange, snapshot: str,
                chunk: int = 1000) -> Iterator[list[dict[str, Any]]]:
     """`range_rows` as `snapshot` sees them, in a transaction of its own that imports it."""
-    _begin_snapshot(conn)
+    begin_snapshot(conn)
     try:
         with conn.cursor() as cur:
             cur.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))  # must come first
@@ -204,7 +171,7 @@ def count_rows(conn, plan: TablePlan, after_key: list[Any] | None = None) -> int
     """Rows still to read (for progress bars and dry runs)."""
     where, params = _after(plan, after_key)  # no ORDER BY, no columns: a plain count
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(_table_ident(plan), where), params)
+        cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table_ident(plan.table), where), params)
         (count,) = cur.fetchone()
     conn.rollback()
     return int(count)

@@ -1,0 +1,165 @@
+"""One run of the data path, set up and torn down in one place for ingestion, sync and verify.
+
+    RunContext.open(options, job_id)
+        sink opened and checked (exit 2 within seconds, before anything is read)
+        state store locked
+        file indexer opened (--download-files)
+        read-only database session, schema loaded, plans built
+    run.feed(docs) / run.remove(ops)      failures recorded in the job's failure log
+    close: session, file indexer, sink, lock, in that order, also on errors and cancellation
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import psycopg2
+
+from .. import config
+from ..config import redact_url
+from ..discovery import discover_with_connection
+from ..discovery.model import SchemaMap
+from ..discovery.profile import ProfileOptions
+from ..documents.record import Document
+from ..errors import DatabaseConnectionError, StateError
+from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
+from ..logs import logger
+from ..plan import TablePlan, build_plans
+from ..source import db
+from ..state import StateStore
+from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink, open_sink
+
+
+@dataclass
+class RunOptions:
+    """What ingestion and sync share: where from, where to, which tables, how to feed."""
+
+    database_url: str
+    vespa_url: str = config.DEFAULT_VESPA_URL
+    tables: list[str] | None = None  # names or shell globs; None: every base table
+    exclude: list[str] | None = None
+    batch_size: int = 1000
+    workers: int = 4  # parallel connections to Vespa
+    state_dir: str = config.DEFAULT_STATE_DIR
+    allow_columns: list[str] = field(default_factory=list)  # secret-looking columns to feed anyway
+    keep_soft_deleted: bool = False  # index rows whose deleted_at is set (default: leave them out)
+    retry_budget_s: float = 120.0
+    files: FileOptions | None = None  # --download-files: index the rows' files too
+
+    def shared(self) -> dict[str, Any]:
+        """The fields of `RunOptions`, to build the options of another kind of run."""
+        return {f.name: getattr(self, f.name) for f in fields(RunOptions)}
+
+
+def load_schema(conn: Any, url: str) -> SchemaMap:
+    """Discovery as ingestion needs it: no statistics, file references estimated from samples."""
+    conn.autocommit = True
+    schema = discover_with_connection(conn, host=db.describe(url).host,
+                                      options=ProfileOptions(include_stats=False, count_references=False))
+    conn.autocommit = False
+    return schema
+
+
+def open_file_indexer(files: FileOptions | None, state_dir: str) -> FileIndexer | None:
+    """The file indexer for --download-files, its warnings logged once (no credentials...)."""
+    if files is None:
+        return None
+    indexer = FileIndexer(files, state_dir)
+    for warning in indexer.check():
+        logger.warning("%s", warning)
+    return indexer
+
+
+class RunContext:
+    """The open resources of one run and the two ways it writes to Vespa."""
+
+    def __init__(self, options: RunOptions, job_id: str, store: StateStore, sink: Sink,
+                 files: FileIndexer | None) -> None:
+        self.options, self.job_id, self.store, self.sink, self.files = options, job_id, store, sink, files
+        self.conn: Any = None
+        self.schema: SchemaMap | None = None
+        self.plans: list[TablePlan] = []
+        self.file_counts = FileCounts()
+        self.started = time.monotonic()
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, options: RunOptions, job_id: str, *, busy: type[Exception] = StateError,
+             connect: bool = True) -> Iterator[RunContext]:
+        """Everything a run needs, closed again in reverse order however the block ends.
+        `busy`: the error raised when another process holds the state store."""
+        sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
+        with contextlib.ExitStack() as stack:
+            stack.callback(sink.close)
+            sink.check()  # exit 2 within seconds, before anything is read
+            store = StateStore(options.state_dir)
+            try:
+                store.lock()
+            except StateError as exc:
+                raise busy(str(exc)) from None
+            stack.callback(store.unlock)
+            files = open_file_indexer(options.files, options.state_dir)
+            if files is not None:
+                stack.callback(files.close)
+            run = cls(options, job_id, store, sink, files)
+            if connect:
+                run.conn = stack.enter_context(db.session(options.database_url))
+            yield run
+
+    def load_plans(self) -> list[TablePlan]:
+        """The schema as it is now, and a plan for each table in scope."""
+        self.schema = load_schema(self.conn, self.options.database_url)
+        self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
+                                 self.options.allow_columns, self.options.keep_soft_deleted)
+        return self.plans
+
+    # -- writing
+    def record(self, failures: list[FeedFailure]) -> None:
+        """Rejected documents into the job's failure log; the first few into the log too."""
+        self.store.record_failures(self.job_id, [f.to_dict() for f in failures])
+        for failure in failures[:3]:
+            logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
+
+    def feed(self, docs: list[Document]) -> FeedResult:
+        """Put `docs`; what Vespa rejects is recorded."""
+        result = self.sink.feed(docs) if docs else FeedResult()
+        self.record(result.failures)
+        return result
+
+    def remove(self, ops: list[RemoveOp]) -> FeedResult:
+        """Remove documents; what Vespa does not acknowledge is recorded."""
+        result = self.sink.remove(ops) if ops else FeedResult()
+        self.record(result.failures)
+        return result
+
+    def index_files(self, docs: list[Document], fed: FeedResult) -> FileBatchResult | None:
+        """--download-files: fetch and index the files of the rows Vespa took, through the same
+        sink; file documents Vespa rejects are recorded like the rows'."""
+        if self.files is None:
+            return None
+        rejected = {f.id for f in fed.failures}
+        batch = self.files.index([d for d in docs if d.id not in rejected], self.sink)
+        self.record(batch.document_failures)
+        self.file_counts.add(batch)
+        return batch
+
+    # -- reading
+    def connection_lost(self, exc: BaseException, where: str) -> DatabaseConnectionError | None:
+        """The error to raise when `exc` means the session is gone (the run cannot go on), or
+        None when it concerns one table only (the caller records it and rolls back)."""
+        if isinstance(exc, psycopg2.Error) and db.connection_lost(self.conn, exc):
+            return DatabaseConnectionError(f"lost the database connection {where}: {db.first_line(exc)}")
+        return None
+
+    def rollback(self) -> None:
+        if self.conn is not None and self.conn.closed == 0:
+            self.conn.rollback()
+
+    @property
+    def description(self) -> dict[str, str]:
+        """Where this run reads and writes, redacted."""
+        return {"database": redact_url(self.options.database_url), "vespa": redact_url(self.options.vespa_url)}
