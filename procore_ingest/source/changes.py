@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from psycopg2 import sql
 
 from ..plan import TablePlan
+from ..state import TableSyncState
 from .reader import key_to_json
 from .sql import begin_snapshot, columns, order_by, stream, table_ident
 
@@ -188,27 +189,27 @@ def columns_fingerprint(plan: TablePlan) -> str:
                                       plan.soft_delete_column]).encode()).hexdigest()[:16]
 
 
-def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> dict[str, Any]:
+def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> TableSyncState:
     """The state a cycle compares against, taken *before* the table is read, so anything
     that changes while it is read is seen again next cycle (at least once, never missed)."""
     activity = table_activity(conn, plan)
     begin_snapshot(conn)
     with conn.cursor() as cur:
-        state: dict[str, Any] = {"columns": columns_fingerprint(plan), "activity": activity,
-                                 "fingerprint": key_fingerprint(cur, plan).to_json()}
+        state = TableSyncState(columns=columns_fingerprint(plan), activity=activity,
+                               fingerprint=key_fingerprint(cur, plan).to_json())
         if plan.change_columns:
-            state["mode"] = "cursor"
-            state["watermarks"] = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
+            state.mode = "cursor"
+            state.watermarks = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
         else:
-            state["mode"] = "digest"
-            state["buckets"] = bucket_count(state["fingerprint"][0])
-            state["digests"] = bucket_digests(cur, plan, state["buckets"])
+            state.mode = "digest"
+            state.buckets = bucket_count(state.fingerprint[0])
+            state.digests = bucket_digests(cur, plan, state.buckets)
     if plan.change_columns:
         # Rows inside the overlap window as they are now: the next cycle re-reads them and
         # feeds only those whose content moved since.
-        state["recent"] = {recent_key(plan, r.digest, r.values): r.digest
-                           for rows in changed_rows(conn, plan, state["watermarks"], overlap_s, 10_000)
-                           for r in rows}
+        state.recent = {recent_key(plan, r.digest, r.values): r.digest
+                        for rows in changed_rows(conn, plan, state.watermarks, overlap_s, 10_000)
+                        for r in rows}
     conn.rollback()
     return state
 
