@@ -63,6 +63,7 @@ class TableProgress:
     indexed: int = 0
     failed: int = 0
     soft_deleted: int = 0  # rows not indexed because their deleted_at is set
+    removed: int = 0  # documents of rows gone from the table, removed at the end of a full load
     last_key: list[Any] | None = None  # key of the last row whose batch is fully acknowledged
     error: str | None = None
     started_at: str | None = None
@@ -137,14 +138,18 @@ class PendingOperation:
 class TableSyncState:
     """What the last cycle left for one table: the next cycle compares the database with it."""
 
-    columns: str | None = None  # fingerprint of what shapes the table's documents
+    columns: str | None = None  # fingerprint of how rows are read (key, columns, types, withheld)
+    documents: str | None = None  # fingerprint of derived fields (relationships, file references)
     mode: str = "cursor"  # cursor (change columns), digest (key-range digests)
     activity: list[int] | None = None  # PostgreSQL's write counters and file node
     fingerprint: list[Any] | None = None  # [count, sum of key hashes] of the live rows; None: list ids next cycle
     watermarks: dict[str, str] = field(default_factory=dict)  # change column -> max value seen (capped)
     recent: dict[str, str] = field(default_factory=dict)  # rows in the overlap window -> content hash
     buckets: int | None = None  # digest mode: number of key-range buckets
-    digests: dict[str, str] = field(default_factory=dict)  # digest mode: bucket -> "count:sum"
+    digests: dict[str, str] = field(default_factory=dict)  # bucket -> "count:sum" (cursor mode: last checked)
+    check_phase: int = 0  # cursor mode: the slice of buckets the next content check compares
+    checked_phases: list[int] = field(default_factory=list)  # slices whose digests are recorded
+    checks_since_write: int = 0  # slices compared since the table was last written
     pending: list[PendingOperation] = field(default_factory=list)
     synced_at: str | None = None
     records: int = 0  # live rows after the cycle

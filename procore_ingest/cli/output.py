@@ -116,6 +116,9 @@ def summary_lines(result: IngestResult) -> list[str]:
         lines.append(f"  Schema documents: {result.schema_documents}")
     if result.files is not None:
         lines += file_summary_lines(result.files)
+    removed = sum(t.removed for t in result.tables.values())
+    if removed:
+        lines.append(f"  Documents of deleted rows removed: {removed:,}")
     soft = sum(t.soft_deleted for t in result.tables.values())
     if soft:
         lines.append(f"  Soft-deleted rows left out: {soft:,}")

@@ -39,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="re-read window behind the change watermark, for late commits (default 300)")
     p.add_argument("--keep-soft-deleted", action="store_true",
                    help="keep rows whose deleted_at is set in the index (default: remove them)")
+    p.add_argument("--retry-budget", type=float, default=120.0, metavar="SECONDS",
+                   help="how long to keep retrying throttled or unavailable Vespa within a cycle (default 120); "
+                        "what is still not acknowledged is retried by the next cycle")
     add_file_arguments(p)  # keep the rows' files indexed too (procore_ingest.files)
     p.add_argument("--state-dir", help="checkpoints (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
     p.add_argument("--verbose", action="store_true", help="debug logging")
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         options = SyncOptions(
             database_url=config.database_url(args.database_url), vespa_url=config.vespa_url(args.vespa_url),
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size, workers=args.workers,
-            state_dir=state_dir, overlap_s=args.overlap, keep_soft_deleted=args.keep_soft_deleted,
+            state_dir=state_dir, overlap_s=args.overlap, retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
             files=file_options(args),
         )
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -26,7 +26,7 @@ import psycopg2
 
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import row_document, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, row_document, row_key, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -42,6 +42,7 @@ from ..plan import TablePlan, build_plans
 from ..source import changes, db
 from ..source.parallel import BuildPool, RangeReadError, serial_batches
 from ..source.reader import count_rows, read_batches
+from ..source.sql import begin_snapshot
 from ..state import (
     Checkpoints,
     FullLoad,
@@ -52,6 +53,7 @@ from ..state import (
     TableTotals,
     utc_now,
 )
+from ..vespa.sink import RemoveOp
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
 
@@ -169,9 +171,12 @@ class _Job:
         resume_key = progress.last_key if plan.has_key else None
         if not plan.has_key:  # no key to resume from: the table starts over (ids are content hashes)
             progress.rows_read = progress.indexed = progress.failed = 0
+        indexed: set[str] | None = None
         if progress.rows_read == 0:
-            # What the next sync cycle compares against, taken before the first read.
+            # What the next sync cycle compares against, taken before the first read; and what
+            # the index holds for the table before this load (documents of rows gone go after it).
             self.baselines[plan.name] = changes.baseline(conn, plan)
+            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
         store.save_job(self.job)
         remaining = count_rows(conn, plan, resume_key)
@@ -198,8 +203,28 @@ class _Job:
                         raise JobCancelled(f"cancelled during {plan.name}")
         finally:
             self.progress.table_finished(plan.name)
+        if indexed is None:  # resumed: what the index holds now
+            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+        self.remove_gone(plan, indexed, progress)
         progress.status, progress.finished_at = "completed", utc_now()
         store.save_job(self.job)
+
+    def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> None:
+        """A full load is a full refresh: documents of the table whose rows are gone (deleted,
+        or soft-deleted and not kept) are removed, so the index holds exactly the live rows."""
+        if not indexed:
+            return
+        conn = self.run.conn
+        begin_snapshot(conn)
+        for keys in changes.all_keys(conn, plan, 10_000):
+            for row in keys:
+                indexed.discard(f"{plan.name}:{row_key(row, plan)}")
+        conn.rollback()
+        outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in sorted(indexed)])
+        if self.run.files is not None and outcome.ok:
+            self.run.remove(self.run.files.forget_rows(sorted(indexed - {f.id for f in outcome.failures}), plan.name))
+        progress.removed += outcome.ok
+        progress.failed += len(outcome.failures)
 
     def run_tables(self) -> int:
         """Every table of the plan; returns the schema documents fed."""

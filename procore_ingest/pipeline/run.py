@@ -2,8 +2,8 @@
 
     RunContext.open(options, job_id)
         sink opened and checked (exit 2 within seconds, before anything is read)
+        file indexer opened (--download-files; a bad --embedder fails before any state is written)
         state store locked
-        file indexer opened (--download-files)
         read-only database session, schema loaded, plans built
     run.feed(docs) / run.remove(ops)      failures recorded in the job's failure log
     close: session, file indexer, sink, lock, in that order, also on errors and cancellation
@@ -96,15 +96,15 @@ class RunContext:
         with contextlib.ExitStack() as stack:
             stack.callback(sink.close)
             sink.check()  # exit 2 within seconds, before anything is read
+            files = open_file_indexer(options.files, options.state_dir)  # bad --embedder: before any state
+            if files is not None:
+                stack.callback(files.close)
             store = StateStore(options.state_dir)
             try:
                 store.lock()
             except StateError as exc:
                 raise busy(str(exc)) from None
             stack.callback(store.unlock)
-            files = open_file_indexer(options.files, options.state_dir)
-            if files is not None:
-                stack.callback(files.close)
             run = cls(options, job_id, store, sink, files)
             if connect:
                 run.conn = stack.enter_context(db.session(options.database_url))

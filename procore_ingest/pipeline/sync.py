@@ -71,6 +71,7 @@ class TableSync:
     inserted: int = 0  # documents put that the index did not have
     updated: int = 0  # documents put over an existing one
     removed: int = 0  # documents removed (deleted or soft-deleted rows)
+    healed: int = 0  # of `updated`: rows the content check found changed that no cursor saw
     failed: int = 0  # operations Vespa did not acknowledge this cycle
     pending: int = 0  # operations left for the next cycle
     status: str = "ok"  # ok, failed
@@ -138,8 +139,10 @@ class _Pending:
 
 
 class _Cycle:
-    def __init__(self, run: RunContext, options: SyncOptions, cancel: threading.Event) -> None:
+    def __init__(self, run: RunContext, options: SyncOptions, cancel: threading.Event,
+                 trust_counters: bool = True) -> None:
         self.run, self.options, self.cancel = run, options, cancel
+        self.trust_counters = trust_counters  # False on a hot standby or after a statistics reset
 
     # -- feeding
     def _feed_rows(self, plan: TablePlan, rows: list[dict[str, Any]], result: TableSync,
@@ -255,10 +258,15 @@ class _Cycle:
         pending = _Pending(plan.name)
         batch = self.options.batch_size
         keyless_pending = previous is not None and any(op.key is None and op.kind == "put" for op in previous.pending)
-        if previous is None or previous.columns != changes.columns_fingerprint(plan) or keyless_pending:
-            result.mode = "full"
-            result.reason = ("new table" if previous is None else
-                             "rows of a table without a key are pending" if keyless_pending else "columns changed")
+        documents = changes.documents_fingerprint(plan)
+        if previous is not None and previous.documents is None:  # a state from before it was kept
+            previous.documents = documents
+        reason = ("new table" if previous is None else
+                  "columns changed" if previous.columns != changes.columns_fingerprint(plan) else
+                  "relationships or file-reference columns changed" if previous.documents != documents else
+                  "rows of a table without a key are pending" if keyless_pending else None)
+        if reason is not None:
+            result.mode, result.reason = "full", reason
             state = changes.baseline(conn, plan, self.options.overlap_s)
             listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
             begin_snapshot(conn)
@@ -274,9 +282,16 @@ class _Cycle:
 
         state = TableSyncState(**{**previous.__dict__})
         activity = changes.table_activity(conn, plan)
-        if not previous.pending and self._untouched(plan, previous, activity):
+        if self.trust_counters and not previous.pending and self._untouched(plan, previous, activity):
             result.mode = previous.mode
+            if previous.mode == "cursor" and state.checks_since_write < changes.CHECK_SLICES:
+                # nothing written since the last cycle, but some slice has not been compared
+                # since the last write: a change no cursor saw may still hide there
+                begin_snapshot(conn)
+                self._content_check(plan, state, previous.records, set(), result, pending, None)
+                conn.rollback()
             return result, self._bookkeeping(state, result, pending, previous.records)
+        state.checks_since_write = 0
         state.activity = activity
         begin_snapshot(conn)
         with conn.cursor() as cur:
@@ -304,6 +319,7 @@ class _Cycle:
                 fed |= self._feed_rows(plan, fresh, result, pending, indexed)
             state.watermarks = {**previous.watermarks, **{c: v for c, v in maxima.items() if v is not None}}
             state.recent = recent
+            fed |= self._content_check(plan, state, fingerprint.count, fed, result, pending, indexed)
         else:
             result.mode = "digest"
             old = previous.digests
@@ -317,6 +333,33 @@ class _Cycle:
             self._reconcile(plan, result, indexed, fed, pending)
         state.fingerprint = fingerprint.to_json()
         return result, self._bookkeeping(state, result, pending, fingerprint.count)
+
+    def _content_check(self, plan: TablePlan, state: TableSyncState, rows: int, fed: set[str],
+                       result: TableSync, pending: _Pending, indexed: set[str] | None) -> set[str]:
+        """What no cursor can see (a transaction open longer than the overlap, a change column
+        moved backwards or left NULL, a hand edit that moved no timestamp): one slice of the
+        table's key-range buckets is digested in the database per cycle and compared with its
+        digests of CHECK_SLICES cycles ago; the rows of buckets that moved are fed again (rows
+        legitimately updated meanwhile move their bucket too: at most a slice of re-puts)."""
+        conn = self.run.conn
+        state.buckets = state.buckets or changes.bucket_count(rows)
+        phase = state.check_phase % changes.CHECK_SLICES
+        with conn.cursor() as cur:
+            now = changes.bucket_slice_digests(cur, plan, state.buckets, changes.CHECK_SLICES, phase)
+        before = {b: d for b, d in state.digests.items() if int(b) % changes.CHECK_SLICES == phase}
+        moved = (sorted(int(b) for b in set(before) | set(now) if before.get(b) != now.get(b))
+                 if phase in state.checked_phases else [])
+        again: set[str] = set()
+        for rows_ in changes.rows_in_buckets(conn, plan, state.buckets, moved, self.options.batch_size):
+            fresh = [r.values for r in rows_ if f"{plan.name}:{row_key(r.values, plan)}" not in fed]
+            updated = result.updated
+            again |= self._feed_rows(plan, fresh, result, pending, indexed)
+            result.healed += result.updated - updated
+        state.digests = {**{b: d for b, d in state.digests.items() if int(b) % changes.CHECK_SLICES != phase}, **now}
+        state.checked_phases = sorted(set(state.checked_phases) | {phase})
+        state.check_phase = (phase + 1) % changes.CHECK_SLICES
+        state.checks_since_write += 1
+        return again
 
     def _untouched(self, plan: TablePlan, previous: TableSyncState, activity: list[Any] | None) -> bool:
         """Nothing written since the last cycle, so no row needs reading: PostgreSQL's write
@@ -419,10 +462,17 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None) -> Cy
 def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints, cancel: threading.Event,
                  results: dict[str, TableSync], dropped: list[str]) -> None:
     """Every table in scope, then tables that disappeared; fills `results` and `dropped`."""
+    in_recovery, epoch = changes.server_state(run.conn)
+    trust = not in_recovery and epoch == checkpoints.cycle.stats_reset
+    if not trust:
+        logger.info("PostgreSQL's write counters are not trusted this cycle (%s): every table is read",
+                    "a hot standby does not count replayed writes" if in_recovery else
+                    "first cycle, or the statistics were reset or the server restarted since the last one")
+    checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
     plans = run.load_plans()
     assert run.schema is not None
     _sync_schema_documents(run, run.schema, plans, checkpoints)
-    cycle = _Cycle(run, options, cancel)
+    cycle = _Cycle(run, options, cancel, trust_counters=trust)
     for plan in plans:
         if cancel.is_set():
             break

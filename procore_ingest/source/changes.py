@@ -32,6 +32,9 @@ from .sql import begin_snapshot, columns, order_by, stream, table_ident
 DEFAULT_OVERLAP_S = 300
 TRUE = sql.SQL("true")
 MIN_BUCKETS, MAX_BUCKETS, ROWS_PER_BUCKET = 16, 4096, 64
+# The content check of tables with change columns compares one slice of buckets per cycle:
+# every row is compared at least once every CHECK_SLICES cycles.
+CHECK_SLICES = 12
 
 
 def _key_text(plan: TablePlan) -> sql.Composable:
@@ -93,13 +96,34 @@ def key_fingerprint(cur, plan: TablePlan) -> Fingerprint:
     return Fingerprint(int(count), key_sum)
 
 
+def _clock(plan: TablePlan, column: str) -> sql.Composable | None:
+    """The database's own 'now' in the column's type: naive timestamps hold UTC (Prisma), so
+    their clock is UTC too. None for types that are no clock (a version number)."""
+    kind = plan.table.column(column).effective_type
+    if kind.startswith("timestamp") and "with time zone" in kind and "without" not in kind:
+        return sql.SQL("now()")
+    if kind.startswith("timestamp"):
+        return sql.SQL("(now() AT TIME ZONE 'UTC')")
+    if kind == "date":
+        return sql.SQL("(now() AT TIME ZONE 'UTC')::date")
+    return None
+
+
 def column_maxima(cur, plan: TablePlan) -> dict[str, str | None]:
-    """max() of each change column as exact text (index-backed where an index exists)."""
+    """The watermark of each change column as exact text: its max() (index-backed where an
+    index exists), but never past the database's clock, so that a row dated in the future (a
+    writer's skewed clock, 'infinity') cannot blind the column: such rows stay above the
+    watermark and are read again every cycle while they are in the future (their content
+    hash keeps them from being fed again)."""
     if not plan.change_columns:
         return {}
-    cur.execute(sql.SQL("SELECT {} FROM {} t").format(
-        sql.SQL(", ").join(sql.SQL("max(t.{})::text").format(sql.Identifier(c)) for c in plan.change_columns),
-        table_ident(plan.table)))
+    parts = []
+    for c in plan.change_columns:
+        top = sql.SQL("(SELECT max(t.{c}) FROM {table} t)").format(c=sql.Identifier(c), table=table_ident(plan.table))
+        clock = _clock(plan, c)
+        parts.append(sql.SQL("LEAST({}, {})::text").format(top, clock) if clock is not None
+                     else sql.SQL("{}::text").format(top))
+    cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(parts)))
     return dict(zip(plan.change_columns, cur.fetchone(), strict=True))
 
 
@@ -161,6 +185,34 @@ def bucket_digests(cur, plan: TablePlan, buckets: int) -> dict[str, str]:
     return {str(b): digest for b, digest in cur.fetchall()}
 
 
+def bucket_slice_digests(cur, plan: TablePlan, buckets: int, slices: int, phase: int) -> dict[str, str]:
+    """`bucket_digests` of the buckets `b` with `b % slices == phase` only: the rotating
+    content check of tables with change columns (one slice per cycle)."""
+    cur.execute(sql.SQL("SELECT {b} AS b, count(*) || ':' || sum({h}) FROM {t} t WHERE mod({b}, {n}) = {p}{live} "
+                        "GROUP BY 1").format(
+        b=_bucket(plan, buckets), h=_hash64(sql.SQL("t::text")), t=table_ident(plan.table),
+        n=sql.Literal(slices), p=sql.Literal(phase),
+        live=sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column))
+        if plan.soft_delete_column else sql.SQL("")))
+    return {str(b): digest for b, digest in cur.fetchall()}
+
+
+def server_state(conn) -> tuple[bool, str | None]:
+    """(is this a hot standby, when were its statistics last reset or the server started):
+    PostgreSQL's write counters are a shortcut only on a primary whose counters did not start
+    over since the last cycle (a standby never counts replayed writes; a crash, a failover
+    or pg_stat_reset() starts them over)."""
+    conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute("""SELECT pg_is_in_recovery(),
+                              coalesce((SELECT stats_reset::text FROM pg_stat_database
+                                        WHERE datname = current_database()), '-')
+                              || ' ' || pg_postmaster_start_time()::text""")
+        in_recovery, epoch = cur.fetchone()
+    conn.rollback()
+    return bool(in_recovery), epoch
+
+
 def rows_in_buckets(conn, plan: TablePlan, buckets: int, chosen: list[int], batch_size: int
                     ) -> Iterator[list[Row]]:
     where = sql.SQL(" WHERE {} = ANY(%s)").format(_bucket(plan, buckets))
@@ -184,9 +236,21 @@ def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], bat
 
 
 def columns_fingerprint(plan: TablePlan) -> str:
+    """What decides how rows are read: key, columns and their types, withheld columns, the
+    soft-delete column. When it moves, the table is loaded again in full."""
     shape = [(c.name, c.data_type) for c in plan.table.columns]
     return hashlib.sha256(json.dumps([plan.key_columns, shape, plan.withheld_columns,
                                       plan.soft_delete_column]).encode()).hexdigest()[:16]
+
+
+def documents_fingerprint(plan: TablePlan) -> str:
+    """What shapes a table's documents beyond its columns: relationships out of and into it
+    (inferred ones included), file-reference columns, withheld columns. When it moves, every
+    document of the table is fed again, so no unchanged row keeps old derived fields."""
+    rels = sorted([r.source_schema, r.source_table, r.source_columns, r.target_schema, r.target_table,
+                   r.target_columns, str(r.kind), r.cardinality] for r in [*plan.outgoing, *plan.incoming])
+    files = sorted([f.column_name, str(f.reference_type)] for f in plan.file_columns)
+    return hashlib.sha256(json.dumps([rels, files, plan.withheld_columns]).encode()).hexdigest()[:16]
 
 
 def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> TableSyncState:
@@ -195,11 +259,15 @@ def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> Table
     activity = table_activity(conn, plan)
     begin_snapshot(conn)
     with conn.cursor() as cur:
-        state = TableSyncState(columns=columns_fingerprint(plan), activity=activity,
-                               fingerprint=key_fingerprint(cur, plan).to_json())
+        state = TableSyncState(columns=columns_fingerprint(plan), documents=documents_fingerprint(plan),
+                               activity=activity, fingerprint=key_fingerprint(cur, plan).to_json())
         if plan.change_columns:
             state.mode = "cursor"
             state.watermarks = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
+            # the rotating content check compares slices of these digests, taken with the rest
+            state.buckets = bucket_count(state.fingerprint[0])
+            state.digests = bucket_digests(cur, plan, state.buckets)
+            state.checked_phases = list(range(CHECK_SLICES))
         else:
             state.mode = "digest"
             state.buckets = bucket_count(state.fingerprint[0])
