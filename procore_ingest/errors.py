@@ -81,6 +81,7 @@ DISCOVER_EXIT_CODES: list[tuple[type[BaseException], int]] = [
 
 INGEST_EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (DatabaseConnectionError, 1),
+    (DatabasePermissionError, 1),  # the ingest and sync contracts have no "permission denied" code
     (ConfigError, 1),
     (VespaConnectionError, 2),
     (JobCancelled, 5),
@@ -89,6 +90,7 @@ INGEST_EXIT_CODES: list[tuple[type[BaseException], int]] = [
 
 SYNC_EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (DatabaseConnectionError, 1),
+    (DatabasePermissionError, 1),
     (VespaConnectionError, 1),
     (ConfigError, 1),
     (AlreadyRunningError, 2),

@@ -96,13 +96,13 @@ def test_workers_that_cannot_connect_leave_the_reading_to_this_process(pagila_ur
 
 def test_a_range_the_worker_cannot_read_reports_the_database_message(pagila_url, monkeypatch):
     (plan,) = build_plans(discover(pagila_url), ["actor"])
-    monkeypatch.setitem(parallel._worker, "url", pagila_url)
+    monkeypatch.setitem(parallel.worker_state, "url", pagila_url)
     try:
         with pytest.raises(RangeReadError) as failed:
-            parallel._build_range(pickle.dumps(plan), KeyRange(None, [10], 10), "00000003-0000001B-1")
+            parallel.build_range(pickle.dumps(plan), KeyRange(None, [10], 10), "00000003-0000001B-1")
         assert "snapshot" in str(failed.value) and failed.value.reason == "error"
     finally:
-        parallel._worker.pop("conn").close()
+        parallel.worker_state.pop("conn").close()
 
 
 def test_without_snapshot_export_tables_are_read_in_this_process(pagila_url, tmp_path):

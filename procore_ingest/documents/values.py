@@ -21,7 +21,7 @@ the difference between JSON `null` and SQL NULL.
 | interval | ISO 8601 duration exactly as PostgreSQL prints it under `IntervalStyle = iso_8601`: `P1M2DT3H4M5.006S`, `P-1Y-2M3DT-4H-5M-6.7S`, `PT0S`. Months, days and time are kept apart, as PostgreSQL stores them | `s::interval` (any IntervalStyle) |
 | json, jsonb | canonical JSON: keys sorted by code point, no whitespace, non-ASCII kept, numbers with their exact digits: `{"a":12345678901234567890.123456789,"b":"é"}`. JSON `null` renders `null`; SQL NULL leaves the key out | `json.loads(s, parse_float=Decimal)`; `s::jsonb` (equal as jsonb) |
 | arrays (any dimension) | a JSON array, nested for multi-dimensional arrays, SQL NULL elements as `null`. Integers, finite numerics and floats are JSON numbers; booleans are JSON booleans; json/jsonb elements are nested JSON; every other element is a JSON string holding that element's rendering by this table (`["2026-01-14T10:30:00+00:00"]`). NaN/±Infinity elements are the strings `"NaN"`, `"Infinity"`, `"-Infinity"`. Lower bounds other than 1 (`[0:2]={...}`) are not kept | `json.loads(s, parse_float=Decimal)` |
-| bytea | a marker, never the bytes: `<bytea 1234 bytes sha256=9f86d0...>` (full SHA-256 hex of the value) | not recoverable: compare `sha256(col)` in SQL |
+| bytea | up to 64 KiB (`BYTEA_INLINE_MAX`): PostgreSQL's hex format, `\\x` and two hex digits a byte: `\\x00ff10`. Larger: a marker, `<bytea 1234 bytes sha256=9f86d0...>` (length and full SHA-256 hex) | `bytes.fromhex(s[2:])`; `s::bytea`. A marker: compare `sha256(col)` in SQL |
 | text, varchar, char(n), uuid, inet, cidr, macaddr, enum, money, bit, varbit, tsvector, xml, geometric, ranges, composite, anything else | PostgreSQL's own text output, unchanged (char(n) keeps its padding; money follows the server's `lc_monetary`; ranges like `[1,5)`) | `s::type` |
 | domains | rendered as their base type | as the base type |
 
@@ -55,6 +55,7 @@ from psycopg2.extras import Range
 from ..discovery.model import Column
 from ..vespa.text import vespa_safe_text
 
+BYTEA_INLINE_MAX = 64 * 1024  # larger bytea values are stored as a marker (size and SHA-256)
 BYTEA_MARKER = "<bytea {size} bytes sha256={sha256}>"
 BYTEA_MARKER_RE = re.compile(r"^<bytea (\d+) bytes sha256=([0-9a-f]{64})>$")
 
@@ -132,9 +133,17 @@ def element_type(column: Column) -> str:
 
 
 def bytea_marker(data: bytes | bytearray | memoryview) -> str:
-    """The marker stored instead of a bytea value: its length and SHA-256."""
+    """The marker stored instead of a bytea value too large to keep: its length and SHA-256."""
     raw = bytes(data)
     return BYTEA_MARKER.format(size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def render_bytea(data: bytes | bytearray | memoryview) -> str:
+    """A bytea value in PostgreSQL's hex format (`\\x0a1b`), lossless, up to
+    BYTEA_INLINE_MAX bytes; a larger one as `bytea_marker`."""
+    if len(data) > BYTEA_INLINE_MAX:
+        return bytea_marker(data)
+    return "\\x" + bytes(data).hex()
 
 
 def _timespec(microsecond: int) -> str:
@@ -211,9 +220,9 @@ _SCALAR: dict[type, Callable[[Any], str]] = {
     date: date.isoformat,
     time: _render_time,
     timedelta: _render_timedelta,
-    memoryview: bytea_marker,
-    bytes: bytea_marker,
-    bytearray: bytea_marker,
+    memoryview: render_bytea,
+    bytes: render_bytea,
+    bytearray: render_bytea,
     UUID: str,
     Range: _render_range,
     _JsonNull: lambda v: "null",

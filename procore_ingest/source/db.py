@@ -17,7 +17,7 @@ import psycopg2.errors
 import psycopg2.extensions
 
 from ..config import scrub
-from ..errors import ConfigError, DatabaseConnectionError
+from ..errors import ConfigError, DatabaseConnectionError, DatabasePermissionError
 from ..logs import logger
 
 APPLICATION_NAME = "procore-ingest"
@@ -92,6 +92,10 @@ def connect(
             logger.debug("connection attempt %d failed (%s); retrying", attempt, last_message)
             time.sleep(backoff_s * 2 ** (attempt - 1))
     target = describe(url)
+    if "permission denied for database" in last_message:  # SQLSTATE 42501 at login: no CONNECT privilege
+        raise DatabasePermissionError(
+            f"permission denied: role {target.user!r} may not connect to database {target.dbname!r} at "
+            f"{target.host}:{target.port} (GRANT CONNECT ON DATABASE {target.dbname} TO {target.user})")
     raise DatabaseConnectionError(
         f"cannot connect to database {target.dbname!r} at {target.host}:{target.port}: {last_message}"
     )

@@ -85,7 +85,7 @@ def serial_batches(conn, plan: TablePlan, batch_size: int,
 
 # --- in the worker processes ------------------------------------------------------------------
 
-_worker: dict[str, Any] = {}  # this worker's database URL, session and current plan
+worker_state: dict[str, Any] = {}  # (public for tests) this worker's database URL, session and current plan
 
 
 def _start_worker(database_url: str) -> None:
@@ -95,7 +95,7 @@ def _start_worker(database_url: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
     tune_process()  # as the scripts do
-    _worker["url"] = database_url
+    worker_state["url"] = database_url
 
 
 def _die_with_parent() -> None:
@@ -108,20 +108,20 @@ def _die_with_parent() -> None:
 
 
 def _session():
-    conn = _worker.get("conn")
+    conn = worker_state.get("conn")
     if conn is None or conn.closed:
-        conn = _worker["conn"] = db.connect(_worker["url"])
+        conn = worker_state["conn"] = db.connect(worker_state["url"])
     return conn
 
 
 def _plan(pickled: bytes) -> TablePlan:
     """The plan sent with every range, unpickled (and its document builder made) once."""
-    if _worker.get("pickled_plan") != pickled:
-        _worker["plan"], _worker["pickled_plan"] = pickle.loads(pickled), pickled  # noqa: S301 (our own parent's bytes)
-    return _worker["plan"]
+    if worker_state.get("pickled_plan") != pickled:
+        worker_state["plan"], worker_state["pickled_plan"] = pickle.loads(pickled), pickled  # noqa: S301 (our own parent's bytes)
+    return worker_state["plan"]
 
 
-def _build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str) -> BuiltBatch:
+def build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str) -> BuiltBatch:
     plan = _plan(pickled_plan)
     conn = _session()
     now = int(time.time() * 1000)
@@ -216,7 +216,7 @@ class BuildPool:
                 for ranges in key_batches(conn, plan, batch_size, after_key, RANGE_ROWS):
                     for number, key_range in enumerate(ranges, 1):
                         here = self.local_only or self._local_table == plan.name
-                        future = None if here else pool.submit(_build_range, pickled_plan, key_range, snapshot)
+                        future = None if here else pool.submit(build_range, pickled_plan, key_range, snapshot)
                         window.append(_Task(key_range, number == len(ranges), future))
                     yield from self._finished(conn, plan, window, partial, keep=4 * self.processes)
                 yield from self._finished(conn, plan, window, partial, keep=0)
