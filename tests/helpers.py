@@ -65,7 +65,7 @@ def _cast_back(column, ref: str):
     if kind in ("json", "jsonb"):
         return sql.SQL("({})::jsonb").format(text), sql.SQL("{}::jsonb").format(col)
     if kind == "bytea":  # hex up to 64 KiB, a marker with the SHA-256 beyond: compare digests
-        return (sql.SQL("CASE WHEN {t} LIKE '<bytea %' THEN substring({t} from 'sha256=([0-9a-f]{{64}})') "
+        return (sql.SQL("CASE WHEN left({t}, 7) = '<bytea ' THEN substring({t} from 'sha256=([0-9a-f]{{64}})') "
                         "ELSE encode(sha256(({t})::bytea), 'hex') END").format(t=text),
                 sql.SQL("encode(sha256({}), 'hex')").format(col))
     return sql.SQL("({})::{}").format(text, sql.SQL(column.data_type)), col

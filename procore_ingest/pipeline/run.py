@@ -31,7 +31,8 @@ from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import db
 from ..state import StateStore
-from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink, open_sink
+from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink
+from ..vespa.targets import open_sink
 
 
 @dataclass

@@ -1,1 +1,2 @@
-"""Where documents go: the sink protocol, Vespa over HTTP, JSONL feed files, Vespa's text rules."""
+"""Where documents go: the sink protocol (`sink`), Vespa's document API (`http`), JSONL feed
+files (`feedfile`), `targets.open_sink` for a URL, and Vespa's text rules (`text`)."""

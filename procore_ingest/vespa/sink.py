@@ -1,7 +1,7 @@
 """Where documents go: the sink protocol, its results, and `open_sink` for a Vespa URL.
 
 Sinks: `vespa.http.VespaSink` (Vespa's /document/v1 API) and `vespa.feedfile.FileSink`
-(Vespa JSONL feed files, `file://DIR`).
+(Vespa JSONL feed files, `file://DIR`); `vespa.targets.open_sink` picks one for a URL.
 
 Both sinks take a batch of documents and return, per document, whether it was stored. A batch
 is handed back only when every document in it has an outcome, which is what lets the caller
@@ -11,15 +11,9 @@ advance its checkpoint safely (at least once, idempotent).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
-from ..config import redact_url
 from ..documents.record import Document
-from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from .http import VespaAuth
 
 # Transient: throttled (429), overloaded or restarting (503), gateway timeout (504), and
 # transport failures, which pyvespa reports as 599.
@@ -64,21 +58,3 @@ class Sink(Protocol):
     def remove(self, ops: list[RemoveOp]) -> FeedResult: ...
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]: ...
     def close(self) -> None: ...
-
-
-def open_sink(url: str, *, workers: int = 4, retry_budget_s: float = 120.0,
-              auth: VespaAuth | None = None, content_cluster: str | None = None) -> Sink:
-    """`file://DIR` gives a FileSink; http(s):// a VespaSink."""
-    from .feedfile import FileSink
-    from .http import VespaAuth, VespaSink
-
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        return FileSink(parts.path or parts.netloc)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"invalid Vespa URL {redact_url(url)!r}: expected http(s)://host:port or file://DIR")
-    from ..config import setting
-
-    cluster = content_cluster or setting(None, "VESPA_CONTENT_CLUSTER", "content") or "content"
-    return VespaSink(url, workers=workers, auth=auth or VespaAuth.from_env(), retry_budget_s=retry_budget_s,
-                     content_cluster=cluster)
