@@ -160,6 +160,8 @@ def table_change_line(t: TableSync) -> str:
         what += f", {t.failed} failed"
     if t.pending:
         what += f", {t.pending} pending"
+    if t.rechecked:
+        what += f", {t.rechecked} put again by the content check"
     if t.mode == "full":
         what += f" (full load: {t.reason})"
     return what

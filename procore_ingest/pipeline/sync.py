@@ -71,7 +71,7 @@ class TableSync:
     inserted: int = 0  # documents put that the index did not have
     updated: int = 0  # documents put over an existing one
     removed: int = 0  # documents removed (deleted or soft-deleted rows)
-    healed: int = 0  # of `updated`: rows the content check found changed that no cursor saw
+    rechecked: int = 0  # rows of moved check buckets put again (not counted as updates: most are unchanged)
     failed: int = 0  # operations Vespa did not acknowledge this cycle
     pending: int = 0  # operations left for the next cycle
     status: str = "ok"  # ok, failed
@@ -340,7 +340,8 @@ class _Cycle:
         moved backwards or left NULL, a hand edit that moved no timestamp): one slice of the
         table's key-range buckets is digested in the database per cycle and compared with its
         digests of CHECK_SLICES cycles ago; the rows of buckets that moved are fed again (rows
-        legitimately updated meanwhile move their bucket too: at most a slice of re-puts)."""
+        legitimately updated meanwhile move their bucket too: at most a slice of re-puts, counted
+        as `rechecked`, not as updates)."""
         conn = self.run.conn
         state.buckets = state.buckets or changes.bucket_count(rows)
         phase = state.check_phase % changes.CHECK_SLICES
@@ -352,9 +353,10 @@ class _Cycle:
         again: set[str] = set()
         for rows_ in changes.rows_in_buckets(conn, plan, state.buckets, moved, self.options.batch_size):
             fresh = [r.values for r in rows_ if f"{plan.name}:{row_key(r.values, plan)}" not in fed]
-            updated = result.updated
-            again |= self._feed_rows(plan, fresh, result, pending, indexed)
-            result.healed += result.updated - updated
+            counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
+            again |= self._feed_rows(plan, fresh, counted, pending, indexed)
+            result.rechecked += counted.fed + counted.removed
+            result.failed += counted.failed
         state.digests = {**{b: d for b, d in state.digests.items() if int(b) % changes.CHECK_SLICES != phase}, **now}
         state.checked_phases = sorted(set(state.checked_phases) | {phase})
         state.check_phase = (phase + 1) % changes.CHECK_SLICES
