@@ -33,7 +33,11 @@ def ensure_installed(extra: str) -> Path:
     python = venv_python()
     if not python.exists():
         print(f"[quickstart] creating virtualenv {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            sys.exit(f"[quickstart] cannot create the virtualenv {VENV} ({exc}): it needs a writable folder "
+                     "and Python's venv with pip (Debian/Ubuntu: apt install python3-venv)")
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     stamp = VENV / f".procore-ingest-{extra}-{digest}"
     if not stamp.exists():

@@ -20,6 +20,7 @@ from procore_ingest.demo import (
     row_counts,
     start_embedded_demo,
 )
+from procore_ingest.demo.preflight import Host, check_embedded
 from procore_ingest.errors import ConfigError, ProcoreIngestError
 from tests.helpers import query
 from tests.pgharness import dbname
@@ -456,3 +457,33 @@ def test_embedded_demo_builds_once_then_reuses(tmp_path: Path) -> None:
         demo.stop()
     with pytest.raises(psycopg2.OperationalError):
         psycopg2.connect(demo.url, connect_timeout=3).close()
+
+
+# --- what the embedded server needs, checked first ------------------------------------------
+
+
+def test_root_without_useradd_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    # what `env -i` as root gives: no /usr/sbin on PATH, and pgserver's user not made yet
+    host = Host(as_root=True, path=str(tmp_path))
+    with pytest.raises(ConfigError, match=r"useradd is not on PATH: run with PATH=\$PATH:/usr/sbin"):
+        check_embedded(tmp_path / "pg", host, user="procore-no-such-user")
+    check_embedded(tmp_path / "pg", Host(as_root=False, path=str(tmp_path)), user="procore-no-such-user")
+
+
+def test_demo_cli_in_an_unwritable_place_fails_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    failed = run_cli("--embedded", "--data-dir", str(blocker / "sub" / "pg"))
+    assert failed.returncode == 1
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot create ") and "Traceback" not in failed.stderr
+    assert "folder you can write to" in lines[0]
+
+
+def test_quickstart_in_an_unwritable_place_fails_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".procore_ingest").write_text("a file where the embedded server's folder would go")
+    done = subprocess.run([sys.executable, "-m", "procore_ingest.demo.quickstart", "--output-dir", str(tmp_path / "out")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert "error: cannot create" in done.stderr and "folder you can write to" in done.stderr

@@ -9,8 +9,9 @@ from typing import Any
 
 from psycopg2 import sql
 
-from ..errors import ConfigError, DatabaseConnectionError
+from ..errors import DatabaseConnectionError
 from .load import build_demo_database, connect, one_line
+from .preflight import check_embedded
 from .spec import DEFAULT_EMBEDDED_DIR, DEFAULT_SPEC, DEMO_DATABASE, DemoSpec
 
 # --- embedded PostgreSQL (pgserver) for the quick start -------------------------------------
@@ -38,14 +39,11 @@ def _marker(spec: DemoSpec) -> str:
 
 
 def _start_server(data_dir: Path, cleanup_mode: str | None) -> Any:
+    check_embedded(data_dir)  # one line with the fix for what pgserver would fail on
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pgserver
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            import pgserver
-    except ImportError:
-        raise ConfigError("the embedded demo needs pgserver: pip install 'procore-ingest[demo]'") from None
-    try:
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # pgserver puts the Unix socket in data_dir, or under a short runtime directory when

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..errors import ProcoreIngestError
 from . import DemoSpec, start_embedded_demo
 
 # The installed commands (pyproject's [project.scripts]) and the modules that hold their mains:
@@ -111,12 +112,20 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.output_dir).resolve()
     feed = out / "feed"
-    for old in (feed, out / "state"):  # a fresh run: feed files are appended to, state follows them
-        shutil.rmtree(old, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for old in (feed, out / "state"):  # a fresh run: feed files are appended to, state follows them
+            shutil.rmtree(old, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"[quickstart] error: cannot write the demo's output to {out} ({exc.strerror}): "
+              "choose another --output-dir", file=sys.stderr)
+        return 1
     print("[quickstart] starting embedded PostgreSQL with the Procore-shaped demo database...", flush=True)
-    # Rebuilt every run: the demo's mirror changes below must start from the same data.
-    demo = start_embedded_demo(Path.cwd() / ".procore_ingest" / "demo-pg", DemoSpec(scale=args.scale), rebuild=True)
+    try:  # rebuilt every run: the demo's mirror changes below must start from the same data
+        demo = start_embedded_demo(Path.cwd() / ".procore_ingest" / "demo-pg", DemoSpec(scale=args.scale), rebuild=True)
+    except ProcoreIngestError as exc:
+        print(f"[quickstart] error: {exc}", file=sys.stderr)
+        return 1
     env = {**os.environ, "PROCORE_DATABASE_URL": demo.url, "PROCORE_STATE_DIR": str(out / "state"),
            "VESPA_LOCAL_URL": f"file://{feed}"}
     codes = []
