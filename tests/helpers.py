@@ -52,6 +52,10 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None, cwd: Pa
     return ScriptResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+ELEMENTWISE = {"interval"}
+NO_EQUALITY = {"point", "line", "lseg", "box", "path", "polygon", "circle", "xml"}
+
+
 def _cast_back(column, ref: str):
     """SQL that turns metadata text `ref` back into the column's value for comparison, and
     the column expression to compare it with (independent of the Python renderer)."""
@@ -60,6 +64,9 @@ def _cast_back(column, ref: str):
     col = sql.SQL("t.{}").format(sql.Identifier(column.name))
     text = sql.SQL(ref)
     kind = column.effective_type
+    if column.is_array and column.element_type in ELEMENTWISE:  # rendered as ISO 8601, unlike to_jsonb
+        return (sql.SQL("(SELECT array_agg(e::{} ORDER BY o) FROM jsonb_array_elements_text(({})::jsonb)"
+                        " WITH ORDINALITY AS x(e, o))").format(sql.SQL(column.element_type), text), col)
     if column.is_array:
         return sql.SQL("({})::jsonb").format(text), sql.SQL("to_jsonb({})").format(col)
     if kind in ("json", "jsonb"):
@@ -68,6 +75,9 @@ def _cast_back(column, ref: str):
         return (sql.SQL("CASE WHEN left({t}, 7) = '<bytea ' THEN substring({t} from 'sha256=([0-9a-f]{{64}})') "
                         "ELSE encode(sha256(({t})::bytea), 'hex') END").format(t=text),
                 sql.SQL("encode(sha256({}), 'hex')").format(col))
+    if kind in NO_EQUALITY:  # geometric types and xml have no `=`: compare their canonical text
+        return (sql.SQL("(({})::{})::text").format(text, sql.SQL(column.data_type)),
+                sql.SQL("{}::text").format(col))
     return sql.SQL("({})::{}").format(text, sql.SQL(column.data_type)), col
 
 

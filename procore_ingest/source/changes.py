@@ -37,10 +37,15 @@ MIN_BUCKETS, MAX_BUCKETS, ROWS_PER_BUCKET = 16, 4096, 64
 CHECK_SLICES = 12
 
 
+# The whole row as text. Never `t::text`: a column named `t` would be taken for the row (the
+# same text as `t::text` for every other table, so digests kept in sync states stay valid).
+ROW_TEXT = sql.SQL("ROW(t.*)::text")
+
+
 def _key_text(plan: TablePlan) -> sql.Composable:
     """A text expression identifying the row: its key, or (no key) its whole content."""
     if not plan.key_columns:
-        return sql.SQL("t::text")
+        return ROW_TEXT
     if len(plan.key_columns) == 1:
         return sql.SQL("t.{}::text").format(sql.Identifier(plan.key_columns[0]))
     return sql.SQL("ROW({})::text").format(sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k))
@@ -181,7 +186,7 @@ def _bucket(plan: TablePlan, buckets: int) -> sql.Composable:
 def bucket_digests(cur, plan: TablePlan, buckets: int) -> dict[str, str]:
     """bucket -> "count:sum of row hashes", for every non-empty bucket, in one grouped scan."""
     cur.execute(sql.SQL("SELECT {b} AS b, count(*) || ':' || sum({h}) FROM {t} t{live} GROUP BY 1").format(
-        b=_bucket(plan, buckets), h=_hash64(sql.SQL("t::text")), t=table_ident(plan.table), live=_live(plan)))
+        b=_bucket(plan, buckets), h=_hash64(ROW_TEXT), t=table_ident(plan.table), live=_live(plan)))
     return {str(b): digest for b, digest in cur.fetchall()}
 
 
@@ -190,7 +195,7 @@ def bucket_slice_digests(cur, plan: TablePlan, buckets: int, slices: int, phase:
     content check of tables with change columns (one slice per cycle)."""
     cur.execute(sql.SQL("SELECT {b} AS b, count(*) || ':' || sum({h}) FROM {t} t WHERE mod({b}, {n}) = {p}{live} "
                         "GROUP BY 1").format(
-        b=_bucket(plan, buckets), h=_hash64(sql.SQL("t::text")), t=table_ident(plan.table),
+        b=_bucket(plan, buckets), h=_hash64(ROW_TEXT), t=table_ident(plan.table),
         n=sql.Literal(slices), p=sql.Literal(phase),
         live=sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column))
         if plan.soft_delete_column else sql.SQL("")))
@@ -229,8 +234,8 @@ def all_keys(conn, plan: TablePlan, batch_size: int) -> Iterator[list[dict[str, 
 def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], batch_size: int,
             flag: sql.Composable = TRUE, flag_params: list[Any] | None = None) -> Iterator[list[Row]]:
     names = [c.name for c in plan.table.columns]
-    query = sql.SQL("SELECT md5(t::text), ({}), {} FROM {} t{}{}").format(
-        flag, columns(names, "t"), table_ident(plan.table), where, order_by(plan.key_columns, "t"))
+    query = sql.SQL("SELECT md5({}), ({}), {} FROM {} t{}{}").format(
+        ROW_TEXT, flag, columns(names, "t"), table_ident(plan.table), where, order_by(plan.key_columns, "t"))
     yield from stream(conn, query, (flag_params or []) + params, batch_size,
                       lambda r: Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])))
 
