@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql
 
+
 def datasets_dir() -> Path:
     """Where the optional corpus of third-party sample databases is: $PROCORE_DATASETS_DIR, else
     ../shared/datasets beside the clone (where CI lays it). A user's clone usually has neither; the
