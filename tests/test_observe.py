@@ -50,7 +50,7 @@ def get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def health_becomes(base: str, code: int, proc, timeout: float = 60) -> str:
+def health_becomes(base: str, code: int, proc, timeout: float = 60, saying: str = "") -> str:
     seen: list[tuple[int, str]] = []
 
     def check() -> bool:
@@ -58,7 +58,7 @@ def health_becomes(base: str, code: int, proc, timeout: float = 60) -> str:
             seen.append(get(base + "/health"))
         except OSError:  # not listening yet
             return False
-        return seen[-1][0] == code
+        return seen[-1][0] == code and saying in seen[-1][1]
 
     wait_for(check, proc, timeout=timeout)
     return seen[-1][1]
@@ -102,17 +102,27 @@ def test_daemon_metrics_health_and_json_status(env, vespa, tmp_path):
             == set(ERROR_KINDS)
         assert "postgresql://" not in text and "photo 1" not in text  # no URL, no row value
 
-        # Vespa fails: the cycle that feeds the change cannot finish it -> 503, failed cycles move
+        # Vespa stops acknowledging puts: the change stays pending -> 503, failed cycles move
         failed_before = value(page, "procore_sync_cycles_failed_total")
-        vespa.set_outage(503)
+        vespa.set_outage(503, methods=["POST"])
         execute(url, "UPDATE photos SET description = 'while vespa is down', last_synced_at = now() WHERE id = 4")
-        reason = health_becomes(base, 503, proc)
-        assert reason.startswith("last cycle failed") and "\n" not in reason.strip()
+        reason = health_becomes(base, 503, proc, saying="pending")
+        pending = int(re.fullmatch(r"last cycle failed: (\d+) operation\(s\) pending", reason.strip()).group(1))
         page = samples(get(base + "/metrics")[1])
+        assert pending == sum(v for (name, _), v in page.items() if name == "procore_sync_pending_operations")
         assert value(page, "procore_sync_cycles_failed_total") > failed_before
         assert value(page, "procore_sync_last_cycle_success") == 0
-        vespa_errors = sum(value(page, "procore_sync_errors_total", kind=k) for k in ERROR_KINDS if k.startswith("vespa"))
-        assert vespa_errors >= 1
+        assert value(page, "procore_sync_pending_operations", table="photos") >= 1  # the row (and rechecked ones)
+        assert value(page, "procore_sync_errors_total", kind="vespa_operation") >= 1
+        assert ("procore_sync_table_documents", (("table", "photos"),)) not in page  # unknown while pending
+        assert value(page, "procore_sync_table_documents", table="drawings") == 7
+
+        # Vespa down altogether: the cycle ends early, its kind is counted
+        vespa.set_outage(503)
+        assert health_becomes(base, 503, proc, saying="vespa_connection").strip() \
+            == "last cycle failed: vespa_connection error"
+        page = samples(get(base + "/metrics")[1])
+        assert value(page, "procore_sync_errors_total", kind="vespa_connection") >= 1
 
         vespa.clear_outage()
         health_becomes(base, 200, proc)
@@ -257,9 +267,3 @@ def test_systemd_unit_verifies(tmp_path):
     out = subprocess.run([tool, "verify", str(path)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     problems = [line for line in (out.stdout + out.stderr).splitlines() if "procore-sync" in line]
     assert out.returncode == 0 and not problems, out.stdout + out.stderr
-
-
-def test_readme_documents_the_cron_line_and_alert():
-    readme = (ROOT / "README.md").read_text()
-    assert re.search(r"\*/5 \* \* \* \* .*procore-sync --once", readme)
-    assert "procore_sync_seconds_since_last_success" in readme and "--metrics-port" in readme

@@ -154,7 +154,7 @@ class SyncMetrics:
         """Record a cycle that an exception ended (the database or Vespa was unreachable, ...)."""
         kind = error_kind(exc)
         self.errors.labels(kind).inc()
-        self._finish(duration_s, f"cycle failed ({kind})")
+        self._finish(duration_s, f"{kind} error")
 
     def _set_pending(self, pending: dict[str, int]) -> None:
         for labels in _label_values(self.pending):
