@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -18,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from procore_ingest.pipeline.metrics import ERROR_KINDS, SyncMetrics
 from procore_ingest.pipeline.sync import CycleResult, TableSync
 from tests.helpers import ROOT, execute, query, run_script
+from tests.pgharness import dbname, with_database
 from tests.test_sync_daemon import start_daemon, wait_for
 
 SCHEMA = """
@@ -29,10 +31,16 @@ INSERT INTO drawings SELECT g, 'A-' || g, '2026-01-01' FROM generate_series(1, 7
 """
 
 
+PASSWORD = "observe-s3cret"
+
+
 @pytest.fixture
 def env(pg_url, vespa, tmp_path):
     execute(pg_url, SCHEMA)
-    return {"PROCORE_DATABASE_URL": pg_url, "VESPA_LOCAL_URL": vespa.url,
+    user = urllib.parse.urlsplit(pg_url).username
+    # the embedded server trusts local logins: the password is there to be kept out of outputs
+    url = with_database(pg_url, dbname(pg_url), user, PASSWORD)
+    return {"PROCORE_DATABASE_URL": url, "VESPA_LOCAL_URL": vespa.url,
             "PROCORE_STATE_DIR": str(tmp_path / "state")}
 
 
@@ -92,6 +100,7 @@ def test_daemon_metrics_health_and_json_status(env, vespa, tmp_path):
         assert value(page, "procore_sync_cycles_failed_total") == 0
         assert value(page, "procore_sync_last_cycle_success") == 1
         assert 0 <= value(page, "procore_sync_seconds_since_last_success") < 60
+        assert value(page, "process_start_time_seconds") > 0  # for the "never succeeded" alert
         for table in ("photos", "drawings"):
             rows = query(url, f"SELECT count(*) FROM {table}")[0][0]
             indexed = sum(1 for i in vespa.documents("procore_record") if f"::{table}:" in i)
@@ -100,6 +109,7 @@ def test_daemon_metrics_health_and_json_status(env, vespa, tmp_path):
             assert value(page, "procore_sync_changes_fed_total", table=table) == rows  # the first load
         assert {dict(labels)["kind"] for (name, labels) in page if name == "procore_sync_errors_total"} \
             == set(ERROR_KINDS)
+        assert PASSWORD not in text
         assert "postgresql://" not in text and "photo 1" not in text  # no URL, no row value
 
         # Vespa stops acknowledging puts: the change stays pending -> 503, failed cycles move
@@ -141,6 +151,7 @@ def test_daemon_metrics_health_and_json_status(env, vespa, tmp_path):
         assert report["daemon_pid"] == proc.pid and report["interval_s"] == 2
         assert report["last_sync"] and report["next_sync"]
         assert {t["name"]: t["records"] for t in report["tables"]} == {"photos": 20, "drawings": 7}
+        assert PASSWORD not in out.stdout and "***" in report["database"]
 
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

@@ -22,7 +22,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, make_wsgi_app
 
 from ..errors import (
     AlreadyRunningError,
@@ -96,6 +96,7 @@ class SyncMetrics:
         self._last: LastCycle | None = None
         self._last_success: float | None = None
         r = self.registry
+        ProcessCollector(registry=r)  # process_start_time_seconds, memory, cpu (Linux): for the alert rules
         self.cycles = Counter(f"{PREFIX}_cycles", "Sync cycles finished (successful or not)", registry=r)
         self.cycles_failed = Counter(f"{PREFIX}_cycles_failed", "Sync cycles that failed or left operations "
                                      "pending", registry=r)
