@@ -161,6 +161,14 @@ def test_daemon_metrics_health_and_json_status(env, vespa, tmp_path):
             proc.kill()
 
 
+def test_json_status_before_any_sync(tmp_path):
+    out = run_script("sync_database.py", "--status", "--format", "json", "--state-dir", str(tmp_path / "none"))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["last_sync"] is None and report["daemon_pid"] is None and report["tables"] == []
+    assert report["totals"] == {"tables_monitored": 0, "records": 0, "changes": 0, "sync_errors": 0, "pending": 0}
+
+
 def test_health_is_503_before_the_first_cycle_ends(env, vespa, tmp_path):
     vespa.set_delay(3, methods=["POST"])  # the first load takes a while: we look before it ends
     port = free_port()
@@ -235,6 +243,7 @@ def test_pending_operations_and_failed_tables_are_reported_per_table():
     assert value(page, "procore_sync_errors_total", kind="database_table") == 1
     assert value(page, "procore_sync_errors_total", kind="vespa_operation") == 2
     assert ("procore_sync_table_documents", (("table", "photos"),)) not in page  # not known while pending
+    assert ("procore_sync_table_documents", (("table", "drawings"),)) not in page  # nor after a failure
     assert "permission denied" not in _render(metrics)
     reason = metrics.health().reason
     assert metrics.health().status_code == 503 and "drawings" in reason and "2 operation(s) pending" in reason

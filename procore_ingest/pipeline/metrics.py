@@ -130,6 +130,7 @@ class SyncMetrics:
             self.removed.labels(name).inc(table.removed)
             if table.status != "ok":
                 self.errors.labels("vespa_table" if table.error_source == "vespa" else "database_table").inc()
+                _remove(self.documents, name)  # unknown until the table syncs again
                 continue
             self.rows.labels(name).set(table.records)
             if table.failed or result.pending.get(name):
