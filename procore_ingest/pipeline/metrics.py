@@ -110,7 +110,7 @@ class SyncMetrics:
         self.interval = Gauge(f"{PREFIX}_interval_seconds", "Seconds between cycle starts", registry=r)
         self.interval.set(interval_s)
         self.fed = Counter(f"{PREFIX}_changes_fed", "Documents put (inserted or updated rows)", ["table"], registry=r)
-        self.removed = Counter(f"{PREFIX}_changes_removed", "Documents removed (deleted rows)", ["table"], registry=r)
+        self.removed = Counter(f"{PREFIX}_changes_removed", "Documents removed (deleted or soft-deleted rows)", ["table"], registry=r)
         self.pending = Gauge(f"{PREFIX}_pending_operations", "Operations Vespa has not acknowledged yet, "
                              "retried by the next cycle", ["table"], registry=r)
         self.rows = Gauge(f"{PREFIX}_table_rows", "Live rows in the database at the last cycle", ["table"],
