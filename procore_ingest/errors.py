@@ -47,6 +47,10 @@ class AlreadyRunningError(ProcoreIngestError):
     """Another daemon owns the pid file."""
 
 
+class MetricsServerError(ProcoreIngestError):
+    """The daemon's /metrics endpoint cannot listen where asked (port in use, unknown host)."""
+
+
 class StateError(ProcoreIngestError):
     """The state store is unreadable or locked by someone else."""
 
@@ -94,6 +98,7 @@ SYNC_EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (VespaConnectionError, 1),
     (ConfigError, 1),
     (AlreadyRunningError, 2),
+    (MetricsServerError, 1),  # --metrics-port in use or --metrics-host unknown: connection-ish
     (ProcoreIngestError, 1),
 ]
 

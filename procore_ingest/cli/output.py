@@ -210,6 +210,11 @@ def _ago(stamp: str | None, now: datetime) -> str:
     return f"{local} (in {(-seconds) // 60} minutes)"
 
 
+def status_json(status: SyncStatus) -> str:
+    """`--status --format json`: the report's facts as one JSON object (times are UTC ISO 8601)."""
+    return json.dumps(status.to_dict(), indent=2, sort_keys=False)
+
+
 def status_report(status: SyncStatus, now: datetime | None = None) -> str:
     """The contract's Sync Status Report."""
     now = now or datetime.now(timezone.utc)

@@ -11,13 +11,13 @@ import signal
 import threading
 
 from .. import config
-from ..errors import SYNC_EXIT_CODES
+from ..errors import SYNC_EXIT_CODES, ConfigError
 from ..logs import logger
 from ..pipeline.daemon import run_daemon
 from ..pipeline.status import read_status
 from ..pipeline.sync import SyncOptions, run_cycle
 from . import add_file_arguments, file_options, positive_int, run, tune_process
-from .output import log_cycle, status_report
+from .output import log_cycle, status_json, status_report
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,8 +44,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "what is still not acknowledged is retried by the next cycle")
     add_file_arguments(p)  # keep the rows' files indexed too (procore_ingest.files)
     p.add_argument("--state-dir", help="checkpoints (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
+    p.add_argument("--metrics-port", type=port_number, metavar="PORT",
+                   help="with --daemon: serve /metrics (Prometheus) and /health on this port "
+                        "(default: $PROCORE_METRICS_PORT, else no endpoint)")
+    p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                   help="address the metrics endpoint listens on (default 127.0.0.1)")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="with --status: the text report (default) or one JSON object")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p.parse_args(argv)
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be between 0 and 65535")
+    return value
+
+
+def metrics_port(flag_value: int | None) -> int | None:
+    """--metrics-port, else $PROCORE_METRICS_PORT, else None (no endpoint)."""
+    if flag_value is not None:
+        return flag_value
+    text = config.setting(None, "PROCORE_METRICS_PORT")
+    if text is None:
+        return None
+    try:
+        return port_number(text.strip())
+    except (ValueError, argparse.ArgumentTypeError):
+        raise ConfigError(f"PROCORE_METRICS_PORT must be a port number (0-65535), not {text.strip()[:20]!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     def job() -> int:
         state_dir = config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR)
         if args.status:
-            print(status_report(read_status(state_dir, args.pid_file)))
+            status = read_status(state_dir, args.pid_file)
+            print(status_json(status) if args.format == "json" else status_report(status))
             return 0
         options = SyncOptions(
             database_url=config.database_url(args.database_url), vespa_url=config.vespa_url(args.vespa_url),
@@ -77,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
             if received:
                 return 128 + received[0]
             return result.exit_code
+        port = metrics_port(args.metrics_port)
         logger.info("Sync daemon starting (every %ds, pid file %s)", args.interval, args.pid_file)
-        run_daemon(options, args.interval, args.pid_file, cancel, on_cycle=log_cycle)
+        run_daemon(options, args.interval, args.pid_file, cancel, on_cycle=log_cycle,
+                   metrics_address=(args.metrics_host, port) if port is not None else None,
+                   on_metrics=lambda server: logger.info("Metrics on %s/metrics, health on %s/health",
+                                                         server.url, server.url))
         code = 128 + received[0] if received else 0
         logger.info("Sync daemon stopped%s", f" ({signal.Signals(received[0]).name})" if received else "")
         return code

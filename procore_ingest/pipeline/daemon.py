@@ -11,6 +11,7 @@ from .. import config
 from ..errors import AlreadyRunningError, ProcoreIngestError, StateError
 from ..logs import logger
 from ..state import StateStore
+from .metrics import SyncMetrics, serve_metrics
 from .sync import SyncOptions, run_cycle
 
 
@@ -58,24 +59,39 @@ class PidFile:
 
 
 def run_daemon(options: SyncOptions, interval_s: int, pid_file: str, cancel: threading.Event,
-               on_cycle=None) -> None:
+               on_cycle=None, metrics_address: tuple[str, int] | None = None,
+               on_metrics=None) -> None:
     """Cycle every `interval_s` seconds (start to start) until `cancel` is set. An outage is
-    logged in one line and retried with backoff; the daemon itself keeps running."""
+    logged in one line and retried with backoff; the daemon itself keeps running.
+
+    With `metrics_address` (host, port) every cycle is recorded in a `SyncMetrics` served on
+    /metrics and /health there (`on_metrics(server)` is told where, e.g. to log it);
+    MetricsServerError when that address cannot be used."""
     pid = PidFile(pid_file)
     pid.acquire()
     store = StateStore(options.state_dir)
     failures = 0
+    metrics = SyncMetrics(interval_s) if metrics_address else None
+    server = None
     try:
+        if metrics is not None and metrics_address is not None:
+            server = serve_metrics(metrics, *metrics_address)
+            if on_metrics:
+                on_metrics(server)
         _set_daemon_meta(store, interval_s)
         while not cancel.is_set():
             started = time.monotonic()
             try:
                 result = run_cycle(options, cancel)
                 failures = 0
+                if metrics is not None and not cancel.is_set():
+                    metrics.record_cycle(result)
                 if on_cycle:
                     on_cycle(result)
                 wait = interval_s - (time.monotonic() - started)
             except Exception as exc:  # an outage (or a bug) must not end the daemon
+                if metrics is not None:
+                    metrics.record_failure(exc, time.monotonic() - started)
                 failures += 1
                 wait = min(interval_s, 5 * 2 ** min(failures - 1, 6))
                 kind = "" if isinstance(exc, ProcoreIngestError) else f"{type(exc).__name__}: "
@@ -83,6 +99,8 @@ def run_daemon(options: SyncOptions, interval_s: int, pid_file: str, cancel: thr
                              config.scrub(str(exc)).splitlines()[0] if str(exc) else "", wait)
             cancel.wait(max(0.0, wait))
     finally:
+        if server is not None:
+            server.close()
         pid.release()
 
 

@@ -49,6 +49,15 @@ class SyncStatus:
     def failed_tables(self) -> list[str]:
         return [t.name for t in self.tables if t.status == "failed"]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The status as one JSON-ready object: the fields, plus the report's totals."""
+        data = asdict(self)
+        data["totals"] = {"tables_monitored": len(self.tables), "records": self.total_records,
+                          "changes": self.changes, "sync_errors": self.sync_errors,
+                          "pending": self.pending_total}
+        data["failed_tables"] = self.failed_tables
+        return data
+
 
 def read_status(state_dir: str, pid_file: str | None = None) -> SyncStatus:
     """The sync status from the state store alone: no database or Vespa is contacted."""
@@ -78,14 +87,6 @@ def read_status(state_dir: str, pid_file: str | None = None) -> SyncStatus:
         next_sync = datetime.fromtimestamp(start.timestamp() + interval, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return SyncStatus(meta.last_cycle_finished, next_sync, pid, interval, tables,
                       sum(1 for t in tables if t.status == "failed"), pending, meta.database, meta.vespa)
-
-
-def status_dict(status: SyncStatus) -> dict[str, Any]:
-    """The status as one JSON-ready object (`--status --format json`)."""
-    data = asdict(status)
-    data.update(total_records=status.total_records, changes=status.changes,
-                failed_tables=status.failed_tables, pending_total=status.pending_total)
-    return data
 
 
 def parse_stamp(stamp: str) -> datetime:

@@ -76,6 +76,7 @@ class TableSync:
     pending: int = 0  # operations left for the next cycle
     status: str = "ok"  # ok, failed
     error: str | None = None
+    error_source: str | None = None  # with status failed: "database" or "vespa"
     reason: str | None = None  # why a full load happened
 
     @property
@@ -489,7 +490,8 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
             if lost is not None:
                 raise lost from None
             message = db.first_line(exc) if isinstance(exc, psycopg2.Error) else str(exc)
-            result = TableSync(plan.name, status="failed", error=message)
+            result = TableSync(plan.name, status="failed", error=message,
+                               error_source="database" if isinstance(exc, psycopg2.Error) else "vespa")
             state = entry.sync or TableSyncState(columns=None)
             state.status, state.error, state.failed_at = "failed", message, utc_now()
             entry.sync = state
