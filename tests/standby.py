@@ -15,9 +15,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import psycopg2
 
@@ -41,8 +42,9 @@ def _system_user() -> str | None:
     return "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
 
 
-def _run(args: list[str], user: str | None, timeout: float = 120) -> None:
-    proc = subprocess.run(args, capture_output=True, text=True, user=user, timeout=timeout)
+def _run(args: list[str], user: str | None, timeout: float = 120, password: str | None = None) -> None:
+    env = {**os.environ, "PGPASSWORD": password} if password else None
+    proc = subprocess.run(args, capture_output=True, text=True, user=user, timeout=timeout, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{Path(args[0]).name} failed: {(proc.stderr or proc.stdout).strip()}")
 
@@ -55,11 +57,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _primary_connection(url: str) -> tuple[str, str, str]:
-    """(host or socket directory, port, user) of a libpq URL, for pg_basebackup's options."""
+def _primary_connection(url: str) -> tuple[str, str, str, str | None]:
+    """(host or socket directory, port, user, password) of a libpq URL, for pg_basebackup."""
     parts = urlsplit(url)
     host = parse_qs(parts.query).get("host", [parts.hostname or "localhost"])[0]
-    return host, str(parts.port or 5432), parts.username or "postgres"
+    return (host, str(parts.port or 5432), unquote(parts.username or "postgres"),
+            unquote(parts.password) if parts.password else None)
 
 
 def _check_primary(server: PostgresServer, bindir: Path) -> None:
@@ -89,6 +92,7 @@ class Standby:
     datadir: Path
     bindir: Path
     user: str | None
+    slot: str  # the primary keeps the WAL this standby has not received yet
 
     def database_url(self, primary_database_url: str) -> str:
         """The standby's URL of the database `primary_database_url` names."""
@@ -119,6 +123,13 @@ class Standby:
                  self.user, timeout=60)
         finally:
             shutil.rmtree(self.datadir, ignore_errors=True)
+            _drop_slot(self.primary_url, self.slot)
+
+
+def _drop_slot(primary_url: str, slot: str) -> None:
+    with admin_cursor(primary_url) as cur:
+        cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                    "WHERE slot_name = %s AND NOT active", (slot,))
 
 
 def start_standby(server: PostgresServer) -> Standby:
@@ -134,11 +145,12 @@ def start_standby(server: PostgresServer) -> Standby:
         entry = pwd.getpwnam(user)
         os.chown(datadir, entry.pw_uid, entry.pw_gid)
     datadir.chmod(0o700)
-    host, port, login = _primary_connection(server.admin_url)
+    host, port, login, password = _primary_connection(server.admin_url)
+    slot = f"test_standby_{uuid.uuid4().hex[:8]}"
     try:
         try:
             _run([str(bindir / "pg_basebackup"), "-D", str(datadir), "-R", "-X", "stream", "-c", "fast",
-                  "-h", host, "-p", port, "-U", login, "-w"], user)
+                  "-C", "-S", slot, "-h", host, "-p", port, "-U", login, "-w"], user, password=password)
         except RuntimeError as exc:
             if server.kind == "pgserver":
                 raise
@@ -148,9 +160,13 @@ def start_standby(server: PostgresServer) -> Standby:
               "-o", f"-h 127.0.0.1 -p {standby_port} -k {datadir}", "start"], user, timeout=90)
     except BaseException:
         shutil.rmtree(datadir, ignore_errors=True)
+        _drop_slot(server.admin_url, slot)
         raise
-    standby = Standby(url=f"postgresql://{login}@127.0.0.1:{standby_port}/postgres", primary_url=server.admin_url,
-                      datadir=datadir, bindir=bindir, user=user)
+    # the standby has the primary's roles and pg_hba.conf: the same login works there
+    cred = quote(login, safe="") + (":" + quote(password, safe="") if password else "")
+    maintenance = urlsplit(server.admin_url).path.lstrip("/") or "postgres"
+    standby = Standby(url=f"postgresql://{cred}@127.0.0.1:{standby_port}/{maintenance}",
+                      primary_url=server.admin_url, datadir=datadir, bindir=bindir, user=user, slot=slot)
     try:
         deadline = time.monotonic() + REPLAY_TIMEOUT_S
         while True:  # pg_ctl -w returns once connections are accepted: the standby is in recovery
