@@ -1,4 +1,4 @@
-"""A real streaming hot standby of the test server, the way a user points the tool at a read replica.
+"""A real streaming hot standby of the test server: what a user points the tool at as a replica.
 
 `pg_basebackup -R -X stream` of the primary the tests use (the embedded pgserver instance), with
 the same binaries, started with pg_ctl on a free port of 127.0.0.1. Writes go to the primary;
@@ -42,7 +42,9 @@ def _system_user() -> str | None:
     return "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
 
 
-def _run(args: list[str], user: str | None, timeout: float = 120, password: str | None = None) -> None:
+def _run(
+    args: list[str], user: str | None, timeout: float = 120, password: str | None = None
+) -> None:
     env = {**os.environ, "PGPASSWORD": password} if password else None
     proc = subprocess.run(args, capture_output=True, text=True, user=user, timeout=timeout, env=env)
     if proc.returncode != 0:
@@ -61,26 +63,40 @@ def _primary_connection(url: str) -> tuple[str, str, str, str | None]:
     """(host or socket directory, port, user, password) of a libpq URL, for pg_basebackup."""
     parts = urlsplit(url)
     host = parse_qs(parts.query).get("host", [parts.hostname or "localhost"])[0]
-    return (host, str(parts.port or 5432), unquote(parts.username or "postgres"),
-            unquote(parts.password) if parts.password else None)
+    return (
+        host,
+        str(parts.port or 5432),
+        unquote(parts.username or "postgres"),
+        unquote(parts.password) if parts.password else None,
+    )
 
 
 def _check_primary(server: PostgresServer, bindir: Path) -> None:
     if server.kind == "testcontainers":
-        raise StandbyUnavailable("the test server runs in a container: its binaries are not local "
-                                 "for pg_basebackup and a standby")
+        raise StandbyUnavailable(
+            "the test server runs in a container: its binaries are not local "
+            "for pg_basebackup and a standby"
+        )
     with admin_cursor(server.admin_url) as cur:
-        cur.execute("SELECT current_setting('server_version_num')::int / 10000, "
-                    "current_setting('wal_level'), current_setting('max_wal_senders')::int")
+        cur.execute(
+            "SELECT current_setting('server_version_num')::int / 10000, "
+            "current_setting('wal_level'), current_setting('max_wal_senders')::int"
+        )
         major, wal_level, senders = cur.fetchone()
-    version = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True).stdout
+    version = subprocess.run(
+        [str(bindir / "postgres"), "--version"], capture_output=True, text=True
+    ).stdout
     local_major = int(version.split()[-1].split(".")[0])
     if major != local_major:
-        raise StandbyUnavailable(f"the test server is PostgreSQL {major}; the local binaries are "
-                                 f"{local_major}: a standby needs the same major version")
+        raise StandbyUnavailable(
+            f"the test server is PostgreSQL {major}; the local binaries are "
+            f"{local_major}: a standby needs the same major version"
+        )
     if wal_level == "minimal" or senders < 1:
-        raise StandbyUnavailable(f"the test server does not allow streaming replication "
-                                 f"(wal_level={wal_level}, max_wal_senders={senders})")
+        raise StandbyUnavailable(
+            f"the test server does not allow streaming replication "
+            f"(wal_level={wal_level}, max_wal_senders={senders})"
+        )
 
 
 @dataclass
@@ -106,21 +122,29 @@ class Standby:
         deadline = time.monotonic() + timeout
         while True:
             with admin_cursor(self.url) as cur:
-                cur.execute("SELECT pg_is_in_recovery(), "
-                            "coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)", (target,))
+                cur.execute(
+                    "SELECT pg_is_in_recovery(), "
+                    "coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)",
+                    (target,),
+                )
                 in_recovery, caught_up = cur.fetchone()
             if not in_recovery:
                 raise RuntimeError("the standby left recovery (it was promoted)")
             if caught_up:
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the standby did not replay up to {target} within {timeout:.0f} s")
+                raise RuntimeError(
+                    f"the standby did not replay up to {target} within {timeout:.0f} s"
+                )
             time.sleep(0.05)
 
     def stop(self) -> None:
         try:
-            _run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"],
-                 self.user, timeout=60)
+            _run(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"],
+                self.user,
+                timeout=60,
+            )
         finally:
             shutil.rmtree(self.datadir, ignore_errors=True)
             _drop_slot(self.primary_url, self.slot)
@@ -128,8 +152,11 @@ class Standby:
 
 def _drop_slot(primary_url: str, slot: str) -> None:
     with admin_cursor(primary_url) as cur:
-        cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                    "WHERE slot_name = %s AND NOT active", (slot,))
+        cur.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+            "WHERE slot_name = %s AND NOT active",
+            (slot,),
+        )
 
 
 def start_standby(server: PostgresServer) -> Standby:
@@ -149,15 +176,54 @@ def start_standby(server: PostgresServer) -> Standby:
     slot = f"test_standby_{uuid.uuid4().hex[:8]}"
     try:
         try:
-            _run([str(bindir / "pg_basebackup"), "-D", str(datadir), "-R", "-X", "stream", "-c", "fast",
-                  "-C", "-S", slot, "-h", host, "-p", port, "-U", login, "-w"], user, password=password)
+            _run(
+                [
+                    str(bindir / "pg_basebackup"),
+                    "-D",
+                    str(datadir),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "-C",
+                    "-S",
+                    slot,
+                    "-h",
+                    host,
+                    "-p",
+                    port,
+                    "-U",
+                    login,
+                    "-w",
+                ],
+                user,
+                password=password,
+            )
         except RuntimeError as exc:
             if server.kind == "pgserver":
                 raise
-            raise StandbyUnavailable(f"the server at TEST_DATABASE_URL refuses a base backup: {exc}") from None
+            raise StandbyUnavailable(
+                f"the server at TEST_DATABASE_URL refuses a base backup: {exc}"
+            ) from None
         standby_port = _free_port()
-        _run([str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-t", "60", "-l", str(datadir / "log"),
-              "-o", f"-h 127.0.0.1 -p {standby_port} -k {datadir}", "start"], user, timeout=90)
+        _run(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(datadir / "log"),
+                "-o",
+                f"-h 127.0.0.1 -p {standby_port} -k {datadir}",
+                "start",
+            ],
+            user,
+            timeout=90,
+        )
     except BaseException:
         shutil.rmtree(datadir, ignore_errors=True)
         _drop_slot(server.admin_url, slot)
@@ -165,8 +231,14 @@ def start_standby(server: PostgresServer) -> Standby:
     # the standby has the primary's roles and pg_hba.conf: the same login works there
     cred = quote(login, safe="") + (":" + quote(password, safe="") if password else "")
     maintenance = urlsplit(server.admin_url).path.lstrip("/") or "postgres"
-    standby = Standby(url=f"postgresql://{cred}@127.0.0.1:{standby_port}/{maintenance}",
-                      primary_url=server.admin_url, datadir=datadir, bindir=bindir, user=user, slot=slot)
+    standby = Standby(
+        url=f"postgresql://{cred}@127.0.0.1:{standby_port}/{maintenance}",
+        primary_url=server.admin_url,
+        datadir=datadir,
+        bindir=bindir,
+        user=user,
+        slot=slot,
+    )
     try:
         deadline = time.monotonic() + REPLAY_TIMEOUT_S
         while True:  # pg_ctl -w returns once connections are accepted: the standby is in recovery
