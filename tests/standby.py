@@ -10,6 +10,7 @@ a TEST_DATABASE_URL server is used only when its major version matches the local
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -151,7 +152,7 @@ class Standby:
 
 
 def _drop_slot(primary_url: str, slot: str) -> None:
-    with admin_cursor(primary_url) as cur:
+    with contextlib.suppress(psycopg2.Error), admin_cursor(primary_url) as cur:
         cur.execute(
             "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
             "WHERE slot_name = %s AND NOT active",
@@ -204,7 +205,7 @@ def start_standby(server: PostgresServer) -> Standby:
             if server.kind == "pgserver":
                 raise
             raise StandbyUnavailable(
-                f"the server at TEST_DATABASE_URL refuses a base backup: {exc}"
+                f"the server at TEST_DATABASE_URL refuses a base backup: {str(exc).splitlines()[0]}"
             ) from None
         standby_port = _free_port()
         _run(
