@@ -107,3 +107,19 @@ def _demo_fixture(key: str, foreign_keys: bool):
 
 demo_url = _demo_fixture("demo_fk", foreign_keys=True)
 demo_nofk_url = _demo_fixture("demo_nofk", foreign_keys=False)
+
+
+# --- a streaming hot standby of the test server (tests/standby.py) --------------------------
+
+
+@pytest.fixture(scope="session")
+def standby(pg_server: PostgresServer):
+    """A hot standby replaying `pg_server` (read-only URLs via ``standby.database_url``)."""
+    from tests.standby import StandbyUnavailable, start_standby
+
+    try:
+        replica = start_standby(pg_server)
+    except StandbyUnavailable as exc:
+        pytest.skip(f"no standby: {exc}")
+    yield replica
+    replica.stop()
