@@ -112,7 +112,7 @@ demo_nofk_url = _demo_fixture("demo_nofk", foreign_keys=False)
 # --- a streaming hot standby of the test server (tests/standby.py) --------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def standby(pg_server: PostgresServer):
     """A hot standby replaying `pg_server` (read-only URLs via ``standby.database_url``)."""
     from tests.standby import StandbyUnavailable, start_standby
