@@ -429,15 +429,18 @@ def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -
             for op in ops if op.id in failed]
 
 
-def run_cycle(options: SyncOptions, cancel: threading.Event | None = None) -> CycleResult:
+def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
+              target_locked: bool = False) -> CycleResult:
     """One sync cycle over every table in scope. Raises DatabaseConnectionError or
-    VespaConnectionError when either is unreachable; per-table failures are in the result."""
+    VespaConnectionError when either is unreachable, AlreadyRunningError when another run holds
+    the target; per-table failures are in the result. `target_locked`: the caller (the daemon)
+    holds the target's lock for its whole life."""
     cancel = cancel or threading.Event()
     started, clock = utc_now(), time.monotonic()
     job_id = "sync-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     results: dict[str, TableSync] = {}
     dropped: list[str] = []
-    with RunContext.open(options, job_id, busy=AlreadyRunningError) as run:
+    with RunContext.open(options, job_id, busy=AlreadyRunningError, target_locked=target_locked) as run:
         checkpoints = run.store.load_checkpoints()
         try:
             _sync_tables(run, options, checkpoints, cancel, results, dropped)
