@@ -26,7 +26,7 @@ import psycopg2
 
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, row_document, row_key, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, document_id, row_document, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -218,7 +218,7 @@ class _Job:
         begin_snapshot(conn)
         for keys in changes.all_keys(conn, plan, 10_000):
             for row in keys:
-                indexed.discard(f"{plan.name}:{row_key(row, plan)}")
+                indexed.discard(document_id(row, plan))
         conn.rollback()
         outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in sorted(indexed)])
         if self.run.files is not None and outcome.ok:

@@ -31,7 +31,7 @@ from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import db
-from ..state import StateStore
+from ..state import StateStore, load_id_key
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink
 from ..vespa.targets import open_sink
 from .lock import TargetLock
@@ -136,6 +136,10 @@ class RunContext:
         self.schema = load_schema(self.conn, self.options.database_url)
         self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
                                  self.options.allow_columns, self.options.keep_soft_deleted)
+        if any(p.needs_id_key for p in self.plans):
+            id_key = load_id_key(self.options.state_dir)
+            for plan in self.plans:
+                plan.id_key = id_key
         return self.plans
 
     # -- writing

@@ -33,7 +33,7 @@ from ..documents.record import (
     SCHEMA_TYPE,
     Document,
     row_documents,
-    row_key,
+    document_id,
     schema_documents,
     schema_fingerprint,
 )
@@ -173,7 +173,7 @@ class _Cycle:
                     result.updated += 1
         result.failed += len(failed)
         self._index_files(docs, fed, keys, pending)
-        removed = [f"{plan.name}:{row_key(r, plan)}" for r in gone]
+        removed = [document_id(r, plan) for r in gone]
         self._remove(plan, removed, result, pending, earlier)
         return {d.id for d in docs} | set(removed)
 
@@ -234,7 +234,7 @@ class _Cycle:
         found: set[str] = set()
         for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
             values = [r.values for r in rows]
-            found |= {f"{plan.name}:{row_key(v, plan)}" for v in values}
+            found |= {document_id(v, plan) for v in values}
             done |= self._feed_rows(plan, values, result, pending, indexed, earlier)
         for op in puts:
             if op.key is None:  # a keyless row: the table is read in full (see sync_table)
@@ -352,7 +352,7 @@ class _Cycle:
                  if phase in state.checked_phases else [])
         again: set[str] = set()
         for rows_ in changes.rows_in_buckets(conn, plan, state.buckets, moved, self.options.batch_size):
-            fresh = [r.values for r in rows_ if f"{plan.name}:{row_key(r.values, plan)}" not in fed]
+            fresh = [r.values for r in rows_ if document_id(r.values, plan) not in fed]
             counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
             again |= self._feed_rows(plan, fresh, counted, pending, indexed)
             result.rechecked += counted.fed + counted.removed
@@ -388,7 +388,7 @@ class _Cycle:
         present: dict[str, dict[str, Any]] = {}
         for keys in changes.all_keys(conn, plan, 10_000):
             for row in keys:
-                present[f"{plan.name}:{row_key(row, plan)}"] = row
+                present[document_id(row, plan)] = row
         self._remove(plan, sorted(indexed - set(present) - fed), result, pending)
         missing = sorted(set(present) - indexed - fed)
         if missing and plan.key_columns:
