@@ -32,6 +32,12 @@ class TablePlan:
     id_key: bytes = field(default=b"", repr=False, compare=False)
 
     @property
+    def key_is_secret(self) -> bool:
+        """A key column looks secret: key values are never written to ids or state files
+        (a resume re-reads the table, a pending row re-reads it in full)."""
+        return secret_key(self.key_columns)
+
+    @property
     def needs_id_key(self) -> bool:
         return secret_key(self.key_columns) or any(secret_key(r.target_columns) for r in self.outgoing)
 

@@ -168,8 +168,9 @@ class _Job:
         progress = self.job.tables.setdefault(plan.name, TableProgress())
         if progress.status == "completed":
             return
-        resume_key = progress.last_key if plan.has_key else None
-        if not plan.has_key:  # no key to resume from: the table starts over (ids are content hashes)
+        resumable = plan.has_key and not plan.key_is_secret  # a secret-looking key is never stored
+        resume_key = progress.last_key if resumable else None
+        if not resumable:  # no key to resume from: the table starts over (ids are content hashes)
             progress.rows_read = progress.indexed = progress.failed = 0
         indexed: set[str] | None = None
         if progress.rows_read == 0:
@@ -194,7 +195,7 @@ class _Job:
                     progress.failed += len(result.failures)
                     progress.soft_deleted += batch.soft_deleted
                     progress.rows_read += batch.rows_read
-                    progress.last_key = batch.last_key
+                    progress.last_key = batch.last_key if resumable else None
                     store.save_job(self.job)  # the checkpoint: this batch is fully accounted for
                     self.progress.table_advanced(plan.name, batch.rows_read)
                     logger.debug("%s: batch %d (%d records, %d failed)", plan.name, number,

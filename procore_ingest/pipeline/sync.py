@@ -32,8 +32,8 @@ from ..documents.record import (
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     Document,
-    row_documents,
     document_id,
+    row_documents,
     schema_documents,
     schema_fingerprint,
 )
@@ -179,7 +179,11 @@ class _Cycle:
 
     @staticmethod
     def _key(plan: TablePlan, row: dict[str, Any]) -> list[Any] | None:
-        return [key_to_json(row[k]) for k in plan.key_columns] if plan.key_columns else None
+        """What a pending put keeps to read its row again: the key, but never a secret-looking one
+        (None: the table is read in full next cycle, as for a table without a key)."""
+        if not plan.key_columns or plan.key_is_secret:
+            return None
+        return [key_to_json(row[k]) for k in plan.key_columns]
 
     def _index_files(self, docs: list[Document], fed: FeedResult, keys: dict[str, list[Any] | None],
                      pending: _Pending) -> None:
@@ -264,7 +268,7 @@ class _Cycle:
         reason = ("new table" if previous is None else
                   "columns changed" if previous.columns != changes.columns_fingerprint(plan) else
                   "relationships or file-reference columns changed" if previous.documents != documents else
-                  "rows of a table without a key are pending" if keyless_pending else None)
+                  "rows of a table without a usable key are pending" if keyless_pending else None)
         if reason is not None:
             result.mode, result.reason = "full", reason
             state = changes.baseline(conn, plan, self.options.overlap_s)
