@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from ..discovery.filerefs import FileRef, dedupe, extract_references
-from ..discovery.model import Relationship, SchemaMap, Table
+from ..discovery.model import Relationship, SchemaMap, Table, qualify
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
@@ -149,10 +149,6 @@ def _as_long(value: Any) -> int | None:
     return number if _LONG_MIN <= number <= _LONG_MAX and str(number) == str(value).strip() else None
 
 
-def _qualified(schema: str, table: str) -> str:
-    return table if schema == "public" else f"{schema}.{table}"
-
-
 def table_description(table: Table) -> str:
     if table.comment:
         return table.comment
@@ -255,7 +251,7 @@ class _RowBuilder:
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
-        target_table = _qualified(rel.target_schema, rel.target_table)
+        target_table = qualify(rel.target_schema, rel.target_table)
         template = _JsonTemplate({
             "target_table": target_table,
             "source_column": rel.source_column,
@@ -270,7 +266,7 @@ class _RowBuilder:
 
     @staticmethod
     def _incoming_part(rel: Relationship) -> tuple[str, _JsonTemplate]:
-        source_table = _qualified(rel.source_schema, rel.source_table)
+        source_table = qualify(rel.source_schema, rel.source_table)
         template = _JsonTemplate({
             "source_table": source_table,
             "source_column": rel.source_column,
@@ -395,8 +391,8 @@ def _builder_for(plan: TablePlan) -> _RowBuilder:
 
 
 def _rel_json(rel: Relationship, direction: str) -> str:
-    other = (_qualified(rel.target_schema, rel.target_table) if direction == "outgoing"
-             else _qualified(rel.source_schema, rel.source_table))
+    other = (qualify(rel.target_schema, rel.target_table) if direction == "outgoing"
+             else qualify(rel.source_schema, rel.source_table))
     return json.dumps({
         ("target_table" if direction == "outgoing" else "source_table"): other,
         "source_column": rel.source_column,
