@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .config import setting
 from .errors import JobNotFoundError, StateError
 
 
@@ -59,7 +60,7 @@ def load_id_key(state_dir: str | os.PathLike[str]) -> bytes:
     $PROCORE_ID_KEY when set, else `<state dir>/id.key`, 32 random bytes (hex) written with mode
     0600 the first time a table needs it. The same key must be used by every run that feeds
     one index: ids made with another key are other documents."""
-    from_env = os.environ.get(ID_KEY_ENV, "")
+    from_env = setting(None, ID_KEY_ENV) or ""  # the environment, or `.env`
     if from_env:
         return from_env.encode()
     path = Path(state_dir) / "id.key"
