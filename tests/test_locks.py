@@ -126,3 +126,19 @@ def test_lock_is_the_same_for_every_spelling_of_the_target(tmp_path, monkeypatch
     assert default_lock_path("http://vespa.example:8080") != default_lock_path("http://vespa.example:8081")
     monkeypatch.chdir(tmp_path)
     assert default_lock_path("file://out") == default_lock_path(f"file://{tmp_path}/out")
+
+
+def test_lock_file_names_the_holder_without_its_secrets(tmp_path):
+    from procore_ingest.errors import AlreadyRunningError
+    from procore_ingest.pipeline.lock import TargetLock, redacted_command
+
+    line = redacted_command(["sync_database.py", "--once", "--database-url", "postgresql://u:pw1@db/x",
+                             "--vespa-token", "tok2", "--api-key=key3"])
+    assert "sync_database.py --once" in line and "pw1" not in line and "tok2" not in line and "key3" not in line
+    with TargetLock("http://user:pw4@vespa.example:8080", tmp_path / "t.lock") as lock:
+        holder = read_holder(lock.path)
+        assert holder.pid == os.getpid() and "pw4" not in lock.path.read_text()
+        with pytest.raises(AlreadyRunningError, match=f"pid {os.getpid()}"):
+            TargetLock("http://vespa.example:8080", tmp_path / "t.lock").acquire()
+    with TargetLock("http://vespa.example:8080", tmp_path / "t.lock"):  # released: free again
+        pass
