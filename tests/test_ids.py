@@ -40,6 +40,8 @@ def test_demo_ids_are_what_they_were(demo_url, tmp_path):
 TOKENS = f"""
 CREATE TABLE api_tokens (token text PRIMARY KEY, owner text, updated_at timestamp(3) NOT NULL DEFAULT now());
 INSERT INTO api_tokens VALUES ('{TOKEN}', 'alice'), ('tok_live_0000000000000002', 'bob');
+CREATE TABLE token_uses (id int PRIMARY KEY, api_token text REFERENCES api_tokens (token), used_for text);
+INSERT INTO token_uses VALUES (1, '{TOKEN}', 'deploy');
 CREATE TABLE webhook_log (event text, signing_secret text);
 INSERT INTO webhook_log VALUES ('created', 'whsec_first_value');
 """
@@ -62,6 +64,9 @@ def test_secret_key_never_appears_in_ids_documents_or_state(pg_url, vespa, tmp_p
     assert all(i.startswith(PREFIX + "api_tokens:hmac-sha256:") for i in tokens)
     assert {d["source_id"] for d in tokens.values()} == {i[len(PREFIX + "api_tokens:"):] for i in tokens}
     assert sorted(d["metadata"]["owner"] for d in tokens.values()) == ["alice", "bob"]
+    (use,) = [d for d in docs.values() if d["source_table"] == "token_uses"]
+    (link,) = [json.loads(r) for r in use["relationships"]]
+    assert PREFIX + link["target_doc_id"] in tokens  # the link still leads to the row's document
     key_file = Path(state) / "id.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     # a sync cycle that sees the row change keeps the same ids
