@@ -75,6 +75,17 @@ def test_secret_key_never_appears_in_ids_documents_or_state(pg_url, vespa, tmp_p
     assert cycle.exit_code == 0
     after = {i: d for i, d in vespa.documents("procore_record").items() if d["source_table"] == "api_tokens"}
     assert set(after) == set(tokens) and "carol" in json.dumps(after)
+    # a put Vespa rejects stays pending without its key, and lands the cycle after
+    execute(pg_url, f"UPDATE api_tokens SET owner = 'dave', updated_at = now() WHERE token = '{TOKEN}'")
+    vespa.reject_ids(lambda i: i.startswith("api_tokens:"), status=400, message="rejected for the test")
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)
+    rejected = run_cycle(options)
+    assert rejected.exit_code == 3 and rejected.failed == 1
+    assert TOKEN not in (Path(state) / "checkpoints.json").read_text()
+    vespa.clear_faults()
+    assert run_cycle(options).exit_code == 0
+    final = {i: d for i, d in vespa.documents("procore_record").items() if d["source_table"] == "api_tokens"}
+    assert set(final) == set(tokens) and "dave" in json.dumps(final)
     written = everything_written(vespa, tmp_path)
     assert TOKEN not in written and "tok_live_0000000000000002" not in written
     assert "whsec_first_value" not in written

@@ -236,7 +236,7 @@ class _RowBuilder:
         self.id_table = table_id_part(table.schema, table.name)
         self.id_key = plan.id_key
         self.key_columns = list(plan.key_columns)
-        self.hash_key = bool(plan.key_columns) and secret_key(plan.key_columns)
+        self.hash_key = plan.key_is_secret
         visible = [c for c in table.columns if c.name not in plan.withheld_columns]
         self.metadata = [(c.name, column_renderer(c)) for c in visible]
         self.content = content_parts(visible)
@@ -360,13 +360,13 @@ class _PlanShape:
     Checked for every row, so kept to identity and length tests."""
 
     def __init__(self, plan: TablePlan) -> None:
-        self.table, self.columns = plan.table, plan.table.columns
+        self.table, self.columns, self.id_key = plan.table, plan.table.columns, plan.id_key
         self.lists = (plan.key_columns, plan.withheld_columns, plan.file_columns, plan.outgoing, plan.incoming)
         self.lengths = [len(x) for x in (self.columns, *self.lists)]
 
     def matches(self, plan: TablePlan) -> bool:
         lists = self.lists
-        return (plan.table is self.table and plan.table.columns is self.columns
+        return (plan.table is self.table and plan.table.columns is self.columns and plan.id_key is self.id_key
                 and plan.key_columns is lists[0] and plan.withheld_columns is lists[1]
                 and plan.file_columns is lists[2] and plan.outgoing is lists[3] and plan.incoming is lists[4]
                 and self.lengths == [len(x) for x in (self.columns, *lists)])

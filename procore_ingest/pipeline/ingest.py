@@ -170,7 +170,7 @@ class _Job:
             return
         resumable = plan.has_key and not plan.key_is_secret  # a secret-looking key is never stored
         resume_key = progress.last_key if resumable else None
-        if not resumable:  # no key to resume from: the table starts over (ids are content hashes)
+        if not resumable:  # no key to resume from (none, or one never stored): the table starts over
             progress.rows_read = progress.indexed = progress.failed = 0
         indexed: set[str] | None = None
         if progress.rows_read == 0:
