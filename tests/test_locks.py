@@ -74,6 +74,10 @@ def test_second_once_from_another_folder_exits_2_naming_the_first(env, tmp_path)
         assert second.returncode == 2, second.stderr
         assert f"pid {first.pid}" in second.stderr and "sync_database.py --once" in second.stderr
         assert "Traceback" not in second.stderr
+        daemon = run_script("sync_database.py", "--daemon", "--pid-file", str(tmp_path / "d.pid"),
+                            env=env, cwd=tmp_path / "b")
+        assert daemon.returncode == 2 and f"pid {first.pid}" in daemon.stderr, daemon.stderr
+        assert not (tmp_path / "d.pid").exists()  # a refused daemon leaves no pid file behind
         blocker.rollback()
         _, err = first.communicate(timeout=120)
         assert first.returncode == 0, err
