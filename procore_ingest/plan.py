@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .discovery.model import FileReferenceColumn, Relationship, SchemaMap, Table
 from .discovery.sensitive import is_secret_column
+from .documents.ids import secret_key
 from .errors import UnknownTableError
 
 # Read by default. Views and materialized views hold derived copies of other rows: they are
@@ -26,6 +27,19 @@ class TablePlan:
     incoming: list[Relationship]
     change_columns: list[str] = field(default_factory=list)  # change-tracking timestamps
     soft_delete_column: str | None = None  # rows with it set are kept out of the index
+    # the deployment's id key (state.load_id_key), for tables whose key looks secret and
+    # relationships into them: ids hold an HMAC of the key, never the value; never printed
+    id_key: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def key_is_secret(self) -> bool:
+        """A key column looks secret: key values are never written to ids or state files
+        (a resume re-reads the table, a pending row re-reads it in full)."""
+        return secret_key(self.key_columns)
+
+    @property
+    def needs_id_key(self) -> bool:
+        return secret_key(self.key_columns) or any(secret_key(r.target_columns) for r in self.outgoing)
 
     def is_soft_deleted(self, row: dict) -> bool:
         return self.soft_delete_column is not None and row.get(self.soft_delete_column) is not None

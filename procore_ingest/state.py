@@ -7,6 +7,7 @@ Layout under the state directory (default ./.procore_ingest, mode 0700):
     checkpoints.json          `Checkpoints`: per table, the last full load and the sync state
                               (`TableSyncState`), the cycle's bookkeeping; format `STATE_VERSION`
     lock                      flock()ed by the process that writes
+    id.key                    the deployment's id key (`load_id_key`), made on first use, 0600
 
 Every write is atomic (temp file, fsync, rename) with mode 0600. Nothing here holds a secret:
 URLs are stored redacted.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field, fields
@@ -24,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .config import setting
 from .errors import JobNotFoundError, StateError
 
 
@@ -47,6 +50,36 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int = 0o644
         except FileNotFoundError:
             pass
         raise
+
+
+ID_KEY_ENV = "PROCORE_ID_KEY"
+
+
+def load_id_key(state_dir: str | os.PathLike[str]) -> bytes:
+    """The key of the HMAC that stands for secret-looking primary keys in document ids:
+    $PROCORE_ID_KEY when set, else `<state dir>/id.key`, 32 random bytes (hex) written with mode
+    0600 the first time a table needs it. The same key must be used by every run that feeds
+    one index: ids made with another key are other documents."""
+    from_env = setting(None, ID_KEY_ENV) or ""  # the environment, or `.env`
+    if from_env:
+        return from_env.encode()
+    path = Path(state_dir) / "id.key"
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StateError(f"cannot read the id key {path}: {exc.strerror}") from None
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another run made it first
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return path.read_bytes().strip()
 
 
 JOB_STATUSES = ("running", "completed", "partial", "failed", "cancelled")

@@ -45,6 +45,9 @@ CREATE TABLE sales.readings (
 CREATE TABLE sales.readings_2025 PARTITION OF sales.readings FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE sales.readings_2026 PARTITION OF sales.readings FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 
+-- a public table whose name reads like the schema-qualified one above
+CREATE TABLE public."sales.line_items" (order_code text PRIMARY KEY, line_no int);
+
 -- no key at all
 CREATE TABLE public.audit_trail (happened_at timestamptz, actor text, action text, detail jsonb);
 """
@@ -61,6 +64,8 @@ INSERT INTO sales.line_items
   FROM generate_series(1, {ROWS}) g;
 INSERT INTO sales.readings
   SELECT g, DATE '2025-06-01' + (g * 2), g / 3.0, 'label ' || g FROM generate_series(1, {ROWS}) g;
+INSERT INTO public."sales.line_items" SELECT 'ord|' || (g / 3) || '\', g FROM generate_series(1, 30) g
+  ON CONFLICT DO NOTHING;
 INSERT INTO public.audit_trail
   SELECT '2026-01-01'::timestamptz + (g / 2) * interval '1 hour', 'user' || (g % 4), 'edit',
          jsonb_build_object('n', g / 2)
@@ -70,9 +75,10 @@ INSERT INTO public.audit_trail
 # leaf tables fed by default and the keys discovery must find
 TABLES = {
     "Odd Schema.Order": ["select"],
-    "Odd Schema.weird.name:1": ["id"],
+    'Odd Schema."weird.name:1"': ["id"],
     "sales.line_items": ["order_code", "line_no"],
     "sales.readings": ["id", "taken_on"],
+    '"sales.line_items"': ["order_code"],
     "audit_trail": [],
     "everything": ["id"],
 }

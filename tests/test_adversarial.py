@@ -71,6 +71,7 @@ def test_full_ingest_then_sync_after_edits_in_every_table(adversarial_url, vespa
         UPDATE sales.readings SET label = 'moved partition', taken_on = '2026-06-01' WHERE id = 5;
         DELETE FROM sales.readings WHERE id = 6;
         INSERT INTO sales.readings VALUES (9001, '2025-02-02', 1.5, 'new');
+        UPDATE "sales.line_items" SET line_no = -1 WHERE order_code = 'ord|3\';
         DELETE FROM audit_trail WHERE actor = 'user1' AND detail->>'n' = '3';
         INSERT INTO audit_trail VALUES (now(), 'intruder', 'drop', '{"n": -1}');
         UPDATE everything SET ints = '{9,9}', blob = '\x00ff', tstz = 'infinity' WHERE id = 7;

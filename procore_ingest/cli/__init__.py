@@ -57,6 +57,12 @@ def positive_float(text: str) -> float:
     return value
 
 
+def add_lock_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lock-file", metavar="PATH",
+                   help="the lock that keeps one run per Vespa target (default: "
+                        "/tmp/procore-sync-<hash of the target URL>.lock, the same from every folder)")
+
+
 def add_file_arguments(p: argparse.ArgumentParser) -> None:
     """The --download-files flags, shared by ingestion and sync."""
     p.add_argument("--download-files", action="store_true",

@@ -16,7 +16,7 @@ from ..errors import EXIT_CANCELLED, INGEST_EXIT_CODES
 from ..pipeline.ingest import IngestOptions, dry_run, resume, run_full
 from ..pipeline.sync import SyncOptions, run_cycle
 from ..source.parallel import default_processes
-from . import add_file_arguments, file_options, positive_int, run, tune_process
+from . import add_file_arguments, add_lock_argument, file_options, positive_int, run, tune_process
 from .output import (
     ConsoleReporter,
     dry_run_lines,
@@ -50,6 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="feed a column that looks secret anyway (repeatable)")
     p.add_argument("--keep-soft-deleted", action="store_true",
                    help="index rows whose deleted_at is set (default: leave them out)")
+    add_lock_argument(p)
     p.add_argument("--state-dir", help="checkpoints and jobs (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
     p.add_argument("--retry-budget", type=float, default=120.0, metavar="SECONDS",
                    help="how long to keep retrying throttled or unavailable Vespa (default 120)")
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, processes=args.processes, allow_columns=args.allow_column,
             state_dir=config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR),
             retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
-            files=files,
+            files=files, lock_file=args.lock_file,
         )
         if args.dry_run:
             return show_dry_run(options, reporter)

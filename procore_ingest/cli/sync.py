@@ -16,7 +16,7 @@ from ..logs import logger
 from ..pipeline.daemon import run_daemon
 from ..pipeline.status import read_status
 from ..pipeline.sync import SyncOptions, run_cycle
-from . import add_file_arguments, file_options, positive_int, run, tune_process
+from . import add_file_arguments, add_lock_argument, file_options, positive_int, run, tune_process
 from .output import log_cycle, status_json, status_report
 
 
@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="how long to keep retrying throttled or unavailable Vespa within a cycle (default 120); "
                         "what is still not acknowledged is retried by the next cycle")
     add_file_arguments(p)  # keep the rows' files indexed too (procore_ingest.files)
+    add_lock_argument(p)
     p.add_argument("--state-dir", help="checkpoints (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
     p.add_argument("--metrics-port", type=port_number, metavar="PORT",
                    help="with --daemon: serve /metrics (Prometheus) and /health on this port "
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             database_url=config.database_url(args.database_url), vespa_url=config.vespa_url(args.vespa_url),
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size, workers=args.workers,
             state_dir=state_dir, overlap_s=args.overlap, retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
-            files=file_options(args),
+            files=file_options(args), lock_file=args.lock_file,
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)

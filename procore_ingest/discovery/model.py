@@ -115,6 +115,19 @@ class Relationship:
         return out
 
 
+def _quoted_if_dotted(part: str) -> str:
+    return '"' + part.replace('"', '""') + '"' if "." in part or part.startswith('"') else part
+
+
+def qualify(schema: str, name: str) -> str:
+    """A table's name as reports, state and `source_table` show it: `name` in schema public,
+    else `schema.name`; a part containing `.` (or starting with `"`) is double-quoted as in SQL,
+    so public table `a.b` (`"a.b"`) and table `b` of schema `a` (`a.b`) stay apart. Ordinary
+    names are unchanged."""
+    table = _quoted_if_dotted(name)
+    return table if schema == "public" else f"{_quoted_if_dotted(schema)}.{table}"
+
+
 @dataclass
 class Table:
     schema: str
@@ -136,8 +149,9 @@ class Table:
 
     @property
     def qualified_name(self) -> str:
-        """`name` in schema public, else `schema.name`: unique across the database."""
-        return self.name if self.schema == "public" else f"{self.schema}.{self.name}"
+        """`name` in schema public, else `schema.name`: unique across the database (see
+        `qualify`: a part holding a `.` is double-quoted, so public `"a.b"` is not `a.b`)."""
+        return qualify(self.schema, self.name)
 
     @property
     def change_tracking_columns(self) -> list[TimestampColumn]:

@@ -1,7 +1,8 @@
 """Rows and the schema as Vespa documents. Pure functions: no I/O.
 
 A row of table T with primary key K becomes `procore_record` document `T:K` (namespace
-`procore_record`), the convention of the user's existing index (procore-facts §9). Its id is a
+`procore_record`), the convention of the user's existing index (procore-facts §9); names that
+could be ambiguous are encoded and secret-looking keys hashed (documents/ids.py). Its id is a
 pure function of table and key, and a put replaces the whole document, so replaying a batch
 is harmless.
 """
@@ -22,10 +23,11 @@ from typing import Any
 import orjson
 
 from ..discovery.filerefs import FileRef, dedupe, extract_references
-from ..discovery.model import Relationship, SchemaMap, Table
+from ..discovery.model import Relationship, SchemaMap, Table, qualify
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
+from .ids import keyed_hash, record_id, secret_key, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
 RECORD_TYPE = "procore_record"
@@ -108,16 +110,20 @@ def _escape_key_part(text: str) -> str:
 
 
 def row_key(row: Mapping[str, Any], plan: TablePlan) -> str:
-    """The row's key as text: `42`, or `k1|k2` for composite keys (`\\` and `|` escaped).
+    """The row's key as text: `42`, or `k1|k2` for composite keys (`\\` and `|` escaped);
+    `hmac-sha256:<hex>` of that when a key column looks secret (documents/ids.py).
 
-    A table without a primary key gets `sha256:<hex>` of the row's rendered content, so the
-    same row always gets the same id (identical duplicate rows share one document).
+    A table without a primary key gets `sha256:<hex>` of the row's rendered content but for
+    its withheld columns, so the same row always gets the same id (identical duplicate rows
+    share one document) and no secret is hashed into it.
     """
     return _builder_for(plan).key(row)
 
 
-def record_id(table_name: str, key: str) -> str:
-    return f"{table_name}:{key}"
+def document_id(row: Mapping[str, Any], plan: TablePlan) -> str:
+    """The user-specified id of the row's procore_record document."""
+    builder = _builder_for(plan)
+    return record_id(builder.id_table, builder.key(row))
 
 
 def epoch_millis(value: Any) -> int | None:
@@ -141,10 +147,6 @@ def _as_long(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if _LONG_MIN <= number <= _LONG_MAX and str(number) == str(value).strip() else None
-
-
-def _qualified(schema: str, table: str) -> str:
-    return table if schema == "public" else f"{schema}.{table}"
 
 
 def table_description(table: Table) -> str:
@@ -231,7 +233,10 @@ class _RowBuilder:
         self.plan_ref = weakref.ref(plan)
         self.shape = _PlanShape(plan)
         self.name = plan.name
+        self.id_table = table_id_part(table.schema, table.name)
+        self.id_key = plan.id_key
         self.key_columns = list(plan.key_columns)
+        self.hash_key = plan.key_is_secret
         visible = [c for c in table.columns if c.name not in plan.withheld_columns]
         self.metadata = [(c.name, column_renderer(c)) for c in visible]
         self.content = content_parts(visible)
@@ -240,15 +245,13 @@ class _RowBuilder:
         self.file_columns = [(f.column_name, f.reference_type) for f in plan.file_columns]
         # a key column the table lacks fails every row (KeyError), as table.column() did
         self.key_renderers = [column_renderer(table.column(c)) for c in plan.key_columns]
-        # keyless tables: ids hash the rendering of every column, withheld ones included
-        self.all_renderers = [(c.name, column_renderer(c)) for c in table.columns]
         self.outgoing = [self._outgoing_part(rel, table) for rel in plan.outgoing]
         self.incoming = [self._incoming_part(rel) for rel in plan.incoming]
         self.projects_by_id = table.name == "projects" and plan.key_columns == ["id"]
 
     @staticmethod
-    def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, _JsonTemplate]:
-        target_table = _qualified(rel.target_schema, rel.target_table)
+    def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
+        target_table = qualify(rel.target_schema, rel.target_table)
         template = _JsonTemplate({
             "target_table": target_table,
             "source_column": rel.source_column,
@@ -258,11 +261,12 @@ class _RowBuilder:
             **({"confidence": rel.confidence} if rel.confidence is not None else {}),
         }, ("target_doc_id", "target_id"))
         renderers = [_renderer_of(table, c) for c in rel.source_columns]
-        return list(rel.source_columns), renderers, target_table, template
+        target_id = table_id_part(rel.target_schema, rel.target_table)
+        return list(rel.source_columns), renderers, target_id, secret_key(rel.target_columns), template
 
     @staticmethod
     def _incoming_part(rel: Relationship) -> tuple[str, _JsonTemplate]:
-        source_table = _qualified(rel.source_schema, rel.source_table)
+        source_table = qualify(rel.source_schema, rel.source_table)
         template = _JsonTemplate({
             "source_table": source_table,
             "source_column": rel.source_column,
@@ -275,13 +279,14 @@ class _RowBuilder:
     def key(self, row: Mapping[str, Any]) -> str:
         if self.key_columns:
             parts = [_render_or_empty(row[c], render) for c, render in zip(self.key_columns, self.key_renderers, strict=True)]
-            return parts[0] if len(parts) == 1 else "|".join(_escape_key_part(p) for p in parts)
-        content = _dumps_sorted(render_row_with(row, self.all_renderers))
+            text = parts[0] if len(parts) == 1 else "|".join(_escape_key_part(p) for p in parts)
+            return keyed_hash(self.id_key, text) if self.hash_key else text
+        content = _dumps_sorted(render_row_with(row, self.metadata))  # withheld columns left out
         return "sha256:" + hashlib.sha256(content.encode()).hexdigest()[:32]
 
     def relationships(self, row: Mapping[str, Any]) -> list[str]:
         out = []
-        for columns, renderers, target_table, template in self.outgoing:
+        for columns, renderers, target_table, hashed, template in self.outgoing:
             values = [row.get(c) for c in columns]
             if any(v is None for v in values):
                 continue
@@ -290,6 +295,8 @@ class _RowBuilder:
                                       for v, r in zip(values, renderers, strict=True))
             else:
                 target_key = _render_or_empty(values[0], renderers[0])
+            if hashed:  # the target's key looks secret: its documents' ids hold the hash
+                target_key = keyed_hash(self.id_key, target_key)
             out.append(template.fill(record_id(target_table, target_key), target_key))
         return out
 
@@ -301,7 +308,7 @@ class _RowBuilder:
 
     def document(self, row: Mapping[str, Any], ingested_at_ms: int) -> Document:
         key = self.key(row)
-        doc_id = record_id(self.name, key)
+        doc_id = record_id(self.id_table, key)
         refs = self.file_references(row)
         fields: dict[str, Any] = {
             "doc_id": doc_id,
@@ -353,13 +360,13 @@ class _PlanShape:
     Checked for every row, so kept to identity and length tests."""
 
     def __init__(self, plan: TablePlan) -> None:
-        self.table, self.columns = plan.table, plan.table.columns
+        self.table, self.columns, self.id_key = plan.table, plan.table.columns, plan.id_key
         self.lists = (plan.key_columns, plan.withheld_columns, plan.file_columns, plan.outgoing, plan.incoming)
         self.lengths = [len(x) for x in (self.columns, *self.lists)]
 
     def matches(self, plan: TablePlan) -> bool:
         lists = self.lists
-        return (plan.table is self.table and plan.table.columns is self.columns
+        return (plan.table is self.table and plan.table.columns is self.columns and plan.id_key is self.id_key
                 and plan.key_columns is lists[0] and plan.withheld_columns is lists[1]
                 and plan.file_columns is lists[2] and plan.outgoing is lists[3] and plan.incoming is lists[4]
                 and self.lengths == [len(x) for x in (self.columns, *lists)])
@@ -384,8 +391,8 @@ def _builder_for(plan: TablePlan) -> _RowBuilder:
 
 
 def _rel_json(rel: Relationship, direction: str) -> str:
-    other = (_qualified(rel.target_schema, rel.target_table) if direction == "outgoing"
-             else _qualified(rel.source_schema, rel.source_table))
+    other = (qualify(rel.target_schema, rel.target_table) if direction == "outgoing"
+             else qualify(rel.source_schema, rel.source_table))
     return json.dumps({
         ("target_table" if direction == "outgoing" else "source_table"): other,
         "source_column": rel.source_column,
@@ -404,7 +411,7 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document
                                "default_value": c.default_value, "withheld": c.name in plan.withheld_columns},
                               sort_keys=True) for c in t.columns]
         content = " ".join([t.qualified_name, table_description(t)] + [c.name for c in t.columns])
-        doc_id = f"table:{plan.name}"
+        doc_id = f"table:{table_id_part(t.schema, t.name)}"
         fields = {
             "doc_id": doc_id,
             "metadata_type": "table",

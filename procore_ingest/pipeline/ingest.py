@@ -26,7 +26,7 @@ import psycopg2
 
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, row_document, row_key, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, document_id, row_document, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -168,8 +168,9 @@ class _Job:
         progress = self.job.tables.setdefault(plan.name, TableProgress())
         if progress.status == "completed":
             return
-        resume_key = progress.last_key if plan.has_key else None
-        if not plan.has_key:  # no key to resume from: the table starts over (ids are content hashes)
+        resumable = plan.has_key and not plan.key_is_secret  # a secret-looking key is never stored
+        resume_key = progress.last_key if resumable else None
+        if not resumable:  # no key to resume from (none, or one never stored): the table starts over
             progress.rows_read = progress.indexed = progress.failed = 0
         indexed: set[str] | None = None
         if progress.rows_read == 0:
@@ -194,7 +195,7 @@ class _Job:
                     progress.failed += len(result.failures)
                     progress.soft_deleted += batch.soft_deleted
                     progress.rows_read += batch.rows_read
-                    progress.last_key = batch.last_key
+                    progress.last_key = batch.last_key if resumable else None
                     store.save_job(self.job)  # the checkpoint: this batch is fully accounted for
                     self.progress.table_advanced(plan.name, batch.rows_read)
                     logger.debug("%s: batch %d (%d records, %d failed)", plan.name, number,
@@ -218,7 +219,7 @@ class _Job:
         begin_snapshot(conn)
         for keys in changes.all_keys(conn, plan, 10_000):
             for row in keys:
-                indexed.discard(f"{plan.name}:{row_key(row, plan)}")
+                indexed.discard(document_id(row, plan))
         conn.rollback()
         outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in sorted(indexed)])
         if self.run.files is not None and outcome.ok:

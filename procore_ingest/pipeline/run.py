@@ -2,11 +2,12 @@
 
     RunContext.open(options, job_id)
         sink opened and checked (exit 2 within seconds, before anything is read)
+        target locked (pipeline/lock.py: one run per Vespa target, from any working directory)
         file indexer opened (--download-files; a bad --embedder fails before any state is written)
         state store locked
         read-only database session, schema loaded, plans built
     run.feed(docs) / run.remove(ops)      failures recorded in the job's failure log
-    close: session, file indexer, sink, lock, in that order, also on errors and cancellation
+    close: session, state lock, file indexer, target lock, sink, in that order, also on errors and cancellation
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
 from ..discovery.profile import ProfileOptions
 from ..documents.record import Document
-from ..errors import DatabaseConnectionError, StateError
+from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import db
-from ..state import StateStore
+from ..state import StateStore, load_id_key
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink
 from ..vespa.targets import open_sink
+from .lock import TargetLock
 
 
 @dataclass
@@ -50,6 +52,7 @@ class RunOptions:
     keep_soft_deleted: bool = False  # index rows whose deleted_at is set (default: leave them out)
     retry_budget_s: float = 120.0
     files: FileOptions | None = None  # --download-files: index the rows' files too
+    lock_file: str | None = None  # --lock-file; None: derived from the target (pipeline/lock.py)
 
     def shared(self) -> dict[str, Any]:
         """The fields of `RunOptions`, to build the options of another kind of run."""
@@ -75,6 +78,20 @@ def open_file_indexer(files: FileOptions | None, state_dir: str) -> FileIndexer 
     return indexer
 
 
+@contextlib.contextmanager
+def locked_target(options: RunOptions, busy: type[Exception] = StateError) -> Iterator[TargetLock]:
+    """The target's lock, held for the block; `busy` (naming the holder) when another run has it."""
+    lock = TargetLock(options.vespa_url, options.lock_file)
+    try:
+        lock.acquire()
+    except AlreadyRunningError as exc:
+        raise busy(str(exc)) from None
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
 class RunContext:
     """The open resources of one run and the two ways it writes to Vespa."""
 
@@ -90,13 +107,16 @@ class RunContext:
     @classmethod
     @contextlib.contextmanager
     def open(cls, options: RunOptions, job_id: str, *, busy: type[Exception] = StateError,
-             connect: bool = True) -> Iterator[RunContext]:
+             connect: bool = True, target_locked: bool = False) -> Iterator[RunContext]:
         """Everything a run needs, closed again in reverse order however the block ends.
-        `busy`: the error raised when another process holds the state store."""
+        `busy`: the error raised when another run holds the target or the state store.
+        `target_locked`: the caller (the daemon) holds the target's lock already."""
         sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
         with contextlib.ExitStack() as stack:
             stack.callback(sink.close)
             sink.check()  # exit 2 within seconds, before anything is read
+            if not target_locked:
+                stack.enter_context(locked_target(options, busy))
             files = open_file_indexer(options.files, options.state_dir)  # bad --embedder: before any state
             if files is not None:
                 stack.callback(files.close)
@@ -116,6 +136,10 @@ class RunContext:
         self.schema = load_schema(self.conn, self.options.database_url)
         self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
                                  self.options.allow_columns, self.options.keep_soft_deleted)
+        if any(p.needs_id_key for p in self.plans):
+            id_key = load_id_key(self.options.state_dir)
+            for plan in self.plans:
+                plan.id_key = id_key
         return self.plans
 
     # -- writing

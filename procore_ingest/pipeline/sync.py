@@ -32,8 +32,8 @@ from ..documents.record import (
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     Document,
+    document_id,
     row_documents,
-    row_key,
     schema_documents,
     schema_fingerprint,
 )
@@ -174,13 +174,17 @@ class _Cycle:
                     result.updated += 1
         result.failed += len(failed)
         self._index_files(docs, fed, keys, pending)
-        removed = [f"{plan.name}:{row_key(r, plan)}" for r in gone]
+        removed = [document_id(r, plan) for r in gone]
         self._remove(plan, removed, result, pending, earlier)
         return {d.id for d in docs} | set(removed)
 
     @staticmethod
     def _key(plan: TablePlan, row: dict[str, Any]) -> list[Any] | None:
-        return [key_to_json(row[k]) for k in plan.key_columns] if plan.key_columns else None
+        """What a pending put keeps to read its row again: the key, but never a secret-looking one
+        (None: the table is read in full next cycle, as for a table without a key)."""
+        if not plan.key_columns or plan.key_is_secret:
+            return None
+        return [key_to_json(row[k]) for k in plan.key_columns]
 
     def _index_files(self, docs: list[Document], fed: FeedResult, keys: dict[str, list[Any] | None],
                      pending: _Pending) -> None:
@@ -235,7 +239,7 @@ class _Cycle:
         found: set[str] = set()
         for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
             values = [r.values for r in rows]
-            found |= {f"{plan.name}:{row_key(v, plan)}" for v in values}
+            found |= {document_id(v, plan) for v in values}
             done |= self._feed_rows(plan, values, result, pending, indexed, earlier)
         for op in puts:
             if op.key is None:  # a keyless row: the table is read in full (see sync_table)
@@ -265,7 +269,7 @@ class _Cycle:
         reason = ("new table" if previous is None else
                   "columns changed" if previous.columns != changes.columns_fingerprint(plan) else
                   "relationships or file-reference columns changed" if previous.documents != documents else
-                  "rows of a table without a key are pending" if keyless_pending else None)
+                  "rows of a table without a usable key are pending" if keyless_pending else None)
         if reason is not None:
             result.mode, result.reason = "full", reason
             state = changes.baseline(conn, plan, self.options.overlap_s)
@@ -353,7 +357,7 @@ class _Cycle:
                  if phase in state.checked_phases else [])
         again: set[str] = set()
         for rows_ in changes.rows_in_buckets(conn, plan, state.buckets, moved, self.options.batch_size):
-            fresh = [r.values for r in rows_ if f"{plan.name}:{row_key(r.values, plan)}" not in fed]
+            fresh = [r.values for r in rows_ if document_id(r.values, plan) not in fed]
             counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
             again |= self._feed_rows(plan, fresh, counted, pending, indexed)
             result.rechecked += counted.fed + counted.removed
@@ -389,7 +393,7 @@ class _Cycle:
         present: dict[str, dict[str, Any]] = {}
         for keys in changes.all_keys(conn, plan, 10_000):
             for row in keys:
-                present[f"{plan.name}:{row_key(row, plan)}"] = row
+                present[document_id(row, plan)] = row
         self._remove(plan, sorted(indexed - set(present) - fed), result, pending)
         missing = sorted(set(present) - indexed - fed)
         if missing and plan.key_columns:
@@ -430,15 +434,18 @@ def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -
             for op in ops if op.id in failed]
 
 
-def run_cycle(options: SyncOptions, cancel: threading.Event | None = None) -> CycleResult:
+def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
+              target_locked: bool = False) -> CycleResult:
     """One sync cycle over every table in scope. Raises DatabaseConnectionError or
-    VespaConnectionError when either is unreachable; per-table failures are in the result."""
+    VespaConnectionError when either is unreachable, AlreadyRunningError when another run holds
+    the target; per-table failures are in the result. `target_locked`: the caller (the daemon)
+    holds the target's lock for its whole life."""
     cancel = cancel or threading.Event()
     started, clock = utc_now(), time.monotonic()
     job_id = "sync-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     results: dict[str, TableSync] = {}
     dropped: list[str] = []
-    with RunContext.open(options, job_id, busy=AlreadyRunningError) as run:
+    with RunContext.open(options, job_id, busy=AlreadyRunningError, target_locked=target_locked) as run:
         checkpoints = run.store.load_checkpoints()
         try:
             _sync_tables(run, options, checkpoints, cancel, results, dropped)

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from psycopg2 import sql
 
+from ..documents.ids import keyed_hash
 from ..plan import TablePlan
 from ..state import TableSyncState
 from .reader import key_to_json
@@ -288,7 +289,9 @@ def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> Table
 
 
 def recent_key(plan: TablePlan, digest: str, row: dict[str, Any]) -> str:
-    """How a row re-read in the overlap window is recognised: its key (keyless: its hash)."""
+    """How a row re-read in the overlap window is recognised: its key (keyless: its hash;
+    a secret-looking key: its keyed hash, as in the row's id)."""
     if not plan.key_columns:
         return digest
-    return json.dumps([key_to_json(row[k]) for k in plan.key_columns])
+    key = json.dumps([key_to_json(row[k]) for k in plan.key_columns])
+    return keyed_hash(plan.id_key, key) if plan.key_is_secret else key

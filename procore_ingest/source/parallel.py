@@ -177,8 +177,9 @@ class BuildPool:
 
     def usable_for(self, plan: TablePlan, rows: int, batch_size: int) -> bool:
         """Worth it for a table of more than one range whose key is of a type that reads back
-        exactly from SQL text (keyless tables have no order to cut into ranges)."""
-        return (self.processes > 1 and not self.local_only and plan.has_key
+        exactly from SQL text (keyless tables have no order to cut into ranges; a secret-looking
+        key is read in one process, so its values never travel in range bounds or their errors)."""
+        return (self.processes > 1 and not self.local_only and plan.has_key and not plan.key_is_secret
                 and all(_RANGE_KEY_TYPES.match(type_name(plan.table.column(k).effective_type))
                         for k in plan.key_columns)
                 and rows > min(batch_size, RANGE_ROWS))

@@ -29,6 +29,12 @@ def _write_all(fd: int, buffers: list[bytes]) -> None:
             rest = rest[os.write(fd, rest):]
 
 
+def feed_file_name(table: str) -> str:
+    """The feed file of a table: its name with `%` and `/` percent-encoded, so tables `a/b` and
+    `a_b` write different files (ordinary names are unchanged)."""
+    return table.replace("%", "%25").replace("/", "%2F") + ".jsonl"
+
+
 class FileSink:
     """Writes Vespa JSONL feed files, one per table (`DIR/<table>.jsonl`; other document types
     in `DIR/_<doctype>.jsonl`), the format `vespa feed` reads:
@@ -50,7 +56,7 @@ class FileSink:
         by_file: dict[str, list[bytes]] = {}
         for doctype, table, line in ops:
             stem = table if doctype == RECORD_TYPE else f"_{doctype}"
-            name = stem.replace("/", "_") + ".jsonl"
+            name = feed_file_name(stem)
             by_file.setdefault(name, []).append(line)
         for name, pieces in by_file.items():
             fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
@@ -72,7 +78,7 @@ class FileSink:
 
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:
         """The ids the feed files leave alive: puts minus later removes, replayed in order."""
-        path = self.directory / (source_table.replace("/", "_") + ".jsonl")
+        path = self.directory / feed_file_name(source_table)
         prefix = f"id:{namespace}:{doctype}::"
         alive: set[str] = set()
         if not path.exists():
