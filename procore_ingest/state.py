@@ -26,6 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from .config import setting
 from .errors import JobNotFoundError, StateError
 
@@ -335,8 +337,13 @@ class StateStore:
 
     # -- json files
     def _write(self, path: Path, data: Any) -> None:
+        """`data` (JSON values or dataclasses of them) as indented JSON, atomically. orjson: sync
+        saves the state after every table, and json.dumps of asdict() took most of a no-change
+        cycle once the content check's digests were kept (bench/RESULTS.md)."""
         self._ensure()
-        atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", mode=0o600)
+        text = orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+                            | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_APPEND_NEWLINE)
+        atomic_write_text(path, text.decode(), mode=0o600)
 
     def _read(self, path: Path) -> Any:
         try:
@@ -348,7 +355,7 @@ class StateStore:
 
     # -- jobs
     def save_job(self, job: Job) -> None:
-        self._write(self.job_path(job.job_id), asdict(job))
+        self._write(self.job_path(job.job_id), job)
 
     def load_job(self, job_id: str) -> Job:
         if not job_id or "/" in job_id or job_id.startswith("."):
@@ -385,4 +392,4 @@ class StateStore:
             raise StateError(f"unreadable state file {self.root / 'checkpoints.json'}: {exc}") from None
 
     def save_checkpoints(self, checkpoints: Checkpoints) -> None:
-        self._write(self.root / "checkpoints.json", checkpoints.to_dict())
+        self._write(self.root / "checkpoints.json", checkpoints)
