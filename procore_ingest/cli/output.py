@@ -288,7 +288,7 @@ def verify_report(report: VerifyReport) -> str:
     rule = "═" * 54
     lines = ["Verify Report", rule, f"Database: {report.database}", f"Index:    {report.vespa}",
              f"Checked:  {parse_stamp(report.started_at).astimezone():%Y-%m-%d %H:%M:%S} "
-             f"({format_duration(report.duration_s)})", ""]
+             f"({report.duration_s:.1f} s)", ""]
     if report.before is not None and report.repair is not None:
         lines += ["Before repair:", *_verify_tables(report.before), ""]
         fed = sum(c.fed for c in report.repair.values())

@@ -170,7 +170,8 @@ class VespaSink:
               with_fields: bool = True) -> Iterator[tuple[str, dict[str, Any] | None]]:
         """(user-specified id, fields) of every `doctype` document of one source table (None:
         every document of the type), a page at a time (visiting with continuation tokens:
-        nothing else is held); fields are None with `with_fields=False` (only ids asked for)."""
+        nothing else is held); fields are an empty dict with `with_fields=False` (only ids
+        are asked for). Never None: that is how a feed file's remove comes (FileSink.visit)."""
         selection = (f"{doctype}.source_table == {_selection_literal(source_table)}"
                      if source_table is not None else "true")
         prefix = f"id:{namespace}:{doctype}::"
@@ -185,7 +186,7 @@ class VespaSink:
                                                    f"HTTP {response.status_code}")
                     for d in response.documents:
                         if d["id"].startswith(prefix):
-                            yield d["id"][len(prefix):], (d.get("fields", {}) if with_fields else None)
+                            yield d["id"][len(prefix):], (d.get("fields", {}) if with_fields else {})
         except VespaConnectionError:
             raise
         except Exception as exc:
