@@ -468,6 +468,8 @@ def content_digest(fields: Mapping[str, Any], volatile: frozenset[str] = RECORD_
     out, and empty values too ("", [], {}, null: Vespa stores those as no value, so a visit
     does not return them). A rendered document and the same document visited back from Vespa
     (or read back from a feed file) get the same digest; never 0."""
-    kept = {k: v for k, v in fields.items() if k not in volatile and v is not None and v != "" and v != [] and v != {}}
+    kept = {k: v for k, v in fields.items() if v or v == 0}  # None, "", [], {} are falsy and != 0
+    for name in volatile:
+        kept.pop(name, None)
     digest = hashlib.blake2b(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS), digest_size=8).digest()
     return int.from_bytes(digest, "little") or 1

@@ -56,7 +56,7 @@ from ..errors import (
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import db
-from ..source.parallel import BuildPool, RangeReadError, serial_batches
+from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows
 from ..state import Checkpoints, PendingOperation, utc_now
 from ..vespa.sink import FeedResult, RemoveOp
@@ -186,12 +186,12 @@ class _Verifier:
         index = self.index_of(RECORD_TYPE, NAMESPACE, plan.name, RECORD_VOLATILE)
         result.documents = len(index)
         puts: list[Document] | None = [] if self.repair else None
-        for docs in self.rows(plan):
+        for batch in self.rows(plan):
             if self.cancel.is_set():
                 raise JobCancelled(f"cancelled during {plan.name}")
-            for doc in docs:
+            for doc, digest in zip(batch.docs, batch.digests or [], strict=True):
                 result.rows += 1
-                outcome = index.match(doc.id, content_digest(doc.fields))
+                outcome = index.match(doc.id, digest)
                 if outcome == MISSING or outcome == STALE:
                     collect.note(outcome, doc.id)
                     if puts is not None:
@@ -207,15 +207,15 @@ class _Verifier:
                 self.remove(plan.name, removes)
         return result
 
-    def rows(self, plan: TablePlan) -> Iterator[list[Document]]:
-        """The table's live rows rendered as sync renders them, in key order, one snapshot."""
+    def rows(self, plan: TablePlan) -> Iterator[BuiltBatch]:
+        """The table's live rows rendered as sync renders them and digested (in the worker
+        processes, where there are), in key order, from one snapshot."""
         conn = self.run.conn
         rows = count_rows(conn, plan)
         batch_size = max(self.options.batch_size, 1000)
         source = self.pool.batches if self.pool.usable_for(plan, rows, batch_size) else serial_batches
-        with contextlib.closing(source(conn, plan, batch_size)) as batches:
-            for batch in batches:
-                yield batch.docs
+        with contextlib.closing(source(conn, plan, batch_size, digests=True)) as batches:
+            yield from batches
 
     def dropped_table(self, name: str) -> TableVerify:
         """A table the sync state knows that the database no longer has: its documents are extra."""
