@@ -58,8 +58,8 @@ def sync(env, *args):
     return run_script("sync_database.py", *args, env=env)
 
 
-def delete_document(vespa, doc_id):
-    request = urllib.request.Request(f"{vespa.url}/document/v1/procore_record/procore_record/docid/{doc_id}",
+def delete_document(vespa, doc_id, doctype="procore_record"):
+    request = urllib.request.Request(f"{vespa.url}/document/v1/{doctype}/{doctype}/docid/{doc_id}",
                                      method="DELETE")
     with urllib.request.urlopen(request) as response:  # noqa: S310 (the test server)
         assert response.status == 200
@@ -266,3 +266,17 @@ def test_every_kind_of_value_survives_the_vespa_round_trip(pg_url, vespa, tmp_pa
     report = verify(pg_url, vespa.url, state_dir=state)
     assert report.equal, report.tables["odd_types"]
     assert report.tables["odd_types"].documents == 2
+
+
+def test_schema_documents_missing_or_stale_are_found_and_repaired(env, pg_url, vespa):
+    schema_prefix = "id:procore_schema_metadata:procore_schema_metadata::"
+    delete_document(vespa, "table:photos", "procore_schema_metadata")
+    old = vespa.document(schema_prefix + "table:sync_events")
+    vespa.feed("procore_schema_metadata", "table:sync_events", dict(old, table_description="an old description"))
+    report = verify(pg_url, vespa.url, state_dir=env["PROCORE_STATE_DIR"])
+    assert report.exit_code == 3 and all(t.equal for t in report.tables.values())
+    assert report.schema.missing_ids == ["table:photos"] and report.schema.stale_ids == ["table:sync_events"]
+    repaired = verify(pg_url, vespa.url, state_dir=env["PROCORE_STATE_DIR"], repair=True)
+    assert repaired.equal and repaired.repair["(schema documents)"].fed == 2
+    assert vespa.document(schema_prefix + "table:photos")["table_name"] == "photos"
+    assert vespa.document(schema_prefix + "table:sync_events")["table_description"] != "an old description"
