@@ -311,7 +311,11 @@ class _Verifier:
         return outcome
 
     def feed(self, table: str, docs: list[Document]) -> None:
-        self.keep_pending(table, "put", RECORD_TYPE, self.feed_counted(table, docs))
+        """Put rows' documents (and with --download-files index their files, as a cycle does)."""
+        batch = list(docs)
+        outcome = self.feed_counted(table, docs)
+        self.run.index_files(batch, outcome)
+        self.keep_pending(table, "put", RECORD_TYPE, outcome)
 
     def remove(self, table: str, ops: list[RemoveOp]) -> None:
         outcome = self.run.remove(ops)
