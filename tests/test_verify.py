@@ -280,3 +280,28 @@ def test_schema_documents_missing_or_stale_are_found_and_repaired(env, pg_url, v
     assert repaired.equal and repaired.repair["(schema documents)"].fed == 2
     assert vespa.document(schema_prefix + "table:photos")["table_name"] == "photos"
     assert vespa.document(schema_prefix + "table:sync_events")["table_description"] != "an old description"
+
+
+def test_a_running_daemon_makes_verify_exit_2_naming_it(env, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from procore_ingest.pipeline.lock import default_lock_path, read_holder
+    from tests.helpers import ROOT
+
+    full = {**{k: v for k, v in os.environ.items() if not k.startswith(("PROCORE_", "VESPA_"))}, **env}
+    daemon = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "sync_database.py"), "--daemon", "--interval",
+                               "3600", "--pid-file", str(tmp_path / "sync.pid")], cwd=tmp_path, env=full,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while (holder := read_holder(default_lock_path(env["VESPA_LOCAL_URL"]))) is None or holder.pid != daemon.pid:
+            assert daemon.poll() is None and time.monotonic() < deadline, "the daemon did not take the lock"
+            time.sleep(0.1)
+        result = sync(env, "--verify", "--pid-file", str(tmp_path / "sync.pid"))
+        assert result.returncode == 2, result.stderr
+        assert f"pid {daemon.pid}" in result.stderr and "--daemon" in result.stderr
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
