@@ -7,6 +7,10 @@ Notebook use::
     schema.table("photos").file_reference_columns
     print(schema.to_markdown())
 
+    from procore_ingest import verify
+    report = verify("postgresql://reader:...@host:5432/procore_int_v2", "http://localhost:8080")
+    report.equal, report.tables["photos"].missing_ids
+
 The library never exits the process or prints; it raises the errors in `procore_ingest.errors`.
 """
 
@@ -19,10 +23,12 @@ from .errors import (
     ProcoreIngestError,
     VespaConnectionError,
 )
+from .pipeline.verify import TableVerify, VerifyReport, verify
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DatabaseConnectionError", "DatabasePermissionError", "OutputWriteError",
-    "ProcoreIngestError", "SchemaMap", "Table", "VespaConnectionError", "discover",
+    "ProcoreIngestError", "SchemaMap", "Table", "TableVerify", "VerifyReport", "VespaConnectionError",
+    "discover", "verify",
 ]

@@ -1,6 +1,6 @@
 """All text the commands show: timestamped report lines, one progress bar per table, the
 closing summary blocks, the dry-run listing, the sync cycle's lines and the status report, in
-the contract's shape. The library returns data and reports progress as events; this formats.
+the contract's shape, and the verify report. The library returns data and reports progress as events; this formats.
 
 Report lines go to stdout; log lines (stderr) keep the log format.
 """
@@ -18,6 +18,7 @@ from ..pipeline.ingest import DryRunReport, IngestResult
 from ..pipeline.progress import Progress
 from ..pipeline.status import SyncStatus, parse_stamp
 from ..pipeline.sync import CycleResult, TableSync
+from ..pipeline.verify import TableVerify, VerifyReport
 
 RULE = "═" * 56
 STARTED = {"full": "Starting full ingestion...", "incremental": "Starting incremental ingestion...",
@@ -249,3 +250,58 @@ def status_report(status: SyncStatus, now: datetime | None = None) -> str:
         lines.append(f"  Failed tables: {', '.join(status.failed_tables)}")
     lines.append(rule)
     return "\n".join(lines)
+
+
+# --- sync_database.py --verify --------------------------------------------------------------
+
+
+def _verify_detail(t: TableVerify) -> str:
+    if t.error is not None:
+        return f"FAILED: {t.error}"
+    rows = "table dropped" if t.dropped else f"{t.rows:,} {'expected' if t.name == '(schema documents)' else 'rows'}"
+    found = [f"{n:,} {kind}" for kind, n in (("missing", t.missing), ("stale", t.stale), ("extra", t.extra)) if n]
+    detail = f"{rows}, {t.documents:,} documents: " + (", ".join(found) if found else "equal")
+    return detail + (f" ({t.pending} pending)" if t.pending else "")
+
+
+def _verify_tables(report: VerifyReport) -> list[str]:
+    parts = [*report.tables.values(), report.schema]
+    width = max(len(t.name) for t in parts)
+    lines = []
+    for t in parts:
+        lines.append(f"  {t.name:<{width}} : {_verify_detail(t)}")
+        for kind in ("missing", "stale", "extra"):
+            ids, count = getattr(t, f"{kind}_ids"), getattr(t, kind)
+            if ids:
+                more = f" (and {count - len(ids):,} more)" if count > len(ids) else ""
+                lines.append(f"  {'':<{width}}     {kind}: {', '.join(ids)}{more}")
+    totals = report.totals()
+    lines += ["", f"  Tables verified: {len(report.tables)}; rows {totals['rows']:,}, "
+                  f"documents {totals['documents']:,}",
+              f"  Missing {totals['missing']:,}, stale {totals['stale']:,}, extra {totals['extra']:,}, "
+              f"pending {totals['pending']:,}"]
+    return lines
+
+
+def verify_report(report: VerifyReport) -> str:
+    """`sync_database.py --verify [--repair]`: per table, the database against the index."""
+    rule = "═" * 54
+    lines = ["Verify Report", rule, f"Database: {report.database}", f"Index:    {report.vespa}",
+             f"Checked:  {parse_stamp(report.started_at).astimezone():%Y-%m-%d %H:%M:%S} "
+             f"({report.duration_s:.1f} s)", ""]
+    if report.before is not None and report.repair is not None:
+        lines += ["Before repair:", *_verify_tables(report.before), ""]
+        fed = sum(c.fed for c in report.repair.values())
+        removed = sum(c.removed for c in report.repair.values())
+        failed = sum(c.failed for c in report.repair.values())
+        lines += [f"Repair: {fed:,} documents fed, {removed:,} removed, {failed:,} failed"
+                  + (" (pending: the next sync cycle retries them)" if failed else ""), "", "After repair:"]
+    lines += _verify_tables(report)
+    lines += ["", "Result: the index equals the database" if report.equal
+              else "Result: the index differs from the database (exit 3)", rule]
+    return "\n".join(lines)
+
+
+def verify_json(report: VerifyReport) -> str:
+    """`--verify --format json`: the report as one JSON object."""
+    return json.dumps(report.to_dict(), indent=2, sort_keys=False)

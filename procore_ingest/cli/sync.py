@@ -1,7 +1,9 @@
 """Keep Vespa equal to the database: inserts, updates and deletes, as a daemon or one cycle.
 
-Exit codes: 0 success (--once or --status), 1 connection error, 2 already running (--daemon),
-3 some documents failed (--once), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Exit codes: 0 success (--once or --status; --verify: the index equals the database), 1 connection
+error, 2 already running (--daemon; --once and --verify: another run holds the target), 3 some
+documents failed (--once) or the index differs from the database (--verify, after --repair
+too), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import signal
 import threading
 
 from .. import config
-from ..errors import SYNC_EXIT_CODES, ConfigError
+from ..errors import SYNC_EXIT_CODES, ConfigError, JobCancelled
 from ..logs import logger
 from ..pipeline.daemon import run_daemon
 from ..pipeline.status import read_status
 from ..pipeline.sync import SyncOptions, run_cycle
+from ..pipeline.verify import VerifyOptions, run_verify
+from ..source.parallel import default_processes
 from . import add_file_arguments, add_lock_argument, file_options, positive_int, run, tune_process
-from .output import log_cycle, status_json, status_report
+from .output import log_cycle, status_json, status_report, verify_json, verify_report
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode.add_argument("--daemon", action="store_true", help="run as a continuous daemon")
     mode.add_argument("--once", action="store_true", help="run a single sync cycle and exit (for cron)")
     mode.add_argument("--status", action="store_true", help="show the sync status (reads state only)")
+    mode.add_argument("--verify", action="store_true",
+                      help="compare the database with the index row by row: missing, extra and stale "
+                           "documents per table (exit 0: equal, 3: not)")
+    p.add_argument("--repair", action="store_true",
+                   help="with --verify: feed what is missing or stale, remove what is extra, verify again")
     p.add_argument("--database-url", help="PostgreSQL URL (default: $PROCORE_DATABASE_URL)")
     p.add_argument("--vespa-url", help="Vespa endpoint or file://DIR (default: $VESPA_LOCAL_URL "
                    "or http://localhost:8080)")
@@ -51,9 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                    help="address the metrics endpoint listens on (default 127.0.0.1)")
     p.add_argument("--format", choices=["text", "json"], default="text",
-                   help="with --status: the text report (default) or one JSON object")
+                   help="with --status or --verify: the text report (default) or one JSON object")
     p.add_argument("--verbose", action="store_true", help="debug logging")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.repair and not args.verify:
+        p.error("--repair only applies with --verify")
+    return args
 
 
 def port_number(text: str) -> int:
@@ -100,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)
+        if args.verify:
+            try:
+                report = run_verify(VerifyOptions(**options.shared(), repair=args.repair,
+                                                  processes=default_processes()), cancel)
+            except JobCancelled:
+                return 128 + (received[0] if received else signal.SIGINT)
+            print(verify_json(report) if args.format == "json" else verify_report(report), flush=True)
+            return 128 + received[0] if received else report.exit_code
         if args.once:
             result = run_cycle(options, cancel)
             log_cycle(result)

@@ -452,8 +452,24 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document
     return docs
 
 
+# Fields that differ between two renderings of the same row or schema: when it was written.
+RECORD_VOLATILE = frozenset({"ingested_at"})
+SCHEMA_VOLATILE = frozenset({"discovery_timestamp", "row_count", "schema_summary"})
+
+
 def schema_fingerprint(docs: list[Document]) -> str:
     """A digest of the schema documents without their timestamps: re-feed only when it moves."""
-    stable = [{k: v for k, v in d.fields.items() if k not in ("discovery_timestamp", "row_count", "schema_summary")}
-              for d in docs]
+    stable = [{k: v for k, v in d.fields.items() if k not in SCHEMA_VOLATILE} for d in docs]
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
+
+
+def content_digest(fields: Mapping[str, Any], volatile: frozenset[str] = RECORD_VOLATILE) -> int:
+    """64 bits of a digest of a document's fields as Vespa keeps them: `volatile` fields left
+    out, and empty values too ("", [], {}, null: Vespa stores those as no value, so a visit
+    does not return them). A rendered document and the same document visited back from Vespa
+    (or read back from a feed file) get the same digest; never 0."""
+    kept = {k: v for k, v in fields.items() if v or v == 0}  # None, "", [], {} are falsy and != 0
+    for name in volatile:
+        kept.pop(name, None)
+    digest = hashlib.blake2b(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS), digest_size=8).digest()
+    return int.from_bytes(digest, "little") or 1

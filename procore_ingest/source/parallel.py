@@ -37,6 +37,7 @@ import psycopg2.errors
 from ..documents.record import (
     Document,
     PackedDocuments,
+    content_digest,
     pack_documents,
     row_documents,
     unpack_documents,
@@ -57,17 +58,25 @@ class BuiltBatch:
     docs: list[Document]
     rows_read: int
     last_key: list[Any] | None
+    digests: list[int] | None = None  # with digests=True: content_digest of each document (verify)
 
     @property
     def soft_deleted(self) -> int:
         return self.rows_read - len(self.docs)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # from a worker: documents as columns
-        return (_unpacked_batch, (pack_documents(self.docs), self.rows_read, self.last_key))
+        return (_unpacked_batch, (pack_documents(self.docs), self.rows_read, self.last_key, self.digests))
 
 
-def _unpacked_batch(packed: PackedDocuments, rows_read: int, last_key: list[Any] | None) -> BuiltBatch:
-    return BuiltBatch(unpack_documents(packed), rows_read, last_key)
+def _unpacked_batch(packed: PackedDocuments, rows_read: int, last_key: list[Any] | None,
+                    digests: list[int] | None = None) -> BuiltBatch:
+    return BuiltBatch(unpack_documents(packed), rows_read, last_key, digests)
+
+
+def _digests(docs: list[Document], wanted: bool) -> list[int] | None:
+    """The documents' content digests (where they are built: in a worker, before they are
+    packed, so the main process never decodes them again), or None when not wanted."""
+    return [content_digest(d.fields) for d in docs] if wanted else None
 
 
 def default_processes() -> int:
@@ -75,12 +84,12 @@ def default_processes() -> int:
     return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
-def serial_batches(conn, plan: TablePlan, batch_size: int,
-                   after_key: list[Any] | None = None) -> Iterator[BuiltBatch]:
+def serial_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] | None = None,
+                   digests: bool = False) -> Iterator[BuiltBatch]:
     """The table's batches read and built in this process."""
     for batch in read_batches(conn, plan, batch_size, after_key):
         docs = row_documents(batch.rows, plan, int(time.time() * 1000))
-        yield BuiltBatch(docs, len(batch.rows), batch.last_key)
+        yield BuiltBatch(docs, len(batch.rows), batch.last_key, _digests(docs, digests))
 
 
 # --- in the worker processes ------------------------------------------------------------------
@@ -121,7 +130,7 @@ def _plan(pickled: bytes) -> TablePlan:
     return worker_state["plan"]
 
 
-def build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str) -> BuiltBatch:
+def build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str, digests: bool = False) -> BuiltBatch:
     plan = _plan(pickled_plan)
     conn = _session()
     now = int(time.time() * 1000)
@@ -135,7 +144,8 @@ def build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str) -> Buil
         raise RangeReadError(db.first_line(exc), "lock") from None
     except psycopg2.Error as exc:  # not sent as is: driver errors do not survive pickling well
         raise RangeReadError(db.first_line(exc), "connection_lost" if db.connection_lost(conn, exc) else "error") from None
-    return _checked(BuiltBatch(docs, rows, key_range.last_key), key_range)  # sent packed: BuiltBatch.__reduce__
+    # sent packed: BuiltBatch.__reduce__
+    return _checked(BuiltBatch(docs, rows, key_range.last_key, _digests(docs, digests)), key_range)
 
 
 def _checked(batch: BuiltBatch, key_range: KeyRange) -> BuiltBatch:
@@ -197,30 +207,32 @@ class BuildPool:
             logger.debug("reading and building documents in %d worker processes", self.processes)
         return self._executor
 
-    def batches(self, conn, plan: TablePlan, batch_size: int,
-                after_key: list[Any] | None = None) -> Iterator[BuiltBatch]:
+    def batches(self, conn, plan: TablePlan, batch_size: int, after_key: list[Any] | None = None,
+                digests: bool = False) -> Iterator[BuiltBatch]:
         """The table's batches, built by the workers, in key order. Each batch is read as
-        ranges of RANGE_ROWS rows, a few ranges ahead of the caller: memory stays bounded."""
+        ranges of RANGE_ROWS rows, a few ranges ahead of the caller: memory stays bounded.
+        `digests`: each batch comes with its documents' content digests, computed by the
+        workers (verify)."""
         stack = contextlib.ExitStack()
         try:
             snapshot = stack.enter_context(shared_snapshot(conn))
         except psycopg2.Error as exc:  # a hot standby (read replica) exports no snapshots
             self._warn_once("snapshot", "Cannot share a snapshot with worker processes (%s); "
                             "reading in this process", db.first_line(exc))
-            yield from serial_batches(conn, plan, batch_size, after_key)
+            yield from serial_batches(conn, plan, batch_size, after_key, digests)
             return
         with stack:  # the snapshot's transaction ends last: the ranges being read need it
             pool, pickled_plan = self._pool(), pickle.dumps(plan)
             window: collections.deque[_Task] = collections.deque()
-            partial = BuiltBatch([], 0, None)  # the batch being put together
+            partial = BuiltBatch([], 0, None, [] if digests else None)  # the batch being put together
             try:
                 for ranges in key_batches(conn, plan, batch_size, after_key, RANGE_ROWS):
                     for number, key_range in enumerate(ranges, 1):
                         here = self.local_only or self._local_table == plan.name
-                        future = None if here else pool.submit(build_range, pickled_plan, key_range, snapshot)
+                        future = None if here else pool.submit(build_range, pickled_plan, key_range, snapshot, digests)
                         window.append(_Task(key_range, number == len(ranges), future))
-                    yield from self._finished(conn, plan, window, partial, keep=4 * self.processes)
-                yield from self._finished(conn, plan, window, partial, keep=0)
+                    yield from self._finished(conn, plan, window, partial, keep=4 * self.processes, digests=digests)
+                yield from self._finished(conn, plan, window, partial, keep=0, digests=digests)
             finally:
                 for task in window:
                     if task.future is not None:
@@ -228,19 +240,22 @@ class BuildPool:
                 concurrent.futures.wait([t.future for t in window if t.future is not None])
 
     def _finished(self, conn, plan: TablePlan, window: collections.deque[_Task], partial: BuiltBatch,
-                  keep: int) -> Iterator[BuiltBatch]:
+                  keep: int, digests: bool = False) -> Iterator[BuiltBatch]:
         """Take results from the front of `window` while more than `keep` tasks are out (or the
         front one is done), adding them to `partial`; yield each batch as it completes."""
         while len(window) > keep or (window and window[0].future is not None and window[0].future.done()):
             task = window.popleft()
-            part = self._result(conn, plan, task)
+            part = self._result(conn, plan, task, digests)
             partial.docs += part.docs
             partial.rows_read += part.rows_read
+            if partial.digests is not None:
+                partial.digests += part.digests or []
             if task.ends_batch:
-                yield BuiltBatch(partial.docs, partial.rows_read, task.key_range.last_key)
+                yield BuiltBatch(partial.docs, partial.rows_read, task.key_range.last_key, partial.digests)
                 partial.docs, partial.rows_read = [], 0
+                partial.digests = [] if digests else None
 
-    def _result(self, conn, plan: TablePlan, task: _Task) -> BuiltBatch:
+    def _result(self, conn, plan: TablePlan, task: _Task, digests: bool = False) -> BuiltBatch:
         if task.future is not None:
             try:
                 return task.future.result()
@@ -263,7 +278,7 @@ class BuildPool:
         # the range read by this session, inside the snapshot transaction it keeps open
         rows = [row for chunk in range_rows(conn, plan, task.key_range) for row in chunk]
         docs = row_documents(rows, plan, int(time.time() * 1000))
-        return _checked(BuiltBatch(docs, len(rows), task.key_range.last_key), task.key_range)
+        return _checked(BuiltBatch(docs, len(rows), task.key_range.last_key, _digests(docs, digests)), task.key_range)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -78,19 +78,34 @@ class FileSink:
 
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:
         """The ids the feed files leave alive: puts minus later removes, replayed in order."""
-        path = self.directory / feed_file_name(source_table)
-        prefix = f"id:{namespace}:{doctype}::"
         alive: set[str] = set()
-        if not path.exists():
-            return alive
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                op = json.loads(line)
-                if "put" in op and op["put"].startswith(prefix):
-                    alive.add(op["put"][len(prefix):])
-                elif "remove" in op and op["remove"].startswith(prefix):
-                    alive.discard(op["remove"][len(prefix):])
+        for doc_id, fields in self.visit(doctype, namespace, source_table):
+            if fields is None:
+                alive.discard(doc_id)
+            else:
+                alive.add(doc_id)
         return alive
+
+    def visit(self, doctype: str, namespace: str, source_table: str | None,
+              with_fields: bool = True) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """The table's feed file (None: the file of `doctype`'s documents, for types other than
+        procore_record) replayed a line at a time: (id, fields) for each put and (id, None) for
+        each remove, in file order, so an id can come more than once and the last word on it
+        is what the feed files leave (the caller keeps what it needs). With `with_fields=False`
+        a put's fields are an empty dict."""
+        if source_table is None and doctype == RECORD_TYPE:
+            raise ValueError("procore_record documents are visited one source table at a time")
+        path = self.directory / feed_file_name(source_table if source_table is not None else f"_{doctype}")
+        prefix = f"id:{namespace}:{doctype}::"
+        if not path.exists():
+            return
+        with open(path, "rb") as fh:
+            for line in fh:
+                op = orjson.loads(line)
+                if "put" in op and op["put"].startswith(prefix):
+                    yield op["put"][len(prefix):], (op.get("fields", {}) if with_fields else {})
+                elif "remove" in op and op["remove"].startswith(prefix):
+                    yield op["remove"][len(prefix):], None
 
     def close(self) -> None:
         pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,23 +164,34 @@ class VespaSink:
 
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:
         """User-specified ids of the `doctype` documents of one source table (a visit)."""
-        selection = f"{doctype}.source_table == {_selection_literal(source_table)}"
+        return {doc_id for doc_id, _ in self.visit(doctype, namespace, source_table, with_fields=False)}
+
+    def visit(self, doctype: str, namespace: str, source_table: str | None,
+              with_fields: bool = True) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """(user-specified id, fields) of every `doctype` document of one source table (None:
+        every document of the type), a page at a time (visiting with continuation tokens:
+        nothing else is held); fields are an empty dict with `with_fields=False` (only ids
+        are asked for). Never None: that is how a feed file's remove comes (FileSink.visit)."""
+        selection = (f"{doctype}.source_table == {_selection_literal(source_table)}"
+                     if source_table is not None else "true")
         prefix = f"id:{namespace}:{doctype}::"
-        ids: set[str] = set()
+        field_set = f"{doctype}:[document]" if with_fields else "[id]"
         try:
             for slice_ in self.app.visit(content_cluster_name=self.content_cluster, schema=doctype,
                                          namespace=namespace, selection=selection,
-                                         wanted_document_count=1000, fieldSet="[id]"):
+                                         wanted_document_count=1000, fieldSet=field_set):
                 for response in slice_:
                     if not response.is_successful():
-                        raise VespaConnectionError(f"visiting {source_table} in Vespa failed: HTTP {response.status_code}")
-                    ids.update(d["id"][len(prefix):] for d in response.documents if d["id"].startswith(prefix))
+                        raise VespaConnectionError(f"visiting {source_table or doctype} in Vespa failed: "
+                                                   f"HTTP {response.status_code}")
+                    for d in response.documents:
+                        if d["id"].startswith(prefix):
+                            yield d["id"][len(prefix):], (d.get("fields", {}) if with_fields else {})
         except VespaConnectionError:
             raise
         except Exception as exc:
-            raise VespaConnectionError(f"visiting {source_table} in Vespa failed: "
+            raise VespaConnectionError(f"visiting {source_table or doctype} in Vespa failed: "
                                        f"{scrub(str(exc), self._secret).splitlines()[0] if str(exc) else exc}") from None
-        return ids
 
     def close(self) -> None:
         pass

@@ -10,8 +10,9 @@ advance its checkpoint safely (at least once, idempotent).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..documents.record import Document
 
@@ -57,4 +58,6 @@ class Sink(Protocol):
     def feed(self, docs: list[Document]) -> FeedResult: ...
     def remove(self, ops: list[RemoveOp]) -> FeedResult: ...
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]: ...
+    def visit(self, doctype: str, namespace: str, source_table: str | None,
+              with_fields: bool = True) -> Iterator[tuple[str, dict[str, Any] | None]]: ...
     def close(self) -> None: ...
