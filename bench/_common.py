@@ -33,6 +33,18 @@ def append_results(output: str | os.PathLike[str], text: str) -> Path:
     return out
 
 
+def median_table(rows: list[tuple[str, str, str]]) -> list[str]:
+    """A Markdown table of (measurement, median, note) rows."""
+    return ["| measurement | median | note |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
+
+
+def publish(output: str | os.PathLike[str], lines: list[str]) -> Path:
+    """Print a section and append it to the results file."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    return append_results(output, text)
+
+
 class TreeRss:
     """Peak resident memory of a process and all its descendants together (worker processes
     included), sampled from /proc every `interval` seconds while the block runs. Linux only:

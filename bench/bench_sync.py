@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import append_results  # noqa: E402  (bench/ is the script's folder)
+from _common import median_table, publish  # noqa: E402  (bench/ is the script's folder)
 
 from procore_ingest.demo import DemoSpec, build_demo_database  # noqa: E402
 from procore_ingest.pipeline.ingest import IngestOptions, run_full  # noqa: E402
@@ -135,12 +135,8 @@ def main() -> int:
     finally:
         server.cleanup()
 
-    lines = [f"\n## Sync ({datetime.now():%Y-%m-%d %H:%M}, {sys.platform}, 2 cores)\n",
-             "| measurement | median | note |", "|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in results]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    append_results(args.output, text)
+    publish(args.output, [f"\n## Sync ({datetime.now():%Y-%m-%d %H:%M}, {sys.platform}, 2 cores)\n",
+                          *median_table(results)])
     return 0
 
 

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 
-from _common import append_results, run_header  # noqa: E402  (bench/ is the script's folder)
+from _common import median_table, publish, run_header  # noqa: E402  (bench/ is the script's folder)
 from bench_ingest import RSS_FLAT_ROWS, create_tables, run_child  # noqa: E402
 
 
@@ -175,11 +175,7 @@ def main() -> int:
         small = pick("(c)", RSS_FLAT_ROWS)
         lines.append(f"- peak RSS (c) at {RSS_FLAT_ROWS:,} rows {small[3]:.0f} MB vs at {args.rows:,} rows "
                      f"{big_verify[3]:.0f} MB (target: flat)")
-    lines += ["", "| measurement | median | note |", "|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in demo]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    append_results(args.output, text)
+    publish(args.output, [*lines, "", *median_table(demo)])
     return 0
 
 
