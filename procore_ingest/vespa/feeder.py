@@ -431,7 +431,8 @@ class Feeder:
                  key_path: str | None = None, token: str | None = None,
                  retry_budget_s: float = 120.0, min_inflight: int | None = None,
                  max_inflight: int | None = None, request_timeout_s: float = 200.0,
-                 connect_timeout_s: float = 10.0, description: str = "") -> None:
+                 connect_timeout_s: float = 10.0, full_backoff_s: float = 5.0,
+                 description: str = "") -> None:
         parts = urlsplit(url)
         self.description = description or f"{parts.scheme}://{parts.hostname}:{parts.port}"
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -448,6 +449,7 @@ class Feeder:
         self.retry_budget_s = retry_budget_s
         self.request_timeout_s = request_timeout_s
         self.connect_timeout_s = connect_timeout_s
+        self.full_backoff_s = full_backoff_s  # first pause after a 507, doubling to 60 s
         self.throttle = Throttle(min_inflight or 8 * self.connections,
                                  max_inflight or 128 * self.connections)
         self.protocol = ""
@@ -626,7 +628,8 @@ class Feeder:
         elif status in RETRIABLE or status == NO_SPACE:
             if status != TRANSPORT_ERROR and status != NO_SPACE:
                 self.throttle.throttled(self._in_flight + 1, status)
-            pause = _backoff(p.attempts, long=status == NO_SPACE)
+            pause = _backoff(p.attempts, self.full_backoff_s if status == NO_SPACE else 0.1,
+                             60.0 if status == NO_SPACE else 10.0)
             if time.monotonic() + pause > p.deadline:
                 self._final(p)
             else:
@@ -675,7 +678,7 @@ def _message(data: bytes) -> str:
     return str(body.get("message") or body.get("Exception") or "")
 
 
-def _backoff(attempt: int, long: bool = False, jitter: Callable[[], float] = random.random) -> float:
-    """Exponential backoff with jitter: ~0.1 s doubling to 10 s, or for 507 ~5 s to 60 s."""
-    base, cap = (5.0, 60.0) if long else (0.1, 10.0)
+def _backoff(attempt: int, base: float, cap: float, jitter: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter (0.5x to 1.5x): `base` doubling per attempt up to `cap`
+    (0.1 s to 10 s for throttling and lost connections; for 507, 5 s to 60 s)."""
     return min(cap, base * 2 ** (attempt - 1)) * (0.5 + jitter())
