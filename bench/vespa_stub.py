@@ -31,7 +31,7 @@ def answer(method: str, target: str) -> tuple[int, bytes]:
     path = urlsplit(target).path
     parts = path.split("/")
     # /document/v1/<ns>/<type>/docid/<id...>
-    if len(parts) > 6 and parts[1:3] == ["document", "v1"] and parts[5] == "docid":
+    if len(parts) > 6 and parts[1:3] == ["document", "v1"] and parts[5] == "docid" and parts[6]:
         full_id = f"id:{unquote(parts[3])}:{unquote(parts[4])}::{unquote('/'.join(parts[6:]))}"
         if method == "GET":
             return 404, json.dumps({"pathId": path, "id": full_id}).encode()

@@ -326,6 +326,8 @@ class _H2Connection:
                 future, _ = self.streams.pop(stream_id)
                 if not future.done():
                     future.set_exception(_Lost("GOAWAY"))
+            if not self.streams and self._writer is not None:
+                self._writer.close()
 
     def _lose(self, reason: str) -> None:
         self.closed = True

@@ -295,8 +295,14 @@ class _H2Connection:
                 self.conn.close_connection(last_stream_id=last)
             self._send()
             self.closed = True
+        # Half-close, then drain what the client still sends until it closes too: closing a
+        # socket with unread data makes the kernel reset it, and a reset can destroy the
+        # answers and the GOAWAY before the client reads them.
         with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(2)
+            while self.sock.recv(1 << 16):
+                pass
 
     def _flush(self) -> None:
         """Send as much pending response data as the flow-control windows allow."""
