@@ -11,7 +11,7 @@ from ..config import redact_url, scrub
 from ..documents.record import Document
 from ..errors import VespaConnectionError
 from .feeder import Feeder, FeedOp, document_path
-from .sink import FeedFailure, FeedResult, RemoveOp
+from .sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 
 
 def _selection_literal(text: str) -> str:
@@ -100,31 +100,42 @@ class VespaSink:
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
 
-    def _run(self, items: list[Any], to_op: Callable[[Any], FeedOp]) -> FeedResult:
-        """Every item through the feeder; returns when each has a final outcome."""
-        result = FeedResult()
+    def _submit(self, items: list[Any], to_op: Callable[[Any], FeedOp]) -> PendingFeed:
+        """Every item into the feeder; the result is there when each has a final outcome."""
+        refused = []
         sendable = []
         for item in items:
             if _dot_segment(item.id):
-                result.failures.append(FeedFailure(item.id, item.table, 0, DOT_SEGMENT_MESSAGE))
+                refused.append(FeedFailure(item.id, item.table, 0, DOT_SEGMENT_MESSAGE))
             else:
                 sendable.append(item)
-        outcomes = self.feeder.run([to_op(item) for item in sendable])
-        for item, outcome in zip(sendable, outcomes, strict=True):
-            result.retried += outcome.attempts - 1
-            if outcome.ok:
-                result.ok += 1
-            else:
-                result.failures.append(FeedFailure(item.id, item.table, outcome.status, outcome.message))
-        return result
+        ops = [to_op(item) for item in sendable]
+        ticket = self.feeder.submit(ops)
+
+        def wait() -> FeedResult:
+            result = FeedResult(failures=list(refused))
+            for item, outcome in zip(sendable, ticket.wait(), strict=True):
+                result.retried += outcome.attempts - 1
+                if outcome.ok:
+                    result.ok += 1
+                else:
+                    result.failures.append(FeedFailure(item.id, item.table, outcome.status, outcome.message))
+            return result
+
+        return PendingFeed(wait, sum(len(op.body or b"") for op in ops))
+
+    def submit(self, docs: list[Document]) -> PendingFeed:
+        """Put `docs` without waiting: batches submitted one after another stream together,
+        and operations on one document keep their order across them."""
+        return self._submit(docs, lambda d: FeedOp(d.vespa_id, "POST",
+                                                    document_path(d.namespace, d.doctype, d.id), d.feed_body()))
 
     def feed(self, docs: list[Document]) -> FeedResult:
-        return self._run(docs, lambda d: FeedOp(d.vespa_id, "POST",
-                                                 document_path(d.namespace, d.doctype, d.id), d.feed_body()))
+        return self.submit(docs).result()
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
-        return self._run(ops, lambda o: FeedOp(o.vespa_id, "DELETE",
-                                                document_path(o.namespace, o.doctype, o.id)))
+        return self._submit(ops, lambda o: FeedOp(o.vespa_id, "DELETE",
+                                                   document_path(o.namespace, o.doctype, o.id))).result()
 
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:
         """User-specified ids of the `doctype` documents of one source table (a visit)."""

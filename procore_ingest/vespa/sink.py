@@ -10,6 +10,7 @@ advance its checkpoint safely (at least once, idempotent).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,6 +49,36 @@ class RemoveOp:
     @property
     def vespa_id(self) -> str:
         return f"id:{self.namespace}:{self.doctype}::{self.id}"
+
+
+class PendingFeed:
+    """A batch handed to a sink whose outcomes may still be coming: `result()` waits for all
+    of them. `size_bytes`: what the batch holds in memory while in flight (request bodies)."""
+
+    def __init__(self, wait: Callable[[], FeedResult], size_bytes: int = 0) -> None:
+        self._wait = wait
+        self._result: FeedResult | None = None
+        self.size_bytes = size_bytes
+
+    @classmethod
+    def settled(cls, result: FeedResult) -> PendingFeed:
+        pending = cls(lambda: result)
+        pending._result = result
+        return pending
+
+    def result(self) -> FeedResult:
+        if self._result is None:
+            self._result = self._wait()
+        return self._result
+
+
+def submit_feed(sink: Sink, docs: list[Document]) -> PendingFeed:
+    """Hand `docs` to `sink` without waiting where the sink streams (VespaSink.submit), or
+    feed them at once where it does not (feed files, test doubles)."""
+    submit = getattr(sink, "submit", None)
+    if submit is not None:
+        return submit(docs)
+    return PendingFeed.settled(sink.feed(docs))
 
 
 class Sink(Protocol):
