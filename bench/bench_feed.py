@@ -119,6 +119,19 @@ def stub(latency_ms: float):
         proc.wait(10)
 
 
+def write_feed_file(db_url: str, feed_dir: Path, feed_file: Path, state: Path) -> None:
+    """The documents as one JSONL file for `vespa feed`: the CLI's own file:// output."""
+    run_child([PYTHON, str(ROOT / "scripts" / "ingest_database.py"), "--full", "--database-url", db_url,
+               "--tables", TABLE, "--vespa-url", f"file://{feed_dir}", "--state-dir", str(state),
+               "--no-progress"])
+    shutil.rmtree(state, ignore_errors=True)
+    with feed_file.open("wb") as out:  # streamed: a child forked from a big parent reports its RSS
+        for f in sorted(feed_dir.glob("*.jsonl")):
+            with f.open("rb") as lines:
+                out.writelines(line for line in lines if b"procore_record:procore_record::" in line)
+    shutil.rmtree(feed_dir, ignore_errors=True)
+
+
 def measure(args: argparse.Namespace, db_url: str, rows: int, latency_ms: float, scratch: Path) -> list[dict]:
     results = []
 
@@ -132,14 +145,9 @@ def measure(args: argparse.Namespace, db_url: str, rows: int, latency_ms: float,
 
     feed_dir = scratch / f"feed{latency_ms:g}"
     state = scratch / "state"
-    run_child([PYTHON, str(ROOT / "scripts" / "ingest_database.py"), "--full", "--database-url", db_url,
-               "--tables", TABLE, "--vespa-url", f"file://{feed_dir}", "--state-dir", str(state),
-               "--no-progress"])
-    shutil.rmtree(state, ignore_errors=True)
-    lines = [line for f in sorted(feed_dir.glob("*.jsonl")) for line in f.read_text().splitlines()
-             if "procore_record:procore_record::" in line]
     feed_file = scratch / "feed.jsonl"
-    feed_file.write_text("\n".join(lines) + "\n")
+    if "vespa-cli" not in args.skip:
+        write_feed_file(db_url, feed_dir, feed_file, state)
     with stub(latency_ms) as url:
         if "cli" not in args.skip:
             seconds, rss, info = run_child(
@@ -188,6 +196,8 @@ def main() -> None:
     p.add_argument("--runs", nargs="+", default=["20:20000", "0:100000"],
                    help="LATENCY_MS:DOCUMENTS pairs (default: 20:20000 0:100000)")
     p.add_argument("--skip", nargs="*", default=[], choices=["cli", "feeder", "pyvespa", "vespa-cli"])
+    p.add_argument("--rss-rows", type=int, default=0,
+                   help="instead: peak RSS of (1) alone on this many rows at 0 ms (e.g. 1000000)")
     p.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -201,6 +211,8 @@ def main() -> None:
     with postgres() as server, tempfile.TemporaryDirectory(prefix="bench_feed_") as scratch:
         admin = __import__("psycopg2").connect(server.get_uri())
         admin.autocommit = True
+        if args.rss_rows:
+            args.runs, args.skip = [f"0:{args.rss_rows}"], ["feeder", "pyvespa", "vespa-cli"]
         for run in args.runs:
             latency, rows = run.split(":")
             name = f"bench_feed_{rows}"

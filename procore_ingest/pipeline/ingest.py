@@ -59,10 +59,11 @@ from ..vespa.sink import PendingFeed, RemoveOp
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
 
-# Batches submitted to Vespa and not yet settled: the one being read streams in behind the one
-# in flight. Bounded in documents (batches) and in request bytes.
+# Batches submitted to Vespa and not yet settled: the next batch is read and queued while the
+# one before is in flight. Bounded in batches and in the bytes their documents hold: past 32 MB
+# (one default batch of ~3 KB documents) a batch is settled as soon as the next one is queued.
 MAX_BATCHES_IN_FLIGHT = 2
-MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024
+MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024
 
 
 @dataclass

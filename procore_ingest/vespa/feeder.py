@@ -64,12 +64,15 @@ def document_path(namespace: str, doctype: str, user_id: str) -> str:
 
 @dataclass
 class FeedOp:
-    """One operation: `key` (the full document id) orders operations on one document."""
+    """One operation: `key` (the full document id) orders operations on one document. The
+    body is `body`, or made by `body_of` when the operation is sent (so operations queued
+    behind the in-flight limit hold no second copy of their document)."""
 
     key: str
     method: str  # POST (put) or DELETE (remove)
     path: str
     body: bytes | None = None
+    body_of: Callable[[], bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -696,7 +699,7 @@ class Feeder:
         self._sent += 1
         op = p.op
         headers: list[tuple[str, str]] = []
-        body = op.body
+        body = op.body if op.body_of is None else op.body_of()
         if body is not None:
             headers.append(("content-type", "application/json"))
             if len(body) > GZIP_ABOVE_BYTES:

@@ -122,13 +122,13 @@ class VespaSink:
                     result.failures.append(FeedFailure(item.id, item.table, outcome.status, outcome.message))
             return result
 
-        return PendingFeed(wait, sum(len(op.body or b"") for op in ops))
+        return PendingFeed(wait, sum(item.feed_size() for item in sendable))
 
     def submit(self, docs: list[Document]) -> PendingFeed:
         """Put `docs` without waiting: batches submitted one after another stream together,
         and operations on one document keep their order across them."""
-        return self._submit(docs, lambda d: FeedOp(d.vespa_id, "POST",
-                                                    document_path(d.namespace, d.doctype, d.id), d.feed_body()))
+        return self._submit(docs, lambda d: FeedOp(d.vespa_id, "POST", document_path(d.namespace, d.doctype, d.id),
+                                                    body_of=d.feed_body))
 
     def feed(self, docs: list[Document]) -> FeedResult:
         return self.submit(docs).result()

@@ -50,10 +50,14 @@ class RemoveOp:
     def vespa_id(self) -> str:
         return f"id:{self.namespace}:{self.doctype}::{self.id}"
 
+    def feed_size(self) -> int:
+        return 0  # a remove has no body
+
 
 class PendingFeed:
     """A batch handed to a sink whose outcomes may still be coming: `result()` waits for all
-    of them. `size_bytes`: what the batch holds in memory while in flight (request bodies)."""
+    of them. `size_bytes`: what its documents hold in memory while in flight, where known
+    (documents built in worker processes travel as their feed lines; others count 0)."""
 
     def __init__(self, wait: Callable[[], FeedResult], size_bytes: int = 0) -> None:
         self._wait = wait
