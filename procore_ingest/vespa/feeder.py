@@ -235,6 +235,7 @@ class _Protocol(h2.connection.H2Connection):
     (which also forgets closed streams) runs once per 256 new streams."""
 
     _calls = 0
+    MAX_CLOSED_STREAMS = 1024  # h2 remembers 65,536 closed streams per connection (~6 MB each)
 
     def _open_streams(self, remainder: int) -> int:
         self._calls += 1
