@@ -575,6 +575,8 @@ class Feeder:
             asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+        if not thread.is_alive():
+            loop.close()
         self._loop = self._thread = None
 
     # -- the loop's thread
@@ -588,11 +590,13 @@ class Feeder:
             return self._loop
 
     async def _shutdown(self) -> None:
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
         for conn in self._conns:
             conn.close()
         self._conns.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _enqueue(self, pending: list[_Pending]) -> None:
         for p in pending:
