@@ -246,3 +246,16 @@ def test_kill_9_mid_stream_then_resume_loses_nothing(pg_url, vespa, tmp_path):
     done = StateStore(tmp_path).load_job(job["job_id"])
     assert done.status == "completed" and done.tables["work_items"].rows_read == ROWS
     assert done.tables["work_items"].indexed == ROWS
+
+
+def test_a_token_never_shows_in_outcomes_or_logs(caplog):
+    secret = "vespa_cloud_s3cretTOKEN"
+    with caplog.at_level(logging.DEBUG, logger="procore_ingest"):
+        feeder = Feeder("http://127.0.0.1:1", connections=1, token=secret, retry_budget_s=0.3,
+                        connect_timeout_s=0.3)
+        try:
+            outcomes = feeder.run(puts(3))
+        finally:
+            feeder.close()
+    assert all(o.status == 599 for o in outcomes)
+    assert secret not in " ".join(o.message for o in outcomes) + caplog.text

@@ -41,6 +41,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 import orjson
+from hpack import Decoder
 from hpack.table import HeaderTable
 
 from ..config import scrub
@@ -228,6 +229,28 @@ class _HeaderEncoder:
         return b"".join(out)
 
 
+class _HeaderDecoder(Decoder):
+    """hpack's decoder, with the answers it decoded while its dynamic table was empty
+    remembered by their bytes: such a block neither reads nor changes the table, so the same
+    bytes mean the same headers while the table stays empty. The feeder asks for a 0-byte table
+    (SETTINGS_HEADER_TABLE_SIZE), so against Vespa it stays empty and the thousands of
+    identical `200` answers are decoded once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known: dict[tuple[bytes, bool], list] = {}
+
+    def decode(self, data: bytes, raw: bool = False):  # type: ignore[override]
+        if self.header_table.dynamic_entries:
+            return super().decode(data, raw)
+        headers = self.known.get((data, raw))
+        if headers is None:
+            headers = super().decode(data, raw)
+            if not self.header_table.dynamic_entries and len(self.known) < 4096:
+                self.known[(bytes(data), raw)] = headers
+        return list(headers)
+
+
 class _Protocol(h2.connection.H2Connection):
     """h2's state machine, minus its per-request count of open streams: h2 counts them by
     walking every stream on each new one (O(in flight) per request, the largest CPU cost at
@@ -256,6 +279,7 @@ class _H2Connection:
             client_side=True, header_encoding=None, validate_outbound_headers=False,
             normalize_outbound_headers=False, validate_inbound_headers=False))
         self.conn.encoder = _HeaderEncoder()
+        self.conn.decoder = _HeaderDecoder()
         self.streams: dict[int, tuple[asyncio.Future, list]] = {}
         self.outbound: dict[int, memoryview] = {}
         self.capacity = 100  # until the server's SETTINGS say otherwise
@@ -285,6 +309,7 @@ class _H2Connection:
                 return False
         self.conn.local_settings = h2.settings.Settings(client=True, initial_values={
             h2.settings.SettingCodes.ENABLE_PUSH: 0,
+            h2.settings.SettingCodes.HEADER_TABLE_SIZE: 0,
             h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1 << 24,
             h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000,
         })
