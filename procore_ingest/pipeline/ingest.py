@@ -216,9 +216,9 @@ class _Job:
                     # streamed: this batch goes out while the one before is still in flight, and
                     # checkpoints follow in key order, each once its batch is fully answered
                     in_flight.append((batch, self.run.submit(batch.docs)))
-                    while len(in_flight) > MAX_BATCHES_IN_FLIGHT or (
-                            len(in_flight) > 1 and sum(p.size_bytes for _, p in in_flight) > MAX_BYTES_IN_FLIGHT):
-                        settle_oldest()
+                    while in_flight and (in_flight[0][1].done() or len(in_flight) > MAX_BATCHES_IN_FLIGHT or (
+                            len(in_flight) > 1 and sum(p.size_bytes for _, p in in_flight) > MAX_BYTES_IN_FLIGHT)):
+                        settle_oldest()  # answered batches at once (feed files: always), then the bounds
                     if self.cancel.is_set():
                         break
                 while in_flight:  # what was sent is answered and checkpointed before we stop

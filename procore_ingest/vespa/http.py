@@ -122,7 +122,7 @@ class VespaSink:
                     result.failures.append(FeedFailure(item.id, item.table, outcome.status, outcome.message))
             return result
 
-        return PendingFeed(wait, sum(item.feed_size() for item in sendable))
+        return PendingFeed(wait, sum(item.feed_size() for item in sendable), ticket.done)
 
     def submit(self, docs: list[Document]) -> PendingFeed:
         """Put `docs` without waiting: batches submitted one after another stream together,

@@ -59,8 +59,10 @@ class PendingFeed:
     of them. `size_bytes`: what its documents hold in memory while in flight, where known
     (documents built in worker processes travel as their feed lines; others count 0)."""
 
-    def __init__(self, wait: Callable[[], FeedResult], size_bytes: int = 0) -> None:
+    def __init__(self, wait: Callable[[], FeedResult], size_bytes: int = 0,
+                 ready: Callable[[], bool] | None = None) -> None:
         self._wait = wait
+        self._ready = ready  # whether every outcome is in (None: only result() tells)
         self._result: FeedResult | None = None
         self.size_bytes = size_bytes
 
@@ -69,6 +71,12 @@ class PendingFeed:
         pending = cls(lambda: result)
         pending._result = result
         return pending
+
+    def done(self) -> bool:
+        """Whether `result()` would return at once."""
+        if self._result is None and self._ready is not None and self._ready():
+            self.result()
+        return self._result is not None
 
     def result(self) -> FeedResult:
         if self._result is None:
