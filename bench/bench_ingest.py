@@ -167,6 +167,8 @@ def run_child(argv: list[str], env: dict[str, str] | None = None,
     if code != 0:
         raise SystemExit(f"{argv[:4]} failed ({code}):\n{stdout[-2000:]}\n{stderr[-4000:]}")
     info = json.loads(stdout.strip().splitlines()[-1]) if stdout_json else {}
+    # CPU of the child and of the descendants it waited for (its worker processes)
+    info.setdefault("process_cpu_s", usage.ru_utime + usage.ru_stime)
     return seconds, max(usage.ru_maxrss / 1024, tree.peak_mb), info
 
 

@@ -63,6 +63,20 @@ class Document:
         line = self.__dict__.get("_line")
         return line if line is not None else orjson.dumps(self.feed_json(), option=orjson.OPT_SORT_KEYS) + b"\n"
 
+    def feed_body(self) -> bytes:
+        """The body of a /document/v1 put: `{"fields": ...}`, compact UTF-8. Cut from the feed
+        line when there is one (its last key is "put", whose string value holds no raw `,"put":`)."""
+        line = self.__dict__.get("_line")
+        if line is not None:
+            return line[:line.rindex(b',"put":')] + b"}"
+        return orjson.dumps({"fields": self.fields})
+
+    def feed_size(self) -> int:
+        """Bytes of the feed line a document built in a worker process holds; 0 for others
+        (measuring those would cost an encoding)."""
+        line = self.__dict__.get("_line")
+        return len(line) if line is not None else 0
+
     def feed_fields(self) -> dict[str, Any]:
         """The fields for one feed request. A document from `unpack_documents` decodes them for
         the request and does not keep them: a batch in flight stays as small as its lines."""

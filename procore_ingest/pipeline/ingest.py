@@ -3,7 +3,8 @@
 The path, top to bottom (DESIGN §2):
 
     discover -> plans -> for each table: read batch (keyset, one snapshot)
-             -> documents -> sink.feed -> failures logged -> checkpoint advanced -> job saved
+             -> documents -> run.submit (streamed: the next batch is read while this one is in
+                flight) -> run.settle -> failures logged -> checkpoint advanced -> job saved
 
 Reading and building happen in worker processes for tables of more than one range
 (procore_ingest.source.parallel), which hand the batches back in key order: the path is the same.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,9 +55,15 @@ from ..state import (
     TableTotals,
     utc_now,
 )
-from ..vespa.sink import RemoveOp
+from ..vespa.sink import PendingFeed, RemoveOp
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
+
+# Batches submitted to Vespa and not yet settled: the next batch is read and queued while the
+# one before is in flight. Bounded in batches and in the bytes their documents hold: past 32 MB
+# (one default batch of ~3 KB documents) a batch is settled as soon as the next one is queued.
+MAX_BATCHES_IN_FLIGHT = 2
+MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024
 
 
 @dataclass
@@ -185,23 +193,38 @@ class _Job:
         self.progress.table_advanced(plan.name, progress.rows_read)
         batch_size = self.options.batch_size
         source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
+        in_flight: deque[tuple[Any, PendingFeed]] = deque()  # submitted, oldest first
+
+        def settle_oldest() -> None:
+            batch, pending = in_flight.popleft()
+            result = self.run.settle(pending)
+            self.run.index_files(batch.docs, result)  # --download-files: through the same sink
+            progress.indexed += result.ok
+            progress.failed += len(result.failures)
+            progress.soft_deleted += batch.soft_deleted
+            progress.rows_read += batch.rows_read
+            progress.last_key = batch.last_key if resumable else None
+            store.save_job(self.job)  # the checkpoint: this batch and all before it are accounted for
+            self.progress.table_advanced(plan.name, batch.rows_read)
+            logger.debug("%s: batch settled (%d records, %d failed)", plan.name, batch.rows_read,
+                         len(result.failures))
+
         try:
             # closing(): a cancel or an error ends the read (and its workers) here and now
             with contextlib.closing(source(conn, plan, batch_size, resume_key)) as batches:
-                for number, batch in enumerate(batches, 1):
-                    result = self.run.feed(batch.docs)
-                    self.run.index_files(batch.docs, result)  # --download-files: through the same sink
-                    progress.indexed += result.ok
-                    progress.failed += len(result.failures)
-                    progress.soft_deleted += batch.soft_deleted
-                    progress.rows_read += batch.rows_read
-                    progress.last_key = batch.last_key if resumable else None
-                    store.save_job(self.job)  # the checkpoint: this batch is fully accounted for
-                    self.progress.table_advanced(plan.name, batch.rows_read)
-                    logger.debug("%s: batch %d (%d records, %d failed)", plan.name, number,
-                                 batch.rows_read, len(result.failures))
+                for batch in batches:
+                    # streamed: this batch goes out while the one before is still in flight, and
+                    # checkpoints follow in key order, each once its batch is fully answered
+                    in_flight.append((batch, self.run.submit(batch.docs)))
+                    while in_flight and (in_flight[0][1].done() or len(in_flight) > MAX_BATCHES_IN_FLIGHT or (
+                            len(in_flight) > 1 and sum(p.size_bytes for _, p in in_flight) > MAX_BYTES_IN_FLIGHT)):
+                        settle_oldest()  # answered batches at once (feed files: always), then the bounds
                     if self.cancel.is_set():
-                        raise JobCancelled(f"cancelled during {plan.name}")
+                        break
+                while in_flight:  # what was sent is answered and checkpointed before we stop
+                    settle_oldest()
+                if self.cancel.is_set():
+                    raise JobCancelled(f"cancelled during {plan.name}")
         finally:
             self.progress.table_finished(plan.name)
         if indexed is None:  # resumed: what the index holds now

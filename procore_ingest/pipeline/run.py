@@ -7,6 +7,7 @@
         state store locked
         read-only database session, schema loaded, plans built
     run.feed(docs) / run.remove(ops)      failures recorded in the job's failure log
+    run.submit(docs) ... run.settle(p)    the same, streamed: batches in flight while the next is read
     close: session, state lock, file indexer, target lock, sink, in that order, also on errors and cancellation
 """
 
@@ -32,7 +33,7 @@ from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import db
 from ..state import StateStore, load_id_key
-from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink, submit_feed
 from ..vespa.targets import open_sink
 from .lock import TargetLock
 
@@ -152,6 +153,17 @@ class RunContext:
     def feed(self, docs: list[Document]) -> FeedResult:
         """Put `docs`; what Vespa rejects is recorded."""
         result = self.sink.feed(docs) if docs else FeedResult()
+        self.record(result.failures)
+        return result
+
+    def submit(self, docs: list[Document]) -> PendingFeed:
+        """Put `docs` without waiting for their outcomes (`settle` waits and records them):
+        the next batch streams in while this one is still in flight."""
+        return submit_feed(self.sink, docs) if docs else PendingFeed.settled(FeedResult())
+
+    def settle(self, pending: PendingFeed) -> FeedResult:
+        """Wait until every operation of a submitted batch has its outcome; record what Vespa rejected."""
+        result = pending.result()
         self.record(result.failures)
         return result
 

@@ -1,10 +1,8 @@
-"""Vespa over HTTP: the /document/v1 API through pyvespa, with retries within a budget, and visits."""
+"""Vespa over HTTP: puts and removes through the streaming feeder, probes and visits through pyvespa."""
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,21 +10,22 @@ from typing import Any
 from ..config import redact_url, scrub
 from ..documents.record import Document
 from ..errors import VespaConnectionError
-from ..logs import logger
-from .sink import RETRIABLE, FeedFailure, FeedResult, RemoveOp
+from .feeder import Feeder, FeedOp, document_path
+from .sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 
 
 def _selection_literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-DOT_SEGMENT_MESSAGE = ("not sent: the id has a '.' or '..' path segment, which pyvespa's HTTP client "
-                       "would resolve into another document's id")
+DOT_SEGMENT_MESSAGE = ("not sent: the id has a '.' or '..' path segment, which HTTP servers and "
+                       "clients resolve into another document's id")
 
 
 def _dot_segment(doc_id: str) -> bool:
-    # pyvespa puts ids into the URL path without encoding '/', and its client normalises the
-    # path: 'a/../b' would silently write document 'b'. Such ids are refused, not mangled.
+    # Ids go into the URL path one '/'-separated part at a time (as vespa-feed-client does);
+    # a '.' or '..' part is normalised away by HTTP stacks: 'a/../b' would silently write
+    # document 'b'. Such ids are refused, not mangled.
     return any(part in (".", "..") for part in doc_id.split("/"))
 
 
@@ -47,8 +46,8 @@ class VespaAuth:
 
 
 class VespaSink:
-    """Feeds through pyvespa's `feed_iterable` with bounded concurrency, and retries what
-    Vespa throttled or could not take with exponential backoff and jitter, within a budget."""
+    """Feeds through the streaming HTTP/2 feeder (vespa/feeder.py: `workers` connections, an
+    adaptive in-flight limit, retries within the budget); checks and visits through pyvespa."""
 
     def __init__(self, url: str, *, workers: int = 4, auth: VespaAuth | None = None,
                  retry_budget_s: float = 120.0, probe_timeout_s: float = 5.0,
@@ -65,6 +64,9 @@ class VespaSink:
         self.content_cluster = content_cluster
         self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
                          vespa_cloud_secret_token=auth.token)
+        self.feeder = Feeder(self.url, connections=self.workers, cert_path=auth.cert_path,
+                             key_path=auth.key_path, token=auth.token, retry_budget_s=retry_budget_s,
+                             description=self.description)
 
     def check(self) -> None:
         """VespaConnectionError within `probe_timeout_s` unless the document API answers."""
@@ -98,69 +100,42 @@ class VespaSink:
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
 
-    def _feed_once(self, operation: str, items: list[Any], to_payload: Callable[[Any], dict],
-                   group_key: Callable[[Any], tuple[str, str]]) -> dict[str, tuple[int, str]]:
-        """One pass through pyvespa; returns id -> (HTTP status, Vespa's message)."""
-        outcomes: dict[str, tuple[int, str]] = {}
-        lock = threading.Lock()
-
-        def callback(response, doc_id) -> None:
-            body = response.json if isinstance(response.json, dict) else {}
-            message = str(body.get("message") or body.get("Exception") or "")
-            with lock:
-                outcomes[doc_id] = (int(response.status_code), scrub(message, self._secret))
-
-        groups: dict[tuple[str, str], list] = {}
-        for item in items:
-            groups.setdefault(group_key(item), []).append(item)
-        for (doctype, namespace), members in groups.items():
-            self.app.feed_iterable(
-                (to_payload(m) for m in members), schema=doctype, namespace=namespace,
-                callback=callback, operation_type=operation, max_workers=self.workers,
-                max_connections=self.workers, max_queue_size=max(self.workers * 4, 16),
-                num_retries_429=3,
-            )
-        return outcomes
-
-    def _run(self, operation: str, items: list[Any], to_payload: Callable[[Any], dict],
-             group_key: Callable[[Any], tuple[str, str]]) -> FeedResult:
-        result = FeedResult()
-        pending = []
+    def _submit(self, items: list[Any], to_op: Callable[[Any], FeedOp]) -> PendingFeed:
+        """Every item into the feeder; the result is there when each has a final outcome."""
+        refused = []
+        sendable = []
         for item in items:
             if _dot_segment(item.id):
-                result.failures.append(FeedFailure(item.id, item.table, 0, DOT_SEGMENT_MESSAGE))
+                refused.append(FeedFailure(item.id, item.table, 0, DOT_SEGMENT_MESSAGE))
             else:
-                pending.append(item)
-        deadline = time.monotonic() + self.retry_budget_s
-        attempt = 0
-        while pending:
-            outcomes = self._feed_once(operation, pending, to_payload, group_key)
-            retry = []
-            for item in pending:
-                status, message = outcomes.get(item.id, (599, "no response"))
-                if status == 200:
+                sendable.append(item)
+        ops = [to_op(item) for item in sendable]
+        ticket = self.feeder.submit(ops)
+
+        def wait() -> FeedResult:
+            result = FeedResult(failures=list(refused))
+            for item, outcome in zip(sendable, ticket.wait(), strict=True):
+                result.retried += outcome.attempts - 1
+                if outcome.ok:
                     result.ok += 1
-                elif status in RETRIABLE and time.monotonic() < deadline:
-                    retry.append(item)
                 else:
-                    result.failures.append(FeedFailure(item.id, item.table, status, message or f"HTTP {status}"))
-            if retry:
-                attempt += 1
-                result.retried += len(retry)
-                pause = min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-                pause = max(0.0, min(pause, deadline - time.monotonic()))
-                logger.warning("Vespa could not take %d documents (e.g. HTTP %s); retrying in %.1fs",
-                               len(retry), outcomes.get(retry[0].id, (599, ""))[0], pause)
-                time.sleep(pause)
-            pending = retry
-        return result
+                    result.failures.append(FeedFailure(item.id, item.table, outcome.status, outcome.message))
+            return result
+
+        return PendingFeed(wait, sum(item.feed_size() for item in sendable), ticket.done)
+
+    def submit(self, docs: list[Document]) -> PendingFeed:
+        """Put `docs` without waiting: batches submitted one after another stream together,
+        and operations on one document keep their order across them."""
+        return self._submit(docs, lambda d: FeedOp(d.vespa_id, "POST", document_path(d.namespace, d.doctype, d.id),
+                                                    body_of=d.feed_body))
 
     def feed(self, docs: list[Document]) -> FeedResult:
-        return self._run("feed", docs, lambda d: {"id": d.id, "fields": d.feed_fields()},
-                         lambda d: (d.doctype, d.namespace))
+        return self.submit(docs).result()
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
-        return self._run("delete", ops, lambda o: {"id": o.id}, lambda o: (o.doctype, o.namespace))
+        return self._submit(ops, lambda o: FeedOp(o.vespa_id, "DELETE",
+                                                   document_path(o.namespace, o.doctype, o.id))).result()
 
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]:
         """User-specified ids of the `doctype` documents of one source table (a visit)."""
@@ -194,4 +169,4 @@ class VespaSink:
                                        f"{scrub(str(exc), self._secret).splitlines()[0] if str(exc) else exc}") from None
 
     def close(self) -> None:
-        pass
+        self.feeder.close()

@@ -10,7 +10,7 @@ advance its checkpoint safely (at least once, idempotent).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +49,48 @@ class RemoveOp:
     @property
     def vespa_id(self) -> str:
         return f"id:{self.namespace}:{self.doctype}::{self.id}"
+
+    def feed_size(self) -> int:
+        return 0  # a remove has no body
+
+
+class PendingFeed:
+    """A batch handed to a sink whose outcomes may still be coming: `result()` waits for all
+    of them. `size_bytes`: what its documents hold in memory while in flight, where known
+    (documents built in worker processes travel as their feed lines; others count 0)."""
+
+    def __init__(self, wait: Callable[[], FeedResult], size_bytes: int = 0,
+                 ready: Callable[[], bool] | None = None) -> None:
+        self._wait = wait
+        self._ready = ready  # whether every outcome is in (None: only result() tells)
+        self._result: FeedResult | None = None
+        self.size_bytes = size_bytes
+
+    @classmethod
+    def settled(cls, result: FeedResult) -> PendingFeed:
+        pending = cls(lambda: result)
+        pending._result = result
+        return pending
+
+    def done(self) -> bool:
+        """Whether `result()` would return at once."""
+        if self._result is None and self._ready is not None and self._ready():
+            self.result()
+        return self._result is not None
+
+    def result(self) -> FeedResult:
+        if self._result is None:
+            self._result = self._wait()
+        return self._result
+
+
+def submit_feed(sink: Sink, docs: list[Document]) -> PendingFeed:
+    """Hand `docs` to `sink` without waiting where the sink streams (VespaSink.submit), or
+    feed them at once where it does not (feed files, test doubles)."""
+    submit = getattr(sink, "submit", None)
+    if submit is not None:
+        return submit(docs)
+    return PendingFeed.settled(sink.feed(docs))
 
 
 class Sink(Protocol):

@@ -92,6 +92,7 @@ class Faults:
         self._delay = 0.0
         self._delay_methods: frozenset[str] | None = None
         self._delay_prefix = "/"
+        self._goaway_in: int | None = None  # HTTP/2 requests until the next GOAWAY
 
     # -------------------------------------------------------------- configuration
 
@@ -139,8 +140,24 @@ class Faults:
         with self._lock:
             self._rejects.append(_Reject(predicate, status, message, _methods(methods)))
 
+    def goaway_after(self, n: int) -> None:
+        with self._lock:
+            self._goaway_in = n
+
+    def take_goaway(self) -> bool:
+        """Called per complete HTTP/2 request: True once, when the GOAWAY is due."""
+        with self._lock:
+            if self._goaway_in is None:
+                return False
+            if self._goaway_in <= 0:
+                self._goaway_in = None
+                return True
+            self._goaway_in -= 1
+            return False
+
     def clear(self) -> None:
         with self._lock:
+            self._goaway_in = None
             self._next.clear()
             self._outage = None
             self._rejects.clear()

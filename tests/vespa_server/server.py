@@ -113,7 +113,11 @@ class VespaServer:
             if self._tcp is not None:
                 return self
             tcp = TcpServer(
-                (self.host, self._port), self._process, self._max_body_bytes, self._http2
+                (self.host, self._port),
+                self._process,
+                self._max_body_bytes,
+                self._http2,
+                self._faults.take_goaway,
             )
             self._port = tcp.server_address[1]
             thread = threading.Thread(
@@ -200,6 +204,12 @@ class VespaServer:
         """Fail single-document requests whose user-specified id (the part after ``::``,
         decoded) satisfies ``predicate``."""
         self._faults.reject_ids(predicate, status, message, methods)
+
+    def goaway_after(self, n: int) -> None:
+        """After ``n`` more HTTP/2 requests, the connection that receives the next one answers
+        the requests before it, then sends GOAWAY (last stream id: the last one processed) and
+        closes; that request and any later ones on the connection are never processed."""
+        self._faults.goaway_after(n)
 
     def clear_faults(self) -> None:
         self._faults.clear()

@@ -15,7 +15,7 @@ import socketserver
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
 
 from .api import Request, Response
@@ -35,6 +35,9 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 # Handles one request; returns None to drop the connection without answering.
 Processor = Callable[[Request], "Response | None"]
+# Asked once per complete HTTP/2 request: True to answer it (and every later one on that
+# connection) with a GOAWAY instead, after the requests before it were answered.
+GoawayCheck = Callable[[], bool]
 
 
 class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
@@ -43,9 +46,15 @@ class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     block_on_close = False
 
     def __init__(
-        self, address: tuple[str, int], process: Processor, max_body_bytes: int, http2: bool
+        self,
+        address: tuple[str, int],
+        process: Processor,
+        max_body_bytes: int,
+        http2: bool,
+        goaway: GoawayCheck | None = None,
     ) -> None:
         self.process = process
+        self.goaway = goaway or (lambda: False)
         self.max_body_bytes = max_body_bytes
         self.http2 = http2 and HAVE_H2
         self._conns: set[socket.socket] = set()
@@ -93,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if self._is_h2():
                 if self.server.http2:
-                    _H2Connection(self.connection, self.server.process).serve()
+                    _H2Connection(self.connection, self.server.process, self.server.goaway).serve()
                 return
             super().handle()
         except (ConnectionError, OSError):
@@ -173,7 +182,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _H2Connection:
     """One server-side HTTP/2 connection; requests run on a small thread pool."""
 
-    def __init__(self, sock: socket.socket, process: Processor) -> None:
+    def __init__(
+        self, sock: socket.socket, process: Processor, goaway: GoawayCheck | None = None
+    ) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
@@ -185,6 +196,9 @@ class _H2Connection:
         self.outbound: dict[int, memoryview] = {}
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vespa-h2")
         self.closed = False
+        self.goaway = goaway or (lambda: False)
+        self.going_away = False  # a GOAWAY is due: no request from here on is processed
+        self.submitted: list[tuple[int, Future]] = []
 
     def serve(self) -> None:
         with self.lock:
@@ -203,6 +217,9 @@ class _H2Connection:
                 with self.lock:
                     self._flush()
                     self._send()
+                if self.going_away:
+                    self._go_away()
+                    break
         except (OSError, h2.exceptions.ProtocolError):
             pass
         finally:
@@ -222,8 +239,13 @@ class _H2Connection:
                 self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
         elif isinstance(ev, h2.events.StreamEnded):
             stream = self.streams.pop(ev.stream_id, None)
-            if stream is not None:
-                self.pool.submit(self._run, ev.stream_id, *stream)
+            if stream is not None and not self.going_away:
+                if self.goaway():
+                    self.going_away = True
+                    return
+                self.submitted.append(
+                    (ev.stream_id, self.pool.submit(self._run, ev.stream_id, *stream))
+                )
         elif isinstance(ev, h2.events.StreamReset):
             self.streams.pop(ev.stream_id, None)
             with self.lock:
@@ -259,6 +281,28 @@ class _H2Connection:
                 self.outbound[stream_id] = memoryview(resp.body)
             self._flush()
             self._send()
+
+    def _go_away(self) -> None:
+        """Answer what was taken, then GOAWAY naming the last stream processed; requests after
+        it were never processed (the client must send them again), and the connection closes."""
+        for _, future in self.submitted:
+            with contextlib.suppress(Exception):
+                future.result(timeout=30)
+        last = max((stream_id for stream_id, _ in self.submitted), default=0)
+        with self.lock:
+            self._flush()
+            with contextlib.suppress(h2.exceptions.ProtocolError):
+                self.conn.close_connection(last_stream_id=last)
+            self._send()
+            self.closed = True
+        # Half-close, then drain what the client still sends until it closes too: closing a
+        # socket with unread data makes the kernel reset it, and a reset can destroy the
+        # answers and the GOAWAY before the client reads them.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(2)
+            while self.sock.recv(1 << 16):
+                pass
 
     def _flush(self) -> None:
         """Send as much pending response data as the flow-control windows allow."""

@@ -1,0 +1,261 @@
+"""The streaming feeder (procore_ingest/vespa/feeder.py) against the strict Vespa protocol server:
+HTTP/2 with many operations in flight, the adaptive limit under a 429 storm, retries (503, 504,
+507), a GOAWAY mid-batch, a slow server, per-document order, rejected documents, the HTTP/1.1
+fallback, and kill -9 mid-stream followed by --resume."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+
+from procore_ingest.documents.record import Document
+from procore_ingest.state import StateStore
+from procore_ingest.vespa.feeder import Feeder, FeedOp, document_path
+from procore_ingest.vespa.http import VespaAuth, VespaSink
+from procore_ingest.vespa.sink import RemoveOp
+from tests.helpers import ROOT, execute, run_script
+from tests.vespa_server import VespaServer
+
+NS = DOCTYPE = "procore_record"
+
+
+def put(user_id: str, n: int = 0) -> FeedOp:
+    body = orjson.dumps({"fields": {"source_table": "t", "content_text": f"row {n}", "doc_id": user_id}})
+    return FeedOp(f"id:{NS}:{DOCTYPE}::{user_id}", "POST", document_path(NS, DOCTYPE, user_id), body)
+
+
+def remove(user_id: str) -> FeedOp:
+    return FeedOp(f"id:{NS}:{DOCTYPE}::{user_id}", "DELETE", document_path(NS, DOCTYPE, user_id))
+
+
+def puts(count: int, prefix: str = "t:") -> list[FeedOp]:
+    return [put(f"{prefix}{i}", i) for i in range(count)]
+
+
+def stored_ids(server: VespaServer) -> set[str]:
+    return set(server.documents(DOCTYPE))
+
+
+@pytest.fixture
+def feeder_for():
+    made: list[Feeder] = []
+
+    def make(server: VespaServer, **kwargs) -> Feeder:
+        kwargs.setdefault("connections", 2)
+        kwargs.setdefault("retry_budget_s", 60)
+        feeder = Feeder(server.url, **kwargs)
+        made.append(feeder)
+        return feeder
+
+    yield make
+    for feeder in made:
+        feeder.close()
+
+
+def test_operations_stream_over_http2_connections_with_many_in_flight(vespa, feeder_for):
+    vespa.set_delay(0.01)
+    feeder = feeder_for(vespa, connections=2, min_inflight=16)
+    outcomes = feeder.run(puts(400))
+    assert all(o.ok for o in outcomes) and len(outcomes) == 400
+    assert len(stored_ids(vespa)) == 400
+    posts = [r for r in vespa.requests if r.method == "POST"]
+    assert len(posts) == 400 and {r.protocol for r in posts} == {"HTTP/2"}
+    assert feeder.stats.protocol == "h2" and feeder.stats.connections_opened == 2
+    assert feeder.throttle.limit >= 16
+
+
+def test_a_429_storm_cuts_the_in_flight_limit_and_it_grows_back(vespa, feeder_for):
+    feeder = feeder_for(vespa, min_inflight=2, max_inflight=64)
+    assert all(o.ok for o in feeder.run(puts(600, "warm:")))
+    before = feeder.throttle.limit
+    assert before > 2  # grew while answers were good
+    seen = len(feeder.throttle.history)
+    vespa.fail_next(150, status=429, methods=["POST"])
+    outcomes = feeder.run(puts(1500, "storm:"))
+    assert all(o.ok for o in outcomes)
+    assert len(stored_ids(vespa)) == 2100
+    changes = feeder.throttle.history[seen:]
+    cuts = [i for i, c in enumerate(changes) if c.reason == "throttled"]
+    assert cuts and all(changes[i].status == 429 for i in cuts)
+    lowest = min(c.limit for c in changes)
+    assert lowest < before  # adapted down ...
+    assert any(c.reason in ("grow", "probe") for c in changes[cuts[-1]:])  # ... and back up
+    assert feeder.throttle.limit > lowest
+    assert sum(o.attempts - 1 for o in outcomes) == 150  # each 429 retried once, nothing else
+
+
+def test_503_and_504_are_retried_until_ok(vespa, feeder_for):
+    vespa.fail_next(20, status=503, methods=["POST"])
+    vespa.fail_next(20, status=504, methods=["POST"])
+    outcomes = feeder_for(vespa).run(puts(100))
+    assert all(o.ok for o in outcomes)
+    statuses = Counter(vespa.statuses("POST"))
+    assert statuses[503] == 20 and statuses[504] == 20 and statuses[200] == 100
+    assert len(stored_ids(vespa)) == 100
+
+
+def test_507_warns_once_that_a_content_node_is_full_and_retries(vespa, feeder_for, caplog):
+    vespa.fail_next(6, status=507, methods=["POST"])
+    with caplog.at_level(logging.WARNING, logger="procore_ingest"):
+        outcomes = feeder_for(vespa, full_backoff_s=0.05).run(puts(30))
+    assert all(o.ok for o in outcomes) and len(stored_ids(vespa)) == 30
+    full = [r.getMessage() for r in caplog.records if "feed blocked: a content node is full" in r.getMessage()]
+    assert len(full) == 1 and "507" in full[0]
+
+
+def test_507_beyond_the_budget_is_a_failure_with_vespas_message(vespa, feeder_for):
+    vespa.set_outage(507, methods=["POST"], path_prefix="/document/v1/")
+    outcomes = feeder_for(vespa, retry_budget_s=0.5, full_backoff_s=0.1).run(puts(3))
+    assert [o.status for o in outcomes] == [507, 507, 507]
+    assert all("diskLimitReached" in o.message for o in outcomes)
+
+
+def test_goaway_mid_batch_resends_only_unanswered_operations(vespa, feeder_for):
+    vespa.set_delay(0.002)
+    vespa.goaway_after(120)
+    feeder = feeder_for(vespa, connections=2, min_inflight=32)
+    outcomes = feeder.run(puts(500))
+    assert all(o.ok for o in outcomes) and len(stored_ids(vespa)) == 500  # nothing lost
+    processed = Counter(r.doc_id for r in vespa.requests if r.method == "POST")
+    assert set(processed.values()) == {1}  # nothing answered was sent again
+    assert feeder.stats.connections_opened > 2  # the closed connection was replaced
+    assert sum(o.attempts > 1 for o in outcomes) > 0  # some had no answer and went again
+
+
+def test_a_slow_server_gets_every_operation_once(vespa, feeder_for):
+    vespa.set_delay(0.1)
+    feeder = feeder_for(vespa, connections=1, min_inflight=8, max_inflight=32)
+    outcomes = feeder.run(puts(200))
+    assert all(o.ok and o.attempts == 1 for o in outcomes)
+    assert len([r for r in vespa.requests if r.method == "POST"]) == 200
+    assert 8 <= feeder.throttle.limit <= 32
+
+
+def test_put_then_remove_of_one_id_across_batches_arrive_in_order(vespa, feeder_for):
+    target = "order:1"
+    # the put is throttled three times: the remove queued behind it must wait for it
+    vespa.fail_next(3, status=429, methods=["POST"],
+                    path_prefix=document_path(NS, DOCTYPE, target))
+    feeder = feeder_for(vespa, min_inflight=16)
+    first = feeder.submit([put(target), *puts(50)])
+    second = feeder.submit([remove(target), put("order:2")])
+    assert all(o.ok for o in first.wait()) and all(o.ok for o in second.wait())
+    assert f"id:{NS}:{DOCTYPE}::{target}" not in stored_ids(vespa)
+    seen = [(r.method, r.status) for r in vespa.requests if r.doc_id == f"id:{NS}:{DOCTYPE}::{target}"]
+    assert seen == [("POST", 429)] * 3 + [("POST", 200), ("DELETE", 200)]
+
+
+def test_a_rejected_document_fails_at_once_with_vespas_message(vespa):
+    sink = VespaSink(vespa.url, workers=2, auth=VespaAuth())
+    try:
+        docs = [Document(DOCTYPE, NS, f"r:{i}", {"source_table": "r", "content_text": "ok"}, table="r")
+                for i in range(20)]
+        docs.append(Document(DOCTYPE, NS, "r:bad", {"no_such_field": 1}, table="r"))
+        result = sink.feed(docs)
+        assert result.ok == 20 and len(result.failures) == 1
+        failure = result.failures[0]
+        assert failure.id == "r:bad" and failure.status == 400 and "no_such_field" in failure.message
+        assert sum(1 for r in vespa.requests if r.doc_id and r.doc_id.endswith("::r:bad")) == 1
+        removed = sink.remove([RemoveOp(DOCTYPE, NS, f"r:{i}", "r") for i in range(5)])
+        assert removed.ok == 5 and vespa.count(DOCTYPE) == 15
+    finally:
+        sink.close()
+
+
+def test_a_server_without_http2_gets_http11_and_one_log_line(caplog):
+    with VespaServer(http2=False) as server, caplog.at_level(logging.WARNING, logger="procore_ingest"):
+        feeder = Feeder(server.url, connections=2)
+        try:
+            assert all(o.ok for o in feeder.run(puts(120)))
+        finally:
+            feeder.close()
+        assert feeder.stats.protocol == "http/1.1"
+        assert {r.protocol for r in server.requests if r.method == "POST"} == {"HTTP/1.1"}
+        assert server.count(DOCTYPE) == 120
+    lines = [r.getMessage() for r in caplog.records if "does not speak HTTP/2" in r.getMessage()]
+    assert len(lines) == 1
+
+
+def test_unreachable_vespa_fails_every_operation_within_the_budget():
+    feeder = Feeder("http://127.0.0.1:1", connections=2, retry_budget_s=0.5, connect_timeout_s=0.5)
+    try:
+        outcomes = feeder.run(puts(5))
+    finally:
+        feeder.close()
+    assert [o.status for o in outcomes] == [599] * 5
+    assert all("cannot reach Vespa at http://127.0.0.1:1" in o.message for o in outcomes)
+
+
+# --- kill -9 mid-stream, then --resume --------------------------------------------------------
+
+
+ROWS = 3000
+
+
+def _job(state: Path) -> dict | None:
+    for path in (state / "jobs").glob("*.json") if (state / "jobs").exists() else []:
+        try:
+            return json.loads(path.read_text())
+        except ValueError:
+            return None
+    return None
+
+
+def test_kill_9_mid_stream_then_resume_loses_nothing(pg_url, vespa, tmp_path):
+    execute(pg_url, f"CREATE TABLE work_items (id bigint PRIMARY KEY, title text NOT NULL);"
+                    f"INSERT INTO work_items SELECT n, 'item ' || n FROM generate_series(1, {ROWS}) n;")
+    vespa.set_delay(0.003)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCORE_", "VESPA_"))}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "ingest_database.py"), "--full", "--database-url", pg_url,
+         "--vespa-url", vespa.url, "--state-dir", str(tmp_path), "--tables", "work_items",
+         "--batch-size", "250", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    job = None
+    while time.monotonic() < deadline:
+        job = _job(tmp_path)
+        if job and job["tables"].get("work_items", {}).get("rows_read", 0) >= 750:
+            break
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    assert job is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    vespa.set_delay(0)
+    killed = StateStore(tmp_path).load_job(job["job_id"])
+    assert killed.status == "running" and 0 < killed.tables["work_items"].rows_read < ROWS
+    checkpoint = killed.tables["work_items"].rows_read
+    # everything the checkpoint counts was acknowledged by Vespa before it was written
+    assert len([i for i in stored_ids(vespa) if "::work_items:" in i]) >= checkpoint
+    result = run_script("ingest_database.py", "--resume", job["job_id"], "--database-url", pg_url,
+                        "--vespa-url", vespa.url, "--state-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    ids = [i for i in stored_ids(vespa) if "::work_items:" in i]
+    assert len(ids) == ROWS  # 0 lost, and one document per row (no duplicates)
+    done = StateStore(tmp_path).load_job(job["job_id"])
+    assert done.status == "completed" and done.tables["work_items"].rows_read == ROWS
+    assert done.tables["work_items"].indexed == ROWS
+
+
+def test_a_token_never_shows_in_outcomes_or_logs(caplog):
+    secret = "vespa_cloud_s3cretTOKEN"
+    with caplog.at_level(logging.DEBUG, logger="procore_ingest"):
+        feeder = Feeder("http://127.0.0.1:1", connections=1, token=secret, retry_budget_s=0.3,
+                        connect_timeout_s=0.3)
+        try:
+            outcomes = feeder.run(puts(3))
+        finally:
+            feeder.close()
+    assert all(o.status == 599 for o in outcomes)
+    assert secret not in " ".join(o.message for o in outcomes) + caplog.text
