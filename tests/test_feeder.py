@@ -196,6 +196,18 @@ def test_unreachable_vespa_fails_every_operation_within_the_budget():
     assert all("cannot reach Vespa at http://127.0.0.1:1" in o.message for o in outcomes)
 
 
+def test_unreachable_vespa_answers_every_queued_operation_at_each_failed_connect():
+    # one answer per failed connect would leave a batch waiting (backoff + connect timeout) per
+    # operation, hours for a batch; each queued operation gets its attempt and its own backoff
+    feeder = Feeder("http://127.0.0.1:1", connections=2, retry_budget_s=0.5, connect_timeout_s=0.5)
+    try:
+        outcomes = feeder.run(puts(300))
+    finally:
+        feeder.close()
+    assert [o.status for o in outcomes] == [599] * 300
+    assert all(o.attempts >= 1 for o in outcomes)
+
+
 # --- kill -9 mid-stream, then --resume --------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ its own; callers in other threads submit batches and wait on tickets.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import random
 import socket
@@ -518,6 +519,9 @@ class _H1Connection:
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
             self.close()
             raise _Lost(str(exc) or type(exc).__name__) from None
+        except BaseException:  # cancelled (a timeout): its late answer would be read as the next one's
+            self.close()
+            raise
 
     def close(self) -> None:
         self.closed = True
@@ -596,7 +600,7 @@ class Feeder:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(RuntimeError, TimeoutError, concurrent.futures.TimeoutError):
             asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
@@ -708,8 +712,15 @@ class Feeder:
             # backoff, and the next attempt to connect waits too
             self._connect_failures += 1
             self._reconnect_at = time.monotonic() + _backoff(self._connect_failures, 0.1, 5.0)
-            if self._ready:
+            # With no live connection, every queued operation gets that answer (each then waits
+            # its own backoff, or ends when its retry budget is spent): answering one per attempt
+            # would keep a batch waiting connect timeout x operations.
+            live = any(not c.closed for c in self._conns)
+            for _ in range(len(self._ready) if not live else 1):
+                if not self._ready:
+                    break
                 p = self._ready.popleft()
+                p.attempts += 1
                 self._in_flight += 1
                 self._answer(p, TRANSPORT_ERROR, self._reason(exc), 0.0)
         finally:
