@@ -756,7 +756,9 @@ class Feeder:
             status, message = TRANSPORT_ERROR, self._reason(exc)
         finally:
             conn.active -= 1
-        self._answer(p, status, scrub(message, self._secret), time.monotonic() - started)
+        # scrubbed before it is cut: a token that straddled the cut would leave a prefix behind
+        message = scrub(message, self._secret)
+        self._answer(p, status, message[:1000], time.monotonic() - started)
 
     def _answer(self, p: _Pending, status: int, message: str, latency: float) -> None:
         self._in_flight -= 1
@@ -811,7 +813,7 @@ def _message(data: bytes) -> str:
     try:
         body = orjson.loads(data) if data else {}
     except orjson.JSONDecodeError:
-        return data[:200].decode("utf-8", "replace")
+        return data[:65536].decode("utf-8", "replace")  # cut once scrubbed (see _send)
     if not isinstance(body, dict):
         return ""
     return str(body.get("message") or body.get("Exception") or "")
