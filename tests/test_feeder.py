@@ -186,12 +186,17 @@ def test_a_server_without_http2_gets_http11_and_one_log_line(caplog):
     assert len(lines) == 1
 
 
-def test_unreachable_vespa_fails_every_operation_within_the_budget():
+def unreachable_outcomes(count: int) -> list:
+    """`count` puts fed to a port nobody listens on, with a half-second retry budget."""
     feeder = Feeder("http://127.0.0.1:1", connections=2, retry_budget_s=0.5, connect_timeout_s=0.5)
     try:
-        outcomes = feeder.run(puts(5))
+        return feeder.run(puts(count))
     finally:
         feeder.close()
+
+
+def test_unreachable_vespa_fails_every_operation_within_the_budget():
+    outcomes = unreachable_outcomes(5)
     assert [o.status for o in outcomes] == [599] * 5
     assert all("cannot reach Vespa at http://127.0.0.1:1" in o.message for o in outcomes)
 
@@ -199,11 +204,7 @@ def test_unreachable_vespa_fails_every_operation_within_the_budget():
 def test_unreachable_vespa_answers_every_queued_operation_at_each_failed_connect():
     # one answer per failed connect would leave a batch waiting (backoff + connect timeout) per
     # operation, hours for a batch; each queued operation gets its attempt and its own backoff
-    feeder = Feeder("http://127.0.0.1:1", connections=2, retry_budget_s=0.5, connect_timeout_s=0.5)
-    try:
-        outcomes = feeder.run(puts(300))
-    finally:
-        feeder.close()
+    outcomes = unreachable_outcomes(300)
     assert [o.status for o in outcomes] == [599] * 300
     assert all(o.attempts >= 1 for o in outcomes)
 
