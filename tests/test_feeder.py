@@ -261,6 +261,41 @@ def test_kill_9_mid_stream_then_resume_loses_nothing(pg_url, vespa, tmp_path):
     assert done.tables["work_items"].indexed == ROWS
 
 
+def test_kill_9_while_batches_stream_in_parts_then_resume_loses_nothing(pg_url, vespa, tmp_path):
+    # Worker processes hand a batch of 2,500 rows over as ranges of 1,000 + 1,000 + 500, each
+    # sent on at once. One row of the second batch's last range is refused (503, retried), so
+    # the ranges before it and after it are acknowledged while that batch cannot settle: the
+    # checkpoint must stay at the first batch's end.
+    rows, batch, held_back = 12_000, 2500, 4800
+    execute(pg_url, f"CREATE TABLE work_parts (id bigint PRIMARY KEY, title text NOT NULL);"
+                    f"INSERT INTO work_parts SELECT n, 'part ' || n FROM generate_series(1, {rows}) n;")
+    vespa.reject_ids(lambda user_id: user_id == f"work_parts:{held_back}", status=503)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCORE_", "VESPA_"))}
+    argv = ["--database-url", pg_url, "--vespa-url", vespa.url, "--state-dir", str(tmp_path)]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "ingest_database.py"), "--full", *argv, "--tables", "work_parts",
+         "--batch-size", str(batch), "--processes", "2", "--retry-budget", "60", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    second_batch_but_last_range = {f"id:{NS}:{DOCTYPE}::work_parts:{n}" for n in range(batch + 1, 4501)}
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not second_batch_but_last_range <= stored_ids(vespa):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    time.sleep(0.5)  # a checkpoint written for those ranges would be on disk by now
+    job = _job(tmp_path)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert job is not None
+    killed = StateStore(tmp_path).load_job(job["job_id"]).tables["work_parts"]
+    assert (killed.rows_read, killed.indexed, killed.last_key) == (batch, batch, [batch])
+    vespa.clear_faults()
+    result = run_script("ingest_database.py", "--resume", job["job_id"], *argv)
+    assert result.returncode == 0, result.stderr
+    assert len([i for i in stored_ids(vespa) if "::work_parts:" in i]) == rows  # 0 lost, no duplicates
+    done = StateStore(tmp_path).load_job(job["job_id"]).tables["work_parts"]
+    assert done.status == "completed" and done.rows_read == done.indexed == rows
+
+
 def test_a_token_never_shows_in_outcomes_or_logs(caplog):
     secret = "vespa_cloud_s3cretTOKEN"
     with caplog.at_level(logging.DEBUG, logger="procore_ingest"):

@@ -42,7 +42,7 @@ from ..files import FileCounts
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes, db
-from ..source.parallel import BuildPool, RangeReadError, serial_batches
+from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows, read_batches
 from ..source.sql import begin_snapshot
 from ..state import (
@@ -59,11 +59,14 @@ from ..vespa.sink import PendingFeed, RemoveOp
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
 
-# Batches submitted to Vespa and not yet settled: the next batch is read and queued while the
-# one before is in flight. Bounded in batches and in the bytes their documents hold: past 32 MB
-# (one default batch of ~3 KB documents) a batch is settled as soon as the next one is queued.
-MAX_BATCHES_IN_FLIGHT = 2
-MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024
+# Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
+# batch a range (source/parallel.py: RANGE_ROWS rows) at a time, each range is sent on at once,
+# and the next is read and queued while those before it are in flight; a batch's checkpoint
+# waits for its last range. Bounded in documents (per --workers connection: a few times what the
+# feeder keeps in flight, so it never runs dry; ~3 KB each) and in the bytes they hold: past
+# either, the oldest is settled before more are read (one part always stays queued).
+MAX_DOCS_IN_FLIGHT_PER_WORKER = 1024
+MAX_BYTES_IN_FLIGHT = 16 * 1024 * 1024
 
 
 @dataclass
@@ -193,33 +196,47 @@ class _Job:
         self.progress.table_advanced(plan.name, progress.rows_read)
         batch_size = self.options.batch_size
         source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
-        in_flight: deque[tuple[Any, PendingFeed]] = deque()  # submitted, oldest first
+        in_flight: deque[tuple[BuiltBatch, PendingFeed]] = deque()  # submitted, oldest first
+        held = [0, 0]  # documents and bytes in flight
+        max_docs = MAX_DOCS_IN_FLIGHT_PER_WORKER * max(1, self.options.workers)
+        batch = TableProgress()  # what the parts of the batch being settled add up to so far
 
         def settle_oldest() -> None:
-            batch, pending = in_flight.popleft()
+            part, pending = in_flight.popleft()
+            held[0] -= len(part.docs)
+            held[1] -= pending.size_bytes
             result = self.run.settle(pending)
-            self.run.index_files(batch.docs, result)  # --download-files: through the same sink
-            progress.indexed += result.ok
-            progress.failed += len(result.failures)
+            self.run.index_files(part.docs, result)  # --download-files: through the same sink
+            batch.indexed += result.ok
+            batch.failed += len(result.failures)
+            batch.soft_deleted += part.soft_deleted
+            batch.rows_read += part.rows_read
+            self.progress.table_advanced(plan.name, part.rows_read)
+            if not part.ends_batch:
+                return
+            progress.indexed += batch.indexed
+            progress.failed += batch.failed
             progress.soft_deleted += batch.soft_deleted
             progress.rows_read += batch.rows_read
-            progress.last_key = batch.last_key if resumable else None
+            progress.last_key = part.last_key if resumable else None
             store.save_job(self.job)  # the checkpoint: this batch and all before it are accounted for
-            self.progress.table_advanced(plan.name, batch.rows_read)
-            logger.debug("%s: batch settled (%d records, %d failed)", plan.name, batch.rows_read,
-                         len(result.failures))
+            logger.debug("%s: batch settled (%d records, %d failed)", plan.name, batch.rows_read, batch.failed)
+            batch.indexed = batch.failed = batch.soft_deleted = batch.rows_read = 0
 
         try:
             # closing(): a cancel or an error ends the read (and its workers) here and now
-            with contextlib.closing(source(conn, plan, batch_size, resume_key)) as batches:
-                for batch in batches:
-                    # streamed: this batch goes out while the one before is still in flight, and
-                    # checkpoints follow in key order, each once its batch is fully answered
-                    in_flight.append((batch, self.run.submit(batch.docs)))
-                    while in_flight and (in_flight[0][1].done() or len(in_flight) > MAX_BATCHES_IN_FLIGHT or (
-                            len(in_flight) > 1 and sum(p.size_bytes for _, p in in_flight) > MAX_BYTES_IN_FLIGHT)):
-                        settle_oldest()  # answered batches at once (feed files: always), then the bounds
-                    if self.cancel.is_set():
+            with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
+                for part in parts:
+                    # streamed: this part goes out while those before it are still in flight, and
+                    # checkpoints follow in key order, each once its whole batch is answered
+                    pending = self.run.submit(part.docs)
+                    in_flight.append((part, pending))
+                    held[0] += len(part.docs)
+                    held[1] += pending.size_bytes
+                    while in_flight and (in_flight[0][1].done() or (
+                            len(in_flight) > 1 and (held[0] > max_docs or held[1] > MAX_BYTES_IN_FLIGHT))):
+                        settle_oldest()  # answered parts at once (feed files: always), then the bounds
+                    if self.cancel.is_set() and part.ends_batch:  # the batch being read is finished first
                         break
                 while in_flight:  # what was sent is answered and checkpointed before we stop
                     settle_oldest()

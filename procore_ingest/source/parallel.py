@@ -59,6 +59,9 @@ class BuiltBatch:
     rows_read: int
     last_key: list[Any] | None
     digests: list[int] | None = None  # with digests=True: content_digest of each document (verify)
+    # False: a part of a batch (`parts=True`): the batch (its checkpoint) ends with a later part,
+    # and `last_key` is where this part ends
+    ends_batch: bool = True
 
     @property
     def soft_deleted(self) -> int:
@@ -85,8 +88,9 @@ def default_processes() -> int:
 
 
 def serial_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] | None = None,
-                   digests: bool = False) -> Iterator[BuiltBatch]:
-    """The table's batches read and built in this process."""
+                   digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
+    """The table's batches read and built in this process (each whole, `parts` or not: its
+    rows are read at once)."""
     for batch in read_batches(conn, plan, batch_size, after_key):
         docs = row_documents(batch.rows, plan, int(time.time() * 1000))
         yield BuiltBatch(docs, len(batch.rows), batch.last_key, _digests(docs, digests))
@@ -161,6 +165,7 @@ def _checked(batch: BuiltBatch, key_range: KeyRange) -> BuiltBatch:
 # --- in the main process ----------------------------------------------------------------------
 
 RANGE_ROWS = 1000  # rows a worker reads and builds per task: small, so memory stays small
+WINDOW_PER_PROCESS = 4  # ranges submitted ahead of the caller per worker process
 # Key types whose values psycopg2 reads and key_to_json writes back exactly: ranges are cut
 # on them. Others (bytea, arrays, floats, json...) are read in one process, as before.
 _RANGE_KEY_TYPES = re.compile(
@@ -208,11 +213,12 @@ class BuildPool:
         return self._executor
 
     def batches(self, conn, plan: TablePlan, batch_size: int, after_key: list[Any] | None = None,
-                digests: bool = False) -> Iterator[BuiltBatch]:
+                digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
         """The table's batches, built by the workers, in key order. Each batch is read as
         ranges of RANGE_ROWS rows, a few ranges ahead of the caller: memory stays bounded.
         `digests`: each batch comes with its documents' content digests, computed by the
-        workers (verify)."""
+        workers (verify). `parts`: each range comes on its own as it is built (`ends_batch`
+        marks a batch's last), so a caller can send documents on without holding a batch."""
         stack = contextlib.ExitStack()
         try:
             snapshot = stack.enter_context(shared_snapshot(conn))
@@ -231,8 +237,11 @@ class BuildPool:
                         here = self.local_only or self._local_table == plan.name
                         future = None if here else pool.submit(build_range, pickled_plan, key_range, snapshot, digests)
                         window.append(_Task(key_range, number == len(ranges), future))
-                    yield from self._finished(conn, plan, window, partial, keep=4 * self.processes, digests=digests)
-                yield from self._finished(conn, plan, window, partial, keep=0, digests=digests)
+                        # at most WINDOW_PER_PROCESS ranges out per worker: a finished range
+                        # waits here, built, until it is taken
+                        yield from self._finished(conn, plan, window, partial, WINDOW_PER_PROCESS * self.processes,
+                                                  digests, parts)
+                yield from self._finished(conn, plan, window, partial, 0, digests, parts)
             finally:
                 for task in window:
                     if task.future is not None:
@@ -240,12 +249,17 @@ class BuildPool:
                 concurrent.futures.wait([t.future for t in window if t.future is not None])
 
     def _finished(self, conn, plan: TablePlan, window: collections.deque[_Task], partial: BuiltBatch,
-                  keep: int, digests: bool = False) -> Iterator[BuiltBatch]:
+                  keep: int, digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
         """Take results from the front of `window` while more than `keep` tasks are out (or the
-        front one is done), adding them to `partial`; yield each batch as it completes."""
+        front one is done), adding them to `partial`; yield each batch as it completes (with
+        `parts`: each result, as it comes)."""
         while len(window) > keep or (window and window[0].future is not None and window[0].future.done()):
             task = window.popleft()
             part = self._result(conn, plan, task, digests)
+            if parts:
+                part.ends_batch = task.ends_batch
+                yield part
+                continue
             partial.docs += part.docs
             partial.rows_read += part.rows_read
             if partial.digests is not None:

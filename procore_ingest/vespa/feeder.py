@@ -564,7 +564,9 @@ class Feeder:
         self._conns: list[_H2Connection | _H1Connection] = []
         self._opening = 0
         self._ready: deque[_Pending] = deque()
-        self._waiting: dict[str, deque[_Pending]] = {}  # key -> operations behind its head
+        # key -> operations behind its head (None: none yet; most keys never get a second one,
+        # and an empty deque is ~600 bytes a queued operation)
+        self._waiting: dict[str, deque[_Pending] | None] = {}
         self._in_flight = 0
         self._sent = self._retried = self._opened = 0
         self._warned_full = False
@@ -628,12 +630,16 @@ class Feeder:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _enqueue(self, pending: list[_Pending]) -> None:
+        waiting = self._waiting
         for p in pending:
-            queue = self._waiting.get(p.op.key)
-            if queue is None:
-                self._waiting[p.op.key] = deque()  # p is the head: its key is now busy
+            key = p.op.key
+            if key not in waiting:
+                waiting[key] = None  # p is the head: its key is now busy
                 self._ready.append(p)
             else:
+                queue = waiting[key]
+                if queue is None:
+                    queue = waiting[key] = deque()
                 queue.append(p)
         self._pump()
 
