@@ -296,6 +296,42 @@ def test_kill_9_while_batches_stream_in_parts_then_resume_loses_nothing(pg_url, 
     assert done.status == "completed" and done.rows_read == done.indexed == rows
 
 
+def test_a_cancel_while_a_batch_streams_finishes_that_batch_and_resume_completes(pg_url, vespa, tmp_path):
+    # As the CLI does on SIGTERM: the batch being sent (here, in three ranges) is read to its
+    # end and answered, its checkpoint written, and nothing after it is read.
+    import threading
+
+    from procore_ingest.pipeline.ingest import IngestOptions, resume, run_full
+
+    rows, batch, held_back = 12_000, 2500, 4800
+    execute(pg_url, f"CREATE TABLE cancel_parts (id bigint PRIMARY KEY, title text NOT NULL);"
+                    f"INSERT INTO cancel_parts SELECT n, 'part ' || n FROM generate_series(1, {rows}) n;")
+    vespa.reject_ids(lambda user_id: user_id == f"cancel_parts:{held_back}", status=503)
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, tables=["cancel_parts"],
+                            state_dir=str(tmp_path), batch_size=batch, processes=2, retry_budget_s=60)
+    cancel = threading.Event()
+    first_ranges = {f"id:{NS}:{DOCTYPE}::cancel_parts:{n}" for n in range(batch + 1, 4501)}
+
+    def cancel_mid_batch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not first_ranges <= stored_ids(vespa):
+            time.sleep(0.01)
+        cancel.set()  # the second batch is part-way answered: its last range is held back
+        vespa.clear_faults()
+
+    helper = threading.Thread(target=cancel_mid_batch)
+    helper.start()
+    result = run_full(options, cancel=cancel)
+    helper.join()
+    table = result.tables["cancel_parts"]
+    assert result.status == "cancelled"
+    assert table.rows_read % batch == 0 and 2 * batch <= table.rows_read < rows
+    assert table.indexed == table.rows_read == len([i for i in stored_ids(vespa) if "::cancel_parts:" in i])
+    done = resume(result.job_id, IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path)))
+    assert done.status == "completed" and done.tables["cancel_parts"].indexed == rows
+    assert len([i for i in stored_ids(vespa) if "::cancel_parts:" in i]) == rows
+
+
 def test_a_token_never_shows_in_outcomes_or_logs(caplog):
     secret = "vespa_cloud_s3cretTOKEN"
     with caplog.at_level(logging.DEBUG, logger="procore_ingest"):
