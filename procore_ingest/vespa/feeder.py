@@ -134,7 +134,38 @@ class _Pending:
 
 
 class _Lost(Exception):
-    """The connection went away before this request was answered."""
+    """The connection went away before this request was answered. `refused`: the server or
+    this client refused the TLS connection for a reason no retry mends (see `tls_refusal`)."""
+
+    def __init__(self, reason: str, refused: bool = False) -> None:
+        super().__init__(reason)
+        self.refused = refused
+
+
+# TLS alerts a server sends when it will not take this client's certificate (or none)
+_CLIENT_CERT_ALERTS = {
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the server requires a client certificate "
+                                         "(set VESPA_CERT_PATH and VESPA_KEY_PATH)",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "the server refused the client certificate (bad certificate)",
+    "TLSV1_ALERT_UNKNOWN_CA": "the server refused the client certificate (signed by a CA it "
+                              "does not know)",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "the server refused the client certificate",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "the server refused the client certificate (expired)",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED": "the server refused the client certificate (revoked)",
+    "TLSV1_ALERT_ACCESS_DENIED": "the server refused the client certificate (access denied)",
+}
+
+
+def tls_refusal(exc: BaseException) -> str | None:
+    """A one-line reason when `exc` is a TLS failure that trying again will not mend (the
+    server's certificate is not trusted, or the server refused this client's), else None."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or "certificate verify failed"
+        return (f"the server's certificate is not trusted ({detail}); for a private CA, set "
+                f"SSL_CERT_FILE to its PEM file")
+    if isinstance(exc, ssl.SSLError):
+        return _CLIENT_CERT_ALERTS.get(exc.reason or "")
+    return None
 
 
 # ---------------------------------------------------------------------------- connections
@@ -148,14 +179,28 @@ class _Endpoint:
     cert: tuple[str, str | None] | None  # mTLS: certificate file and key file
     headers: list[tuple[str, str]]  # sent with every request (authority, auth, agent)
 
+    def __post_init__(self) -> None:
+        self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
+
     def context(self, alpn: list[str]) -> ssl.SSLContext | None:
-        """A TLS context offering `alpn`, with the client certificate; None for cleartext."""
+        """A TLS context offering `alpn`, with the client certificate; None for cleartext. The
+        trusted roots are OpenSSL's defaults (SSL_CERT_FILE / SSL_CERT_DIR point elsewhere).
+        Made once per ALPN list: a context loads the whole CA bundle."""
         if not self.tls:
             return None
-        context = ssl.create_default_context()
-        if self.cert is not None:
-            context.load_cert_chain(*self.cert)
-        context.set_alpn_protocols(alpn)
+        context = self._contexts.get(tuple(alpn))
+        if context is None:
+            context = ssl.create_default_context()
+            if self.cert is not None:
+                try:
+                    context.load_cert_chain(*self.cert)
+                except OSError as exc:  # ssl.SSLError too: not a certificate, or not its key
+                    detail = exc.strerror or str(exc).splitlines()[0] or type(exc).__name__
+                    raise _Lost(f"cannot load the client certificate {self.cert[0]} "
+                                f"(key {self.cert[1] or 'in the same file'}): {detail}",
+                                refused=True) from None
+            context.set_alpn_protocols(alpn)
+            self._contexts[tuple(alpn)] = context
         return context
 
 
@@ -321,9 +366,16 @@ class _H2Connection:
         self._flush()
         try:
             await asyncio.wait_for(asyncio.shield(self.ready), timeout)
-        except (asyncio.TimeoutError, _Lost, OSError):
+        except (asyncio.TimeoutError, _Lost, OSError) as exc:
             self.close()
-            return False
+            if not ep.tls:
+                return False  # prior knowledge refused: the server does not speak HTTP/2
+            # ALPN chose h2: the server speaks it, and this connection failed (a TLS 1.3 server
+            # refuses a client certificate after the handshake, as an alert read here)
+            if isinstance(exc, _Lost):
+                raise
+            raise _Lost("no HTTP/2 SETTINGS from the server" if isinstance(exc, asyncio.TimeoutError)
+                        else str(exc) or type(exc).__name__) from None
         return True
 
     async def request(self, method: str, path: str, headers: list[tuple[str, str]],
@@ -385,8 +437,9 @@ class _H2Connection:
                 for event in self.conn.receive_data(data):
                     self._event(event)
                 self._flush()
-        except (OSError, h2.exceptions.ProtocolError, asyncio.IncompleteReadError):
-            pass
+        except (OSError, h2.exceptions.ProtocolError, asyncio.IncompleteReadError) as exc:
+            refusal = tls_refusal(exc)
+            self._lose(refusal or "connection lost", refusal is not None)
         finally:
             self._lose("connection lost")
 
@@ -432,13 +485,13 @@ class _H2Connection:
             if not self.streams and self._writer is not None:
                 self._writer.close()
 
-    def _lose(self, reason: str) -> None:
+    def _lose(self, reason: str, refused: bool = False) -> None:
         self.closed = True
         if self.ready is not None and not self.ready.done():
-            self.ready.set_exception(_Lost(reason))
+            self.ready.set_exception(_Lost(reason, refused))
         for future, _ in self.streams.values():
             if not future.done():
-                future.set_exception(_Lost(reason))
+                future.set_exception(_Lost(reason, refused))
         self.streams.clear()
         self.outbound.clear()
         if self._writer is not None:
@@ -518,7 +571,8 @@ class _H1Connection:
             return status, data
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
             self.close()
-            raise _Lost(str(exc) or type(exc).__name__) from None
+            refusal = tls_refusal(exc)
+            raise _Lost(refusal or str(exc) or type(exc).__name__, refusal is not None) from None
         except BaseException:  # cancelled (a timeout): its late answer would be read as the next one's
             self.close()
             raise
@@ -568,6 +622,7 @@ class Feeder:
         self._in_flight = 0
         self._sent = self._retried = self._opened = 0
         self._warned_full = False
+        self._warned_refused = False  # a refused TLS connection is logged once
         self._connect_failures = 0  # in a row: reconnecting backs off like a retry
         self._reconnect_at = 0.0
         self._reconnect_scheduled = False
@@ -595,6 +650,29 @@ class Feeder:
     @property
     def stats(self) -> FeedStats:
         return FeedStats(self.protocol, self._sent, self._retried, self._opened)
+
+    def tls_refusal(self, timeout: float = 5.0) -> str | None:
+        """Why this client cannot open a TLS connection to the endpoint, as one line (the server's
+        certificate is not trusted, the client certificate is missing, refused or unreadable);
+        None when one opens, when the endpoint is cleartext, or when it fails otherwise (not
+        listening, ...). For probes that fail without saying why."""
+        ep = self._endpoint
+        if not ep.tls:
+            return None
+        try:
+            context = ep.context(["h2", "http/1.1"])
+            assert context is not None
+            with socket.create_connection((ep.host, ep.port), timeout) as raw, \
+                    context.wrap_socket(raw, server_hostname=ep.host) as sock:
+                # TLS 1.3: a refused client certificate comes as an alert after the handshake
+                sock.settimeout(min(timeout, 1.0))
+                with contextlib.suppress(TimeoutError, socket.timeout):
+                    sock.recv(1)
+        except _Lost as exc:
+            return str(exc) if exc.refused else None
+        except OSError as exc:
+            return tls_refusal(exc)
+        return None
 
     def close(self) -> None:
         loop, thread = self._loop, self._thread
@@ -715,14 +793,21 @@ class Feeder:
             # With no live connection, every queued operation gets that answer (each then waits
             # its own backoff, or ends when its retry budget is spent): answering one per attempt
             # would keep a batch waiting connect timeout x operations.
+            # A TLS refusal (trust, client certificate) is final for every queued operation:
+            # retrying it for the whole budget would only make the user wait.
+            refused = exc.refused if isinstance(exc, _Lost) else tls_refusal(exc) is not None
+            reason = self._reason(exc)
+            if refused and not self._warned_refused:
+                self._warned_refused = True
+                logger.error("%s", reason)
             live = any(not c.closed for c in self._conns)
-            for _ in range(len(self._ready) if not live else 1):
+            for _ in range(len(self._ready) if not live or refused else 1):
                 if not self._ready:
                     break
                 p = self._ready.popleft()
                 p.attempts += 1
                 self._in_flight += 1
-                self._answer(p, TRANSPORT_ERROR, self._reason(exc), 0.0)
+                self._answer(p, TRANSPORT_ERROR, reason, 0.0, final=refused)
         finally:
             self._opening -= 1
         self._pump()
@@ -732,7 +817,7 @@ class Feeder:
         self._pump()
 
     def _reason(self, exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
+        text = tls_refusal(exc) or str(exc) or type(exc).__name__
         return scrub(f"cannot reach Vespa at {self.description}: {text}", self._secret).splitlines()[0]
 
     async def _send(self, conn: _H2Connection | _H1Connection, p: _Pending) -> None:
@@ -748,23 +833,29 @@ class Feeder:
                 body = compressor.compress(body) + compressor.flush()
                 headers.append(("content-encoding", "gzip"))
         started = time.monotonic()
+        final = False
         try:
             status, data = await asyncio.wait_for(conn.request(op.method, op.path, headers, body),
                                                   self.request_timeout_s)
             message = _message(data) if status != 200 else ""
         except (_Lost, OSError, asyncio.TimeoutError) as exc:
             status, message = TRANSPORT_ERROR, self._reason(exc)
+            final = isinstance(exc, _Lost) and exc.refused or tls_refusal(exc) is not None
         finally:
             conn.active -= 1
         # scrubbed before it is cut: a token that straddled the cut would leave a prefix behind
         message = scrub(message, self._secret)
-        self._answer(p, status, message[:1000], time.monotonic() - started)
+        self._answer(p, status, message[:1000], time.monotonic() - started, final)
 
-    def _answer(self, p: _Pending, status: int, message: str, latency: float) -> None:
+    def _answer(self, p: _Pending, status: int, message: str, latency: float,
+                final: bool = False) -> None:
+        """`final`: no retry, whatever the status (a refused TLS connection)."""
         self._in_flight -= 1
         p.last = (status, message)
         if status == 200:
             self.throttle.success(latency)
+            self._final(p)
+        elif final:
             self._final(p)
         elif status in RETRIABLE or status == NO_SPACE:
             if status != TRANSPORT_ERROR and status != NO_SPACE:

@@ -96,6 +96,8 @@ class VespaSink:
         if thread.is_alive() or "error" in outcome or not isinstance(status, int) or status >= 500:
             reason = (f"no answer within {self.probe_timeout_s:g}s" if thread.is_alive()
                       else scrub(str(outcome.get("error") or f"HTTP {status}"), self._secret).splitlines()[0])
+            if not isinstance(status, int):  # pyvespa's transport errors do not say why TLS failed
+                reason = self.feeder.tls_refusal(self.probe_timeout_s) or reason
             raise VespaConnectionError(f"cannot reach Vespa at {self.description}: {reason}")
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
