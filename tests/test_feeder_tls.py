@@ -95,6 +95,18 @@ def test_vespa_sink_checks_feeds_and_visits_over_https(pki, trust):
             sink.close()
 
 
+def test_check_says_which_variable_pyvespas_client_reads_for_a_private_ca(pki, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki.ca))  # the feeder trusts the CA, pyvespa does not
+    monkeypatch.delenv("HTTPR_CA_BUNDLE", raising=False)
+    with https_server(TlsOptions.for_pki(pki)) as server:
+        sink = VespaSink(server.url, auth=VespaAuth())
+        try:
+            with pytest.raises(VespaConnectionError, match="pyvespa's client reads HTTPR_CA_BUNDLE"):
+                sink.check()
+        finally:
+            sink.close()
+
+
 # --- 2. a server offering only http/1.1 ------------------------------------------------------------
 
 

@@ -161,8 +161,8 @@ def tls_refusal(exc: BaseException) -> str | None:
     server's certificate is not trusted, or the server refused this client's), else None."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         detail = exc.verify_message or "certificate verify failed"
-        return (f"the server's certificate is not trusted ({detail}); for a private CA, set "
-                f"SSL_CERT_FILE to its PEM file")
+        return (f"the server's certificate is not trusted ({detail}); for a private CA, point "
+                f"SSL_CERT_FILE and HTTPR_CA_BUNDLE at its PEM file")
     if isinstance(exc, ssl.SSLError):
         return _CLIENT_CERT_ALERTS.get(exc.reason or "")
     return None
@@ -651,11 +651,11 @@ class Feeder:
     def stats(self) -> FeedStats:
         return FeedStats(self.protocol, self._sent, self._retried, self._opened)
 
-    def tls_refusal(self, timeout: float = 5.0) -> str | None:
-        """Why this client cannot open a TLS connection to the endpoint, as one line (the server's
-        certificate is not trusted, the client certificate is missing, refused or unreadable);
-        None when one opens, when the endpoint is cleartext, or when it fails otherwise (not
-        listening, ...). For probes that fail without saying why."""
+    def tls_handshake(self, timeout: float = 5.0) -> str | None:
+        """None when this client can open a TLS connection to the endpoint (or it is cleartext);
+        else why not, as one line (the server's certificate is not trusted, the client
+        certificate is missing, refused or unreadable, nothing listens, ...). For probes that
+        fail without saying why."""
         ep = self._endpoint
         if not ep.tls:
             return None
@@ -668,10 +668,8 @@ class Feeder:
                 sock.settimeout(min(timeout, 1.0))
                 with contextlib.suppress(TimeoutError, socket.timeout):
                     sock.recv(1)
-        except _Lost as exc:
-            return str(exc) if exc.refused else None
-        except OSError as exc:
-            return tls_refusal(exc)
+        except (_Lost, OSError) as exc:
+            return tls_refusal(exc) or str(exc).splitlines()[0] or type(exc).__name__
         return None
 
     def close(self) -> None:

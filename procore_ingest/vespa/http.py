@@ -96,8 +96,11 @@ class VespaSink:
         if thread.is_alive() or "error" in outcome or not isinstance(status, int) or status >= 500:
             reason = (f"no answer within {self.probe_timeout_s:g}s" if thread.is_alive()
                       else scrub(str(outcome.get("error") or f"HTTP {status}"), self._secret).splitlines()[0])
-            if not isinstance(status, int):  # pyvespa's transport errors do not say why TLS failed
-                reason = self.feeder.tls_refusal(self.probe_timeout_s) or reason
+            if "error" in outcome and self.url.startswith("https://"):
+                # pyvespa's transport errors do not say why TLS failed: the feeder's handshake does
+                problem = self.feeder.tls_handshake(self.probe_timeout_s)
+                reason = problem or (f"{reason} (the feeder's own TLS connection opens: for a private "
+                                     "CA, pyvespa's client reads HTTPR_CA_BUNDLE, not SSL_CERT_FILE)")
             raise VespaConnectionError(f"cannot reach Vespa at {self.description}: {reason}")
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
