@@ -272,3 +272,39 @@ def test_a_token_never_shows_in_outcomes_or_logs(caplog):
             feeder.close()
     assert all(o.status == 599 for o in outcomes)
     assert secret not in " ".join(o.message for o in outcomes) + caplog.text
+
+
+# --- every operation gets a final outcome, whatever happens ----------------------------------
+
+
+def test_an_operation_whose_body_cannot_be_made_still_gets_an_outcome(vespa, feeder_for):
+    def broken() -> bytes:
+        raise TypeError("Type is not JSON serializable: Decimal")
+
+    ops = [*puts(10), FeedOp(f"id:{NS}:{DOCTYPE}::bad", "POST", document_path(NS, DOCTYPE, "bad"),
+                             body_of=broken), *puts(10, "after:")]
+    outcomes = feeder_for(vespa).submit(ops).wait(timeout=30)
+    bad = outcomes[10]
+    assert bad.status == 599 and bad.attempts == 1  # final at once: it would fail again
+    assert bad.message == "not sent: its body could not be made (TypeError: Type is not JSON serializable: Decimal)"
+    assert all(o.ok for i, o in enumerate(outcomes) if i != 10) and len(stored_ids(vespa)) == 20
+
+
+def test_an_unforeseen_failure_while_connecting_still_settles_every_operation(vespa, monkeypatch):
+    import h2.connection
+
+    original = h2.connection.H2Connection.initiate_connection
+
+    def boom(self):
+        if self.config.client_side:  # the server in this process uses h2 too
+            raise RuntimeError("boom")
+        return original(self)
+
+    monkeypatch.setattr(h2.connection.H2Connection, "initiate_connection", boom)
+    feeder = Feeder(vespa.url, connections=2, retry_budget_s=0.5)
+    try:
+        outcomes = feeder.submit(puts(20)).wait(timeout=30)
+    finally:
+        feeder.close()
+    assert [o.status for o in outcomes] == [599] * 20
+    assert {o.message for o in outcomes} == {f"cannot reach Vespa at {vespa.url}: RuntimeError: boom"}

@@ -717,7 +717,14 @@ class Feeder:
         assert self._loop is not None
         task = self._loop.create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # a bug: said, not swallowed
+            exc = task.exception()
+            logger.error("the Vespa feeder hit an unexpected error: %s",
+                         self._one_line(f"{type(exc).__name__}: {exc}"))
 
     def _pump(self) -> None:
         """Send what the in-flight limit and the connections allow."""
@@ -783,7 +790,7 @@ class Feeder:
             self._opened += 1
             self._connect_failures = 0
             self._conns.append(conn)
-        except (OSError, asyncio.TimeoutError, _Lost, ssl.SSLError) as exc:
+        except Exception as exc:  # unforeseen ones too (h2 state, a bug): no operation may strand
             # nothing to send on: the next operation in line gets a transport error and its
             # backoff, and the next attempt to connect waits too
             self._connect_failures += 1
@@ -815,21 +822,24 @@ class Feeder:
         self._pump()
 
     def _reason(self, exc: BaseException) -> str:
-        text = tls_refusal(exc) or str(exc) or type(exc).__name__
-        return scrub(f"cannot reach Vespa at {self.description}: {text}", self._secret).splitlines()[0]
+        text = tls_refusal(exc)
+        if text is None and isinstance(exc, (OSError, _Lost, asyncio.TimeoutError)):
+            text = str(exc) or type(exc).__name__
+        elif text is None:  # unforeseen: its type says more than its text
+            text = f"{type(exc).__name__}: {exc}"
+        return self._one_line(f"cannot reach Vespa at {self.description}: {text}")
 
     async def _send(self, conn: _H2Connection | _H1Connection, p: _Pending) -> None:
         p.attempts += 1
         self._sent += 1
         op = p.op
-        headers: list[tuple[str, str]] = []
-        body = op.body if op.body_of is None else op.body_of()
-        if body is not None:
-            headers.append(("content-type", "application/json"))
-            if len(body) > GZIP_ABOVE_BYTES:
-                compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
-                body = compressor.compress(body) + compressor.flush()
-                headers.append(("content-encoding", "gzip"))
+        try:
+            headers, body = _request_body(op)
+        except Exception as exc:  # the caller's body_of failed: it would fail again, so final now
+            conn.active -= 1
+            self._answer(p, TRANSPORT_ERROR, self._one_line(
+                f"not sent: its body could not be made ({type(exc).__name__}: {exc})"), 0.0, final=True)
+            return
         started = time.monotonic()
         final = False
         try:
@@ -839,11 +849,18 @@ class Feeder:
         except (_Lost, OSError, asyncio.TimeoutError) as exc:
             status, message = TRANSPORT_ERROR, self._reason(exc)
             final = isinstance(exc, _Lost) and exc.refused or tls_refusal(exc) is not None
+        except Exception as exc:  # not foreseen (h2 state, a bug): the connection is suspect,
+            conn.close()          # the operation is retried like a lost one and still gets an outcome
+            status, message = TRANSPORT_ERROR, self._one_line(
+                f"sending to Vespa at {self.description} failed ({type(exc).__name__}: {exc})")
         finally:
             conn.active -= 1
         # scrubbed before it is cut: a token that straddled the cut would leave a prefix behind
         message = scrub(message, self._secret)
         self._answer(p, status, message[:1000], time.monotonic() - started, final)
+
+    def _one_line(self, text: str) -> str:
+        return (scrub(text, self._secret).splitlines() or [""])[0][:1000]
 
     def _answer(self, p: _Pending, status: int, message: str, latency: float,
                 final: bool = False) -> None:
@@ -896,6 +913,19 @@ class Feeder:
             self._ready.append(queue.popleft())  # the next operation on this document may go
         else:
             self._waiting.pop(p.op.key, None)
+
+
+def _request_body(op: FeedOp) -> tuple[list[tuple[str, str]], bytes | None]:
+    """The headers and body of `op`'s request: JSON, gzipped above GZIP_ABOVE_BYTES."""
+    headers: list[tuple[str, str]] = []
+    body = op.body if op.body_of is None else op.body_of()
+    if body is not None:
+        headers.append(("content-type", "application/json"))
+        if len(body) > GZIP_ABOVE_BYTES:
+            compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+            body = compressor.compress(body) + compressor.flush()
+            headers.append(("content-encoding", "gzip"))
+    return headers, body
 
 
 def _message(data: bytes) -> str:
