@@ -308,3 +308,21 @@ def test_an_unforeseen_failure_while_connecting_still_settles_every_operation(ve
         feeder.close()
     assert [o.status for o in outcomes] == [599] * 20
     assert {o.message for o in outcomes} == {f"cannot reach Vespa at {vespa.url}: RuntimeError: boom"}
+
+
+def test_close_settles_every_operation_in_flight_or_queued(vespa):
+    vespa.set_delay(1.0)
+    feeder = Feeder(vespa.url, connections=1, min_inflight=2, max_inflight=2)
+    # two in flight at most: the rest queue, and the second put of each id waits behind the first
+    tickets = [feeder.submit(puts(10)), feeder.submit(puts(10))]
+    feeder.close()
+    outcomes = [o for t in tickets for o in t.wait(timeout=30)]
+    assert len(outcomes) == 20
+    assert {(o.status, o.message) for o in outcomes} == {(599, "feeder closed before this operation had an answer")}
+    # the feeder can be used again, and nothing of the closed run holds an id back
+    vespa.set_delay(0)
+    try:
+        assert all(o.ok for o in feeder.run(puts(10)))
+    finally:
+        feeder.close()
+    assert len(stored_ids(vespa)) == 10

@@ -55,6 +55,7 @@ NO_SPACE = 507
 GZIP_ABOVE_BYTES = 1024  # pyvespa's "auto" compression threshold
 H1_CONNECTIONS_PER_WORKER = 8  # HTTP/1.1 has one request per connection in flight
 USER_AGENT = "procore-ingest-feeder/1"
+CLOSED_MESSAGE = "feeder closed before this operation had an answer"
 
 
 def document_path(namespace: str, doctype: str, user_id: str) -> str:
@@ -105,13 +106,26 @@ class Ticket:
         self.outcomes: list[OpOutcome | None] = [None] * size
         self._left = size
         self._done = threading.Event()
+        self._lock = threading.Lock()  # the feeder's thread settles; close() may, from another
         if size == 0:
             self._done.set()
 
     def _settle(self, index: int, outcome: OpOutcome) -> None:
-        self.outcomes[index] = outcome
-        self._left -= 1
-        if self._left == 0:
+        with self._lock:
+            if self.outcomes[index] is not None:
+                return
+            self.outcomes[index] = outcome
+            self._left -= 1
+            if self._left == 0:
+                self._done.set()
+
+    def _settle_rest(self, outcome: OpOutcome) -> None:
+        """Every operation without an outcome gets `outcome` (the feeder closed)."""
+        with self._lock:
+            for index, known in enumerate(self.outcomes):
+                if known is None:
+                    self.outcomes[index] = outcome
+            self._left = 0
             self._done.set()
 
     def done(self) -> bool:
@@ -632,12 +646,17 @@ class Feeder:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._tasks: set[asyncio.Task] = set()
+        self._tickets: set[Ticket] = set()  # submitted and not done: close() settles them
+        self._closing = False
 
     # -- public
     def submit(self, ops: list[FeedOp]) -> Ticket:
         """Queue `ops`; the ticket is done when every one has a final outcome."""
         ticket = Ticket(len(ops))
         if ops:
+            with self._start_lock:
+                self._tickets = {t for t in self._tickets if not t.done()}
+                self._tickets.add(ticket)
             loop = self._start()
             deadline = time.monotonic() + self.retry_budget_s
             pending = [_Pending(op, ticket, i, deadline) for i, op in enumerate(ops)]
@@ -673,6 +692,8 @@ class Feeder:
         return None
 
     def close(self) -> None:
+        """Stop; every operation without a final outcome gets 599 "feeder closed ...", so no
+        caller waits on a ticket forever. The feeder can be used again after."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
@@ -682,7 +703,12 @@ class Feeder:
         thread.join(5)
         if not thread.is_alive():
             loop.close()
-        self._loop = self._thread = None
+        with self._start_lock:
+            tickets, self._tickets = self._tickets, set()
+            self._loop = self._thread = None
+        closed = OpOutcome(TRANSPORT_ERROR, CLOSED_MESSAGE, 0)
+        for ticket in tickets:
+            ticket._settle_rest(closed)
 
     # -- the loop's thread
     def _start(self) -> asyncio.AbstractEventLoop:
@@ -692,9 +718,11 @@ class Feeder:
                 thread = threading.Thread(target=loop.run_forever, name="vespa-feeder", daemon=True)
                 thread.start()
                 self._loop, self._thread = loop, thread
+                self._closing = False
             return self._loop
 
     async def _shutdown(self) -> None:
+        self._closing = True  # retries due later start nothing new
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -702,6 +730,11 @@ class Feeder:
             conn.close()
         self._conns.clear()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # what was queued belongs to the closed run (close() answers it): a later run starts clean
+        self._ready.clear()
+        self._waiting.clear()
+        self._in_flight = self._opening = 0
+        self._reconnect_scheduled = False  # its timer dies with this loop
 
     def _enqueue(self, pending: list[_Pending]) -> None:
         for p in pending:
@@ -728,6 +761,8 @@ class Feeder:
 
     def _pump(self) -> None:
         """Send what the in-flight limit and the connections allow."""
+        if self._closing:
+            return
         if self._ready:
             self._grow_pool()
         while self._ready and self._in_flight < self.throttle.limit:

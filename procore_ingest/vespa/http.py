@@ -120,7 +120,7 @@ class VespaSink:
         def wait() -> FeedResult:
             result = FeedResult(failures=list(refused))
             for item, outcome in zip(sendable, ticket.wait(), strict=True):
-                result.retried += outcome.attempts - 1
+                result.retried += max(0, outcome.attempts - 1)  # 0: never sent (the feeder closed)
                 if outcome.ok:
                     result.ok += 1
                 else:
