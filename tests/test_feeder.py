@@ -326,3 +326,20 @@ def test_close_settles_every_operation_in_flight_or_queued(vespa):
     finally:
         feeder.close()
     assert len(stored_ids(vespa)) == 10
+
+
+def test_a_timed_out_http2_request_is_cancelled_with_rst_stream(vespa):
+    vespa.set_delay(2.0)
+    feeder = Feeder(vespa.url, connections=1, request_timeout_s=0.2, retry_budget_s=0.3)
+    try:
+        outcomes = feeder.run(puts(3))
+    finally:
+        feeder.close()
+    assert {o.message for o in outcomes} == {f"no answer from Vespa at {vespa.url} within 0.2s"}
+    assert {o.status for o in outcomes} == {599}
+    # each timed-out stream was reset with CANCEL (8), so the server could drop it
+    sent = sum(o.attempts for o in outcomes)
+    deadline = time.monotonic() + 10  # the server's thread reads the last reset on its own time
+    while len(vespa.stream_resets) < sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert vespa.stream_resets == [8] * sent

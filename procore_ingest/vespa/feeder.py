@@ -38,6 +38,7 @@ from urllib.parse import quote, urlsplit
 
 import h2.config
 import h2.connection
+import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
@@ -411,7 +412,19 @@ class _H2Connection:
             self.outbound[stream_id] = memoryview(body)
             self._send_bodies()
         self._schedule_flush()
-        return await future
+        try:
+            return await future
+        except asyncio.CancelledError:  # timed out: tell the server, so it can drop the stream
+            self._cancel(stream_id)
+            raise
+
+    def _cancel(self, stream_id: int) -> None:
+        self.outbound.pop(stream_id, None)
+        if self.streams.pop(stream_id, None) is None or self.closed:
+            return
+        with contextlib.suppress(h2.exceptions.ProtocolError):  # StreamClosedError among them
+            self.conn.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+            self._schedule_flush()
 
     def _send_bodies(self) -> None:
         for stream_id in list(self.outbound):
@@ -881,7 +894,10 @@ class Feeder:
             status, data = await asyncio.wait_for(conn.request(op.method, op.path, headers, body),
                                                   self.request_timeout_s)
             message = _message(data) if status != 200 else ""
-        except (_Lost, OSError, asyncio.TimeoutError) as exc:
+        except asyncio.TimeoutError:
+            status, message = TRANSPORT_ERROR, (f"no answer from Vespa at {self.description} within "
+                                                f"{self.request_timeout_s:g}s")
+        except (_Lost, OSError) as exc:
             status, message = TRANSPORT_ERROR, self._reason(exc)
             final = isinstance(exc, _Lost) and exc.refused or tls_refusal(exc) is not None
         except Exception as exc:  # not foreseen (h2 state, a bug): the connection is suspect,

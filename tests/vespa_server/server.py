@@ -77,6 +77,7 @@ class VespaServer:
         self._ssl_context = tls.context() if tls is not None else None
         self._token = token
         self._handshake_failures: list[str] = []
+        self._stream_resets: list[int] = []
         self._max_body_bytes = max_body_bytes
         self._store = DocumentStore()
         self._api = DocumentApi(
@@ -134,6 +135,7 @@ class VespaServer:
                 self._ssl_context,
             )
             tcp.handshake_failures = self._handshake_failures  # one list across restarts
+            tcp.stream_resets = self._stream_resets
             self._port = tcp.server_address[1]
             thread = threading.Thread(
                 target=tcp.serve_forever,
@@ -245,6 +247,11 @@ class VespaServer:
     def handshake_failures(self) -> list[str]:
         """One line per TLS handshake the server refused (no client certificate, ...)."""
         return list(self._handshake_failures)
+
+    @property
+    def stream_resets(self) -> list[int]:
+        """The error code of each HTTP/2 RST_STREAM clients sent (8: CANCEL), oldest first."""
+        return list(self._stream_resets)
 
     def statuses(self, method: str | None = None) -> list[int | None]:
         return [r.status for r in self.requests if method is None or r.method == method]

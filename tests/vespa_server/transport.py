@@ -63,6 +63,7 @@ class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.process = process
         self.ssl_context = ssl_context
         self.handshake_failures: list[str] = []  # one line per refused TLS handshake
+        self.stream_resets: list[int] = []  # error code of each RST_STREAM a client sent
         self.goaway = goaway or (lambda: False)
         self.max_body_bytes = max_body_bytes
         self.http2 = http2 and HAVE_H2
@@ -133,7 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
                 h2_chosen = self._is_h2()
             if h2_chosen:
                 if self.server.http2:
-                    _H2Connection(self.connection, self.server.process, self.server.goaway).serve()
+                    _H2Connection(self.connection, self.server.process, self.server.goaway,
+                                  self.server.stream_resets.append).serve()
                 return
             super().handle()
         except (ConnectionError, OSError):
@@ -216,7 +218,11 @@ class _H2Connection:
     threads at once): a finished request wakes it through a socket pair to send its answer."""
 
     def __init__(
-        self, sock: socket.socket, process: Processor, goaway: GoawayCheck | None = None
+        self,
+        sock: socket.socket,
+        process: Processor,
+        goaway: GoawayCheck | None = None,
+        on_reset: Callable[[int], None] | None = None,
     ) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -230,6 +236,7 @@ class _H2Connection:
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vespa-h2")
         self.closed = False
         self.goaway = goaway or (lambda: False)
+        self.on_reset = on_reset or (lambda code: None)
         self.going_away = False  # a GOAWAY is due: no request from here on is processed
         self.submitted: list[tuple[int, Future]] = []
         self._wake_r, self._wake_w = socket.socketpair()
@@ -302,6 +309,8 @@ class _H2Connection:
                     (ev.stream_id, self.pool.submit(self._run, ev.stream_id, *stream))
                 )
         elif isinstance(ev, h2.events.StreamReset):
+            if ev.remote_reset:
+                self.on_reset(int(ev.error_code or 0))
             self.streams.pop(ev.stream_id, None)
             with self.lock:
                 self.outbound.pop(ev.stream_id, None)
