@@ -343,3 +343,29 @@ def test_a_timed_out_http2_request_is_cancelled_with_rst_stream(vespa):
     while len(vespa.stream_resets) < sent and time.monotonic() < deadline:
         time.sleep(0.01)
     assert vespa.stream_resets == [8] * sent
+
+
+def ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback (::1) on this machine")
+@pytest.mark.parametrize("http2", [True, False], ids=["h2", "http1.1"])
+def test_an_ipv6_literal_host_keeps_its_brackets(http2):
+    with VespaServer(host="::1", http2=http2) as server:
+        assert server.url.startswith("http://[::1]:")
+        feeder = Feeder(server.url, connections=1)
+        try:
+            outcomes = feeder.run(puts(20))
+        finally:
+            feeder.close()
+        assert [o.status for o in outcomes] == [200] * 20, outcomes[0].message
+        assert server.count(DOCTYPE) == 20
+        assert feeder.description == server.url

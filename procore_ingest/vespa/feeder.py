@@ -623,11 +623,12 @@ class Feeder:
                  connect_timeout_s: float = 10.0, full_backoff_s: float = 5.0,
                  description: str = "") -> None:
         parts = urlsplit(url)
-        self.description = description or f"{parts.scheme}://{parts.hostname}:{parts.port}"
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        authority = parts.hostname or "localhost"
+        host = parts.hostname or "localhost"
+        authority = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
         if parts.port:
             authority += f":{parts.port}"
+        self.description = description or f"{parts.scheme}://{authority}"
         headers = [(":authority", authority), ("user-agent", USER_AGENT)]
         if token:
             headers.append(("authorization", f"Bearer {token}"))

@@ -318,7 +318,8 @@ class VespaServer:
             pass
         resp: Response | None
         injected = True
-        refusal = self._refuse_credentials(req)  # before any fault: a refused request takes none
+        # before any fault: a refused request takes none
+        refusal = self._bad_authority(req) or self._refuse_credentials(req)
         decision = None if refusal is not None else self._faults.decide(req.method, path, user_id, full_id)
         if refusal is not None:
             resp, injected = refusal, False
@@ -344,6 +345,25 @@ class VespaServer:
         with self._log_lock:
             self._log.append(entry)
         return resp
+
+    @staticmethod
+    def _bad_authority(req: Request) -> Response | None:
+        """400 for a Host / :authority that is not host[:port], as Jetty answers: an IPv6
+        literal must be in brackets ("[::1]:8080"), or its last part reads as the port."""
+        value = req.headers.get("host")
+        if value is None:
+            return None
+        host, port = value, ""
+        if value.startswith("["):
+            host, _, rest = value.partition("]")
+            ok = bool(host[1:]) and (rest == "" or (rest.startswith(":") and rest[1:].isdigit()))
+        else:
+            host, _, port = value.partition(":")
+            ok = bool(host) and ":" not in port and (port == "" or port.isdigit()) and \
+                value.count(":") <= 1
+        if ok:
+            return None
+        return Response.json(400, {"message": f"Bad authority: {value!r}"})
 
     def _refuse_credentials(self, req: Request) -> Response | None:
         """401 without a bearer token, 403 with another one; None when none is required or it

@@ -60,6 +60,8 @@ class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         goaway: GoawayCheck | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if ":" in address[0]:  # an IPv6 literal such as ::1
+            self.address_family = socket.AF_INET6
         self.process = process
         self.ssl_context = ssl_context
         self.handshake_failures: list[str] = []  # one line per refused TLS handshake
@@ -318,10 +320,13 @@ class _H2Connection:
             self.closed = True
 
     def _run(self, stream_id: int, headers: dict[str, str], body: bytearray) -> None:
+        plain = {k: v for k, v in headers.items() if not k.startswith(":")}
+        if ":authority" in headers:  # HTTP/2's Host (RFC 9113 8.3.1)
+            plain.setdefault("host", headers[":authority"])
         req = Request(
             method=headers.get(":method", "GET"),
             target=headers.get(":path", "/"),
-            headers={k: v for k, v in headers.items() if not k.startswith(":")},
+            headers=plain,
             body=bytes(body),
             protocol="HTTP/2",
         )
