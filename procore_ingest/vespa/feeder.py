@@ -46,7 +46,8 @@ import orjson
 from hpack import Decoder
 from hpack.table import HeaderTable
 
-from ..config import scrub
+from ..config import redact_url, scrub
+from ..errors import ConfigError
 from ..logs import logger
 from .sink import RETRIABLE
 from .throttle import Throttle
@@ -623,6 +624,10 @@ class Feeder:
                  connect_timeout_s: float = 10.0, full_backoff_s: float = 5.0,
                  description: str = "") -> None:
         parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(f"the Vespa URL {redact_url(url)} has a user name or password in it, "
+                              "which is never sent: use VESPA_TOKEN or VESPA_CERT_PATH/VESPA_KEY_PATH "
+                              "and a URL without them")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         host = parts.hostname or "localhost"
         authority = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets

@@ -62,11 +62,12 @@ class VespaSink:
         self.probe_timeout_s = probe_timeout_s
         self._secret = auth.token
         self.content_cluster = content_cluster
-        self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
-                         vespa_cloud_secret_token=auth.token)
+        # the feeder first: it refuses a URL with a password in it (ConfigError) before pyvespa sees it
         self.feeder = Feeder(self.url, connections=self.workers, cert_path=auth.cert_path,
                              key_path=auth.key_path, token=auth.token, retry_budget_s=retry_budget_s,
                              description=self.description)
+        self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
+                         vespa_cloud_secret_token=auth.token)
 
     def check(self) -> None:
         """VespaConnectionError within `probe_timeout_s` unless the document API answers."""
