@@ -372,15 +372,15 @@ def test_an_ipv6_literal_host_keeps_its_brackets(http2):
 
 
 def test_a_password_in_the_vespa_url_is_refused_at_start_and_never_shown(vespa):
-    from procore_ingest.errors import ConfigError
+    from procore_ingest.errors import VespaConnectionError
 
     url = vespa.url.replace("http://", "http://feeder:pa55word@")
-    with pytest.raises(ConfigError) as refused:
+    with pytest.raises(VespaConnectionError) as refused:
         Feeder(url)
     message = str(refused.value)
     assert "pa55word" not in message and "\n" not in message
     assert message.startswith(f"the Vespa URL {url.replace('pa55word', '***')} has a user name or password")
-    with pytest.raises(ConfigError):
+    with pytest.raises(VespaConnectionError):
         VespaSink(url)
 
 
@@ -390,7 +390,7 @@ def test_cli_refuses_a_password_in_the_vespa_url_with_one_line(pg_url, vespa, tm
     url = vespa.url.replace("http://", "http://feeder:pa55word@")
     result = run_script("ingest_database.py", "--full", "--database-url", pg_url, "--vespa-url", url,
                         "--state-dir", str(tmp_path), "--no-progress")
-    assert result.returncode == 1, result.stderr  # a malformed setting, like an invalid Vespa URL
+    assert result.returncode == 2, result.stderr  # the contract's Vespa connection error
     output = result.stdout + result.stderr
     assert "pa55word" not in output and "Traceback" not in output
     assert len([line for line in result.stderr.splitlines() if "has a user name or password" in line]) == 1

@@ -47,7 +47,7 @@ from hpack import Decoder
 from hpack.table import HeaderTable
 
 from ..config import redact_url, scrub
-from ..errors import ConfigError
+from ..errors import VespaConnectionError
 from ..logs import logger
 from .sink import RETRIABLE
 from .throttle import Throttle
@@ -625,7 +625,8 @@ class Feeder:
                  description: str = "") -> None:
         parts = urlsplit(url)
         if parts.username is not None or parts.password is not None:
-            raise ConfigError(f"the Vespa URL {redact_url(url)} has a user name or password in it, "
+            # refused as Vespa not reachable with this URL (ingest exit 2, as the contract has it)
+            raise VespaConnectionError(f"the Vespa URL {redact_url(url)} has a user name or password in it, "
                               "which is never sent: use VESPA_TOKEN or VESPA_CERT_PATH/VESPA_KEY_PATH "
                               "and a URL without them")
         port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -62,7 +62,7 @@ class VespaSink:
         self.probe_timeout_s = probe_timeout_s
         self._secret = auth.token
         self.content_cluster = content_cluster
-        # the feeder first: it refuses a URL with a password in it (ConfigError) before pyvespa sees it
+        # the feeder first: it refuses a URL with a password in it before pyvespa sees it
         self.feeder = Feeder(self.url, connections=self.workers, cert_path=auth.cert_path,
                              key_path=auth.key_path, token=auth.token, retry_budget_s=retry_budget_s,
                              description=self.description)
