@@ -220,6 +220,23 @@ class _Endpoint:
         return context
 
 
+async def _tls_probe(ep: _Endpoint, timeout: float) -> BaseException | None:
+    """Open a TLS connection to `ep` that writes nothing, and listen for up to a second (a TLS
+    1.3 server refuses a client certificate after the handshake); the failure seen, or None."""
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(ep.host, ep.port, ssl=ep.context(["h2", "http/1.1"])), timeout)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(reader.read(1), min(timeout, 1.0))
+    except (_Lost, OSError, asyncio.TimeoutError) as exc:
+        return exc
+    finally:
+        if writer is not None:
+            writer.close()
+    return None
+
+
 def _hpack_int(value: int, prefix_bits: int, first: int) -> bytes:
     """An HPACK integer (RFC 7541 5.1) with the pattern bits `first` in its first byte."""
     limit = (1 << prefix_bits) - 1
@@ -386,8 +403,16 @@ class _H2Connection:
             self.close()
             if not ep.tls:
                 return False  # prior knowledge refused: the server does not speak HTTP/2
-            # ALPN chose h2: the server speaks it, and this connection failed (a TLS 1.3 server
-            # refuses a client certificate after the handshake, as an alert read here)
+            # ALPN chose h2: the server speaks it, and this connection failed. A TLS 1.3 server
+            # refuses a client certificate after the handshake, with an alert read here, but
+            # closing on our unread preface can reset the connection and lose the alert: a
+            # connection that writes nothing finds out why.
+            if isinstance(exc, _Lost) and exc.refused:
+                raise
+            if not isinstance(exc, asyncio.TimeoutError):
+                probed = await _tls_probe(ep, timeout)
+                if probed is not None and tls_refusal(probed) is not None:
+                    raise _Lost(str(tls_refusal(probed)), refused=True) from None
             if isinstance(exc, _Lost):
                 raise
             raise _Lost("no HTTP/2 SETTINGS from the server" if isinstance(exc, asyncio.TimeoutError)
@@ -695,21 +720,16 @@ class Feeder:
         else why not, as one line (the server's certificate is not trusted, the client
         certificate is missing, refused or unreadable, nothing listens, ...). For probes that
         fail without saying why."""
-        ep = self._endpoint
-        if not ep.tls:
+        if not self._endpoint.tls:
             return None
         try:
-            context = ep.context(["h2", "http/1.1"])
-            assert context is not None
-            with socket.create_connection((ep.host, ep.port), timeout) as raw, \
-                    context.wrap_socket(raw, server_hostname=ep.host) as sock:
-                # TLS 1.3: a refused client certificate comes as an alert after the handshake
-                sock.settimeout(min(timeout, 1.0))
-                with contextlib.suppress(TimeoutError, socket.timeout):
-                    sock.recv(1)
-        except (_Lost, OSError) as exc:
-            return tls_refusal(exc) or str(exc).splitlines()[0] or type(exc).__name__
-        return None
+            exc = asyncio.run_coroutine_threadsafe(_tls_probe(self._endpoint, timeout),
+                                                   self._start()).result(timeout + 5)
+        except (concurrent.futures.TimeoutError, TimeoutError) as waited:
+            exc = waited
+        if exc is None:
+            return None
+        return tls_refusal(exc) or (str(exc).splitlines() or [""])[0] or type(exc).__name__
 
     def close(self) -> None:
         """Stop; every operation without a final outcome gets 599 "feeder closed ...", so no
