@@ -343,3 +343,126 @@ def test_a_token_never_shows_in_outcomes_or_logs(caplog):
             feeder.close()
     assert all(o.status == 599 for o in outcomes)
     assert secret not in " ".join(o.message for o in outcomes) + caplog.text
+
+
+# --- every operation gets a final outcome, whatever happens ----------------------------------
+
+
+def test_an_operation_whose_body_cannot_be_made_still_gets_an_outcome(vespa, feeder_for):
+    def broken() -> bytes:
+        raise TypeError("Type is not JSON serializable: Decimal")
+
+    ops = [*puts(10), FeedOp(f"id:{NS}:{DOCTYPE}::bad", "POST", document_path(NS, DOCTYPE, "bad"),
+                             body_of=broken), *puts(10, "after:")]
+    outcomes = feeder_for(vespa).submit(ops).wait(timeout=30)
+    bad = outcomes[10]
+    assert bad.status == 599 and bad.attempts == 1  # final at once: it would fail again
+    assert bad.message == "not sent: its body could not be made (TypeError: Type is not JSON serializable: Decimal)"
+    assert all(o.ok for i, o in enumerate(outcomes) if i != 10) and len(stored_ids(vespa)) == 20
+
+
+def test_an_unforeseen_failure_while_connecting_still_settles_every_operation(vespa, monkeypatch):
+    import h2.connection
+
+    original = h2.connection.H2Connection.initiate_connection
+
+    def boom(self):
+        if self.config.client_side:  # the server in this process uses h2 too
+            raise RuntimeError("boom")
+        return original(self)
+
+    monkeypatch.setattr(h2.connection.H2Connection, "initiate_connection", boom)
+    feeder = Feeder(vespa.url, connections=2, retry_budget_s=0.5)
+    try:
+        outcomes = feeder.submit(puts(20)).wait(timeout=30)
+    finally:
+        feeder.close()
+    assert [o.status for o in outcomes] == [599] * 20
+    assert {o.message for o in outcomes} == {f"cannot reach Vespa at {vespa.url}: RuntimeError: boom"}
+
+
+def test_close_settles_every_operation_in_flight_or_queued(vespa):
+    vespa.set_delay(1.0)
+    feeder = Feeder(vespa.url, connections=1, min_inflight=2, max_inflight=2)
+    # two in flight at most: the rest queue, and the second put of each id waits behind the first
+    tickets = [feeder.submit(puts(10)), feeder.submit(puts(10))]
+    feeder.close()
+    outcomes = [o for t in tickets for o in t.wait(timeout=30)]
+    assert len(outcomes) == 20
+    assert {(o.status, o.message) for o in outcomes} == {(599, "feeder closed before this operation had an answer")}
+    # the feeder can be used again, and nothing of the closed run holds an id back
+    vespa.set_delay(0)
+    try:
+        assert all(o.ok for o in feeder.run(puts(10)))
+    finally:
+        feeder.close()
+    assert len(stored_ids(vespa)) == 10
+
+
+def test_a_timed_out_http2_request_is_cancelled_with_rst_stream(vespa):
+    vespa.set_delay(2.0)
+    feeder = Feeder(vespa.url, connections=1, request_timeout_s=0.2, retry_budget_s=0.3)
+    try:
+        outcomes = feeder.run(puts(3))
+    finally:
+        feeder.close()
+    assert {o.message for o in outcomes} == {f"no answer from Vespa at {vespa.url} within 0.2s"}
+    assert {o.status for o in outcomes} == {599}
+    # each timed-out stream was reset with CANCEL (8), so the server could drop it
+    sent = sum(o.attempts for o in outcomes)
+    deadline = time.monotonic() + 10  # the server's thread reads the last reset on its own time
+    while len(vespa.stream_resets) < sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert vespa.stream_resets == [8] * sent
+
+
+def ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback (::1) on this machine")
+@pytest.mark.parametrize("http2", [True, False], ids=["h2", "http1.1"])
+def test_an_ipv6_literal_host_keeps_its_brackets(http2):
+    with VespaServer(host="::1", http2=http2) as server:
+        assert server.url.startswith("http://[::1]:")
+        feeder = Feeder(server.url, connections=1)
+        try:
+            outcomes = feeder.run(puts(20))
+        finally:
+            feeder.close()
+        assert [o.status for o in outcomes] == [200] * 20, outcomes[0].message
+        assert server.count(DOCTYPE) == 20
+        assert feeder.description == server.url
+
+
+def test_a_password_in_the_vespa_url_is_refused_at_start_and_never_shown(vespa):
+    from procore_ingest.errors import VespaConnectionError
+
+    url = vespa.url.replace("http://", "http://feeder:pa55word@")
+    with pytest.raises(VespaConnectionError) as refused:
+        Feeder(url)
+    message = str(refused.value)
+    assert "pa55word" not in message and "\n" not in message
+    assert message.startswith(f"the Vespa URL {url.replace('pa55word', '***')} has a user name or password")
+    with pytest.raises(VespaConnectionError):
+        VespaSink(url)
+
+
+def test_cli_refuses_a_password_in_the_vespa_url_with_one_line(pg_url, vespa, tmp_path):
+    execute(pg_url, "CREATE TABLE work_items (id bigint PRIMARY KEY, title text);"
+                    "INSERT INTO work_items VALUES (1, 'a');")
+    url = vespa.url.replace("http://", "http://feeder:pa55word@")
+    result = run_script("ingest_database.py", "--full", "--database-url", pg_url, "--vespa-url", url,
+                        "--state-dir", str(tmp_path), "--no-progress")
+    assert result.returncode == 2, result.stderr  # the contract's Vespa connection error
+    output = result.stdout + result.stderr
+    assert "pa55word" not in output and "Traceback" not in output
+    assert len([line for line in result.stderr.splitlines() if "has a user name or password" in line]) == 1
+    assert vespa.requests == []

@@ -38,6 +38,7 @@ from urllib.parse import quote, urlsplit
 
 import h2.config
 import h2.connection
+import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
@@ -45,7 +46,8 @@ import orjson
 from hpack import Decoder
 from hpack.table import HeaderTable
 
-from ..config import scrub
+from ..config import redact_url, scrub
+from ..errors import VespaConnectionError
 from ..logs import logger
 from .sink import RETRIABLE
 from .throttle import Throttle
@@ -55,6 +57,7 @@ NO_SPACE = 507
 GZIP_ABOVE_BYTES = 1024  # pyvespa's "auto" compression threshold
 H1_CONNECTIONS_PER_WORKER = 8  # HTTP/1.1 has one request per connection in flight
 USER_AGENT = "procore-ingest-feeder/1"
+CLOSED_MESSAGE = "feeder closed before this operation had an answer"
 
 
 def document_path(namespace: str, doctype: str, user_id: str) -> str:
@@ -105,13 +108,26 @@ class Ticket:
         self.outcomes: list[OpOutcome | None] = [None] * size
         self._left = size
         self._done = threading.Event()
+        self._lock = threading.Lock()  # the feeder's thread settles; close() may, from another
         if size == 0:
             self._done.set()
 
     def _settle(self, index: int, outcome: OpOutcome) -> None:
-        self.outcomes[index] = outcome
-        self._left -= 1
-        if self._left == 0:
+        with self._lock:
+            if self.outcomes[index] is not None:
+                return
+            self.outcomes[index] = outcome
+            self._left -= 1
+            if self._left == 0:
+                self._done.set()
+
+    def _settle_rest(self, outcome: OpOutcome) -> None:
+        """Every operation without an outcome gets `outcome` (the feeder closed)."""
+        with self._lock:
+            for index, known in enumerate(self.outcomes):
+                if known is None:
+                    self.outcomes[index] = outcome
+            self._left = 0
             self._done.set()
 
     def done(self) -> bool:
@@ -134,7 +150,38 @@ class _Pending:
 
 
 class _Lost(Exception):
-    """The connection went away before this request was answered."""
+    """The connection went away before this request was answered. `refused`: the server or
+    this client refused the TLS connection for a reason no retry mends (see `tls_refusal`)."""
+
+    def __init__(self, reason: str, refused: bool = False) -> None:
+        super().__init__(reason)
+        self.refused = refused
+
+
+# TLS alerts a server sends when it will not take this client's certificate (or none)
+_CLIENT_CERT_ALERTS = {
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the server requires a client certificate "
+                                         "(set VESPA_CERT_PATH and VESPA_KEY_PATH)",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "the server refused the client certificate (bad certificate)",
+    "TLSV1_ALERT_UNKNOWN_CA": "the server refused the client certificate (signed by a CA it "
+                              "does not know)",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "the server refused the client certificate",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "the server refused the client certificate (expired)",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED": "the server refused the client certificate (revoked)",
+    "TLSV1_ALERT_ACCESS_DENIED": "the server refused the client certificate (access denied)",
+}
+
+
+def tls_refusal(exc: BaseException) -> str | None:
+    """A one-line reason when `exc` is a TLS failure that trying again will not mend (the
+    server's certificate is not trusted, or the server refused this client's), else None."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or "certificate verify failed"
+        return (f"the server's certificate is not trusted ({detail}); for a private CA, point "
+                f"SSL_CERT_FILE and HTTPR_CA_BUNDLE at its PEM file")
+    if isinstance(exc, ssl.SSLError):
+        return _CLIENT_CERT_ALERTS.get(exc.reason or "")
+    return None
 
 
 # ---------------------------------------------------------------------------- connections
@@ -148,15 +195,46 @@ class _Endpoint:
     cert: tuple[str, str | None] | None  # mTLS: certificate file and key file
     headers: list[tuple[str, str]]  # sent with every request (authority, auth, agent)
 
+    def __post_init__(self) -> None:
+        self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
+
     def context(self, alpn: list[str]) -> ssl.SSLContext | None:
-        """A TLS context offering `alpn`, with the client certificate; None for cleartext."""
+        """A TLS context offering `alpn`, with the client certificate; None for cleartext. The
+        trusted roots are OpenSSL's defaults (SSL_CERT_FILE / SSL_CERT_DIR point elsewhere).
+        Made once per ALPN list: a context loads the whole CA bundle."""
         if not self.tls:
             return None
-        context = ssl.create_default_context()
-        if self.cert is not None:
-            context.load_cert_chain(*self.cert)
-        context.set_alpn_protocols(alpn)
+        context = self._contexts.get(tuple(alpn))
+        if context is None:
+            context = ssl.create_default_context()
+            if self.cert is not None:
+                try:
+                    context.load_cert_chain(*self.cert)
+                except OSError as exc:  # ssl.SSLError too: not a certificate, or not its key
+                    detail = exc.strerror or str(exc).splitlines()[0] or type(exc).__name__
+                    raise _Lost(f"cannot load the client certificate {self.cert[0]} "
+                                f"(key {self.cert[1] or 'in the same file'}): {detail}",
+                                refused=True) from None
+            context.set_alpn_protocols(alpn)
+            self._contexts[tuple(alpn)] = context
         return context
+
+
+async def _tls_probe(ep: _Endpoint, timeout: float) -> BaseException | None:
+    """Open a TLS connection to `ep` that writes nothing, and listen for up to a second (a TLS
+    1.3 server refuses a client certificate after the handshake); the failure seen, or None."""
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(ep.host, ep.port, ssl=ep.context(["h2", "http/1.1"])), timeout)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(reader.read(1), min(timeout, 1.0))
+    except (_Lost, OSError, asyncio.TimeoutError) as exc:
+        return exc
+    finally:
+        if writer is not None:
+            writer.close()
+    return None
 
 
 def _hpack_int(value: int, prefix_bits: int, first: int) -> bytes:
@@ -321,9 +399,24 @@ class _H2Connection:
         self._flush()
         try:
             await asyncio.wait_for(asyncio.shield(self.ready), timeout)
-        except (asyncio.TimeoutError, _Lost, OSError):
+        except (asyncio.TimeoutError, _Lost, OSError) as exc:
             self.close()
-            return False
+            if not ep.tls:
+                return False  # prior knowledge refused: the server does not speak HTTP/2
+            # ALPN chose h2: the server speaks it, and this connection failed. A TLS 1.3 server
+            # refuses a client certificate after the handshake, with an alert read here, but
+            # closing on our unread preface can reset the connection and lose the alert: a
+            # connection that writes nothing finds out why.
+            if isinstance(exc, _Lost) and exc.refused:
+                raise
+            if not isinstance(exc, asyncio.TimeoutError):
+                probed = await _tls_probe(ep, timeout)
+                if probed is not None and tls_refusal(probed) is not None:
+                    raise _Lost(str(tls_refusal(probed)), refused=True) from None
+            if isinstance(exc, _Lost):
+                raise
+            raise _Lost("no HTTP/2 SETTINGS from the server" if isinstance(exc, asyncio.TimeoutError)
+                        else str(exc) or type(exc).__name__) from None
         return True
 
     async def request(self, method: str, path: str, headers: list[tuple[str, str]],
@@ -345,7 +438,19 @@ class _H2Connection:
             self.outbound[stream_id] = memoryview(body)
             self._send_bodies()
         self._schedule_flush()
-        return await future
+        try:
+            return await future
+        except asyncio.CancelledError:  # timed out: tell the server, so it can drop the stream
+            self._cancel(stream_id)
+            raise
+
+    def _cancel(self, stream_id: int) -> None:
+        self.outbound.pop(stream_id, None)
+        if self.streams.pop(stream_id, None) is None or self.closed:
+            return
+        with contextlib.suppress(h2.exceptions.ProtocolError):  # StreamClosedError among them
+            self.conn.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+            self._schedule_flush()
 
     def _send_bodies(self) -> None:
         for stream_id in list(self.outbound):
@@ -385,8 +490,9 @@ class _H2Connection:
                 for event in self.conn.receive_data(data):
                     self._event(event)
                 self._flush()
-        except (OSError, h2.exceptions.ProtocolError, asyncio.IncompleteReadError):
-            pass
+        except (OSError, h2.exceptions.ProtocolError, asyncio.IncompleteReadError) as exc:
+            refusal = tls_refusal(exc)
+            self._lose(refusal or "connection lost", refusal is not None)
         finally:
             self._lose("connection lost")
 
@@ -432,13 +538,13 @@ class _H2Connection:
             if not self.streams and self._writer is not None:
                 self._writer.close()
 
-    def _lose(self, reason: str) -> None:
+    def _lose(self, reason: str, refused: bool = False) -> None:
         self.closed = True
         if self.ready is not None and not self.ready.done():
-            self.ready.set_exception(_Lost(reason))
+            self.ready.set_exception(_Lost(reason, refused))
         for future, _ in self.streams.values():
             if not future.done():
-                future.set_exception(_Lost(reason))
+                future.set_exception(_Lost(reason, refused))
         self.streams.clear()
         self.outbound.clear()
         if self._writer is not None:
@@ -518,7 +624,8 @@ class _H1Connection:
             return status, data
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
             self.close()
-            raise _Lost(str(exc) or type(exc).__name__) from None
+            refusal = tls_refusal(exc)
+            raise _Lost(refusal or str(exc) or type(exc).__name__, refusal is not None) from None
         except BaseException:  # cancelled (a timeout): its late answer would be read as the next one's
             self.close()
             raise
@@ -542,11 +649,17 @@ class Feeder:
                  connect_timeout_s: float = 10.0, full_backoff_s: float = 5.0,
                  description: str = "") -> None:
         parts = urlsplit(url)
-        self.description = description or f"{parts.scheme}://{parts.hostname}:{parts.port}"
+        if parts.username is not None or parts.password is not None:
+            # refused as Vespa not reachable with this URL (ingest exit 2, as the contract has it)
+            raise VespaConnectionError(f"the Vespa URL {redact_url(url)} has a user name or password in it, "
+                              "which is never sent: use VESPA_TOKEN or VESPA_CERT_PATH/VESPA_KEY_PATH "
+                              "and a URL without them")
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        authority = parts.hostname or "localhost"
+        host = parts.hostname or "localhost"
+        authority = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
         if parts.port:
             authority += f":{parts.port}"
+        self.description = description or f"{parts.scheme}://{authority}"
         headers = [(":authority", authority), ("user-agent", USER_AGENT)]
         if token:
             headers.append(("authorization", f"Bearer {token}"))
@@ -570,6 +683,7 @@ class Feeder:
         self._in_flight = 0
         self._sent = self._retried = self._opened = 0
         self._warned_full = False
+        self._warned_refused = False  # a refused TLS connection is logged once
         self._connect_failures = 0  # in a row: reconnecting backs off like a retry
         self._reconnect_at = 0.0
         self._reconnect_scheduled = False
@@ -579,12 +693,17 @@ class Feeder:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._tasks: set[asyncio.Task] = set()
+        self._tickets: set[Ticket] = set()  # submitted and not done: close() settles them
+        self._closing = False
 
     # -- public
     def submit(self, ops: list[FeedOp]) -> Ticket:
         """Queue `ops`; the ticket is done when every one has a final outcome."""
         ticket = Ticket(len(ops))
         if ops:
+            with self._start_lock:
+                self._tickets = {t for t in self._tickets if not t.done()}
+                self._tickets.add(ticket)
             loop = self._start()
             deadline = time.monotonic() + self.retry_budget_s
             pending = [_Pending(op, ticket, i, deadline) for i, op in enumerate(ops)]
@@ -598,7 +717,25 @@ class Feeder:
     def stats(self) -> FeedStats:
         return FeedStats(self.protocol, self._sent, self._retried, self._opened)
 
+    def tls_handshake(self, timeout: float = 5.0) -> str | None:
+        """None when this client can open a TLS connection to the endpoint (or it is cleartext);
+        else why not, as one line (the server's certificate is not trusted, the client
+        certificate is missing, refused or unreadable, nothing listens, ...). For probes that
+        fail without saying why."""
+        if not self._endpoint.tls:
+            return None
+        try:
+            exc = asyncio.run_coroutine_threadsafe(_tls_probe(self._endpoint, timeout),
+                                                   self._start()).result(timeout + 5)
+        except (concurrent.futures.TimeoutError, TimeoutError) as waited:
+            exc = waited
+        if exc is None:
+            return None
+        return tls_refusal(exc) or (str(exc).splitlines() or [""])[0] or type(exc).__name__
+
     def close(self) -> None:
+        """Stop; every operation without a final outcome gets 599 "feeder closed ...", so no
+        caller waits on a ticket forever. The feeder can be used again after."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
@@ -608,7 +745,12 @@ class Feeder:
         thread.join(5)
         if not thread.is_alive():
             loop.close()
-        self._loop = self._thread = None
+        with self._start_lock:
+            tickets, self._tickets = self._tickets, set()
+            self._loop = self._thread = None
+        closed = OpOutcome(TRANSPORT_ERROR, CLOSED_MESSAGE, 0)
+        for ticket in tickets:
+            ticket._settle_rest(closed)
 
     # -- the loop's thread
     def _start(self) -> asyncio.AbstractEventLoop:
@@ -618,9 +760,11 @@ class Feeder:
                 thread = threading.Thread(target=loop.run_forever, name="vespa-feeder", daemon=True)
                 thread.start()
                 self._loop, self._thread = loop, thread
+                self._closing = False
             return self._loop
 
     async def _shutdown(self) -> None:
+        self._closing = True  # retries due later start nothing new
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -628,6 +772,11 @@ class Feeder:
             conn.close()
         self._conns.clear()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # what was queued belongs to the closed run (close() answers it): a later run starts clean
+        self._ready.clear()
+        self._waiting.clear()
+        self._in_flight = self._opening = 0
+        self._reconnect_scheduled = False  # its timer dies with this loop
 
     def _enqueue(self, pending: list[_Pending]) -> None:
         waiting = self._waiting
@@ -647,10 +796,19 @@ class Feeder:
         assert self._loop is not None
         task = self._loop.create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # a bug: said, not swallowed
+            exc = task.exception()
+            logger.error("the Vespa feeder hit an unexpected error: %s",
+                         self._one_line(f"{type(exc).__name__}: {exc}"))
 
     def _pump(self) -> None:
         """Send what the in-flight limit and the connections allow."""
+        if self._closing:
+            return
         if self._ready:
             self._grow_pool()
         while self._ready and self._in_flight < self.throttle.limit:
@@ -713,7 +871,7 @@ class Feeder:
             self._opened += 1
             self._connect_failures = 0
             self._conns.append(conn)
-        except (OSError, asyncio.TimeoutError, _Lost, ssl.SSLError) as exc:
+        except Exception as exc:  # unforeseen ones too (h2 state, a bug): no operation may strand
             # nothing to send on: the next operation in line gets a transport error and its
             # backoff, and the next attempt to connect waits too
             self._connect_failures += 1
@@ -721,14 +879,21 @@ class Feeder:
             # With no live connection, every queued operation gets that answer (each then waits
             # its own backoff, or ends when its retry budget is spent): answering one per attempt
             # would keep a batch waiting connect timeout x operations.
+            # A TLS refusal (trust, client certificate) is final for every queued operation:
+            # retrying it for the whole budget would only make the user wait.
+            refused = exc.refused if isinstance(exc, _Lost) else tls_refusal(exc) is not None
+            reason = self._reason(exc)
+            if refused and not self._warned_refused:
+                self._warned_refused = True
+                logger.error("%s", reason)
             live = any(not c.closed for c in self._conns)
-            for _ in range(len(self._ready) if not live else 1):
+            for _ in range(len(self._ready) if not live or refused else 1):
                 if not self._ready:
                     break
                 p = self._ready.popleft()
                 p.attempts += 1
                 self._in_flight += 1
-                self._answer(p, TRANSPORT_ERROR, self._reason(exc), 0.0)
+                self._answer(p, TRANSPORT_ERROR, reason, 0.0, final=refused)
         finally:
             self._opening -= 1
         self._pump()
@@ -738,39 +903,58 @@ class Feeder:
         self._pump()
 
     def _reason(self, exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
-        return scrub(f"cannot reach Vespa at {self.description}: {text}", self._secret).splitlines()[0]
+        text = tls_refusal(exc)
+        if text is None and isinstance(exc, (OSError, _Lost, asyncio.TimeoutError)):
+            text = str(exc) or type(exc).__name__
+        elif text is None:  # unforeseen: its type says more than its text
+            text = f"{type(exc).__name__}: {exc}"
+        return self._one_line(f"cannot reach Vespa at {self.description}: {text}")
 
     async def _send(self, conn: _H2Connection | _H1Connection, p: _Pending) -> None:
         p.attempts += 1
         self._sent += 1
         op = p.op
-        headers: list[tuple[str, str]] = []
-        body = op.body if op.body_of is None else op.body_of()
-        if body is not None:
-            headers.append(("content-type", "application/json"))
-            if len(body) > GZIP_ABOVE_BYTES:
-                compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
-                body = compressor.compress(body) + compressor.flush()
-                headers.append(("content-encoding", "gzip"))
+        try:
+            headers, body = _request_body(op)
+        except Exception as exc:  # the caller's body_of failed: it would fail again, so final now
+            conn.active -= 1
+            self._answer(p, TRANSPORT_ERROR, self._one_line(
+                f"not sent: its body could not be made ({type(exc).__name__}: {exc})"), 0.0, final=True)
+            return
         started = time.monotonic()
+        final = False
         try:
             status, data = await asyncio.wait_for(conn.request(op.method, op.path, headers, body),
                                                   self.request_timeout_s)
             message = _message(data) if status != 200 else ""
-        except (_Lost, OSError, asyncio.TimeoutError) as exc:
+        except asyncio.TimeoutError:
+            status, message = TRANSPORT_ERROR, (f"no answer from Vespa at {self.description} within "
+                                                f"{self.request_timeout_s:g}s")
+        except (_Lost, OSError) as exc:
             status, message = TRANSPORT_ERROR, self._reason(exc)
+            final = isinstance(exc, _Lost) and exc.refused or tls_refusal(exc) is not None
+        except Exception as exc:  # not foreseen (h2 state, a bug): the connection is suspect,
+            conn.close()          # the operation is retried like a lost one and still gets an outcome
+            status, message = TRANSPORT_ERROR, self._one_line(
+                f"sending to Vespa at {self.description} failed ({type(exc).__name__}: {exc})")
         finally:
             conn.active -= 1
         # scrubbed before it is cut: a token that straddled the cut would leave a prefix behind
         message = scrub(message, self._secret)
-        self._answer(p, status, message[:1000], time.monotonic() - started)
+        self._answer(p, status, message[:1000], time.monotonic() - started, final)
 
-    def _answer(self, p: _Pending, status: int, message: str, latency: float) -> None:
+    def _one_line(self, text: str) -> str:
+        return (scrub(text, self._secret).splitlines() or [""])[0][:1000]
+
+    def _answer(self, p: _Pending, status: int, message: str, latency: float,
+                final: bool = False) -> None:
+        """`final`: no retry, whatever the status (a refused TLS connection)."""
         self._in_flight -= 1
         p.last = (status, message)
         if status == 200:
             self.throttle.success(latency)
+            self._final(p)
+        elif final:
             self._final(p)
         elif status in RETRIABLE or status == NO_SPACE:
             if status != TRANSPORT_ERROR and status != NO_SPACE:
@@ -813,6 +997,19 @@ class Feeder:
             self._ready.append(queue.popleft())  # the next operation on this document may go
         else:
             self._waiting.pop(p.op.key, None)
+
+
+def _request_body(op: FeedOp) -> tuple[list[tuple[str, str]], bytes | None]:
+    """The headers and body of `op`'s request: JSON, gzipped above GZIP_ABOVE_BYTES."""
+    headers: list[tuple[str, str]] = []
+    body = op.body if op.body_of is None else op.body_of()
+    if body is not None:
+        headers.append(("content-type", "application/json"))
+        if len(body) > GZIP_ABOVE_BYTES:
+            compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+            body = compressor.compress(body) + compressor.flush()
+            headers.append(("content-encoding", "gzip"))
+    return headers, body
 
 
 def _message(data: bytes) -> str:

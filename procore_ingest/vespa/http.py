@@ -62,11 +62,12 @@ class VespaSink:
         self.probe_timeout_s = probe_timeout_s
         self._secret = auth.token
         self.content_cluster = content_cluster
-        self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
-                         vespa_cloud_secret_token=auth.token)
+        # the feeder first: it refuses a URL with a password in it before pyvespa sees it
         self.feeder = Feeder(self.url, connections=self.workers, cert_path=auth.cert_path,
                              key_path=auth.key_path, token=auth.token, retry_budget_s=retry_budget_s,
                              description=self.description)
+        self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
+                         vespa_cloud_secret_token=auth.token)
 
     def check(self) -> None:
         """VespaConnectionError within `probe_timeout_s` unless the document API answers."""
@@ -96,6 +97,11 @@ class VespaSink:
         if thread.is_alive() or "error" in outcome or not isinstance(status, int) or status >= 500:
             reason = (f"no answer within {self.probe_timeout_s:g}s" if thread.is_alive()
                       else scrub(str(outcome.get("error") or f"HTTP {status}"), self._secret).splitlines()[0])
+            if "error" in outcome and self.url.startswith("https://"):
+                # pyvespa's transport errors do not say why TLS failed: the feeder's handshake does
+                problem = self.feeder.tls_handshake(self.probe_timeout_s)
+                reason = problem or (f"{reason} (the feeder's own TLS connection opens: for a private "
+                                     "CA, pyvespa's client reads HTTPR_CA_BUNDLE, not SSL_CERT_FILE)")
             raise VespaConnectionError(f"cannot reach Vespa at {self.description}: {reason}")
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
@@ -115,7 +121,7 @@ class VespaSink:
         def wait() -> FeedResult:
             result = FeedResult(failures=list(refused))
             for item, outcome in zip(sendable, ticket.wait(), strict=True):
-                result.retried += outcome.attempts - 1
+                result.retried += max(0, outcome.attempts - 1)  # 0: never sent (the feeder closed)
                 if outcome.ok:
                     result.ok += 1
                 else:

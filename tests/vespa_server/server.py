@@ -15,13 +15,15 @@ from .docid import DocId, PathError, validate_id
 from .faults import Faults, LoggedRequest
 from .schema import DocumentType, content_clusters, load_schemas
 from .store import DocumentStore
+from .tls import TlsOptions
 from .transport import HAVE_H2, TcpServer
 
 APP_DIR = Path(__file__).resolve().parent.parent / "vespa_app"
 
 
 class VespaServer:
-    """A strict stand-in for a Vespa container's /document/v1 API, on 127.0.0.1.
+    """A strict stand-in for a Vespa container's /document/v1 API, on 127.0.0.1 (``http://``, or
+    ``https://`` with ``tls``).
 
     Documents live in the server object, so ``stop()`` then ``start()`` (same port) simulates
     Vespa going down and coming back with its data. All public methods are thread-safe.
@@ -39,6 +41,8 @@ class VespaServer:
         max_wanted_document_count: int = 1024,
         where_chunk_size: int | None = None,
         http2: bool = True,
+        tls: TlsOptions | None = None,
+        token: str | None = None,
     ) -> None:
         """
         Args:
@@ -55,6 +59,10 @@ class VespaServer:
             where_chunk_size: documents per delete-where / update-where response (with a
                 continuation while more remain); None processes all in one response.
             http2: serve cleartext HTTP/2 (pyvespa's async client) when ``h2`` is installed.
+            tls: serve ``https://`` instead (tests/vespa_server/tls.py): h2 or HTTP/1.1 as ALPN
+                chose, and a client certificate signed by ``tls.client_ca`` required if set.
+            token: answer every request without ``Authorization: Bearer <token>`` with 401
+                (no credentials) or 403 (another token), as Vespa Cloud's token endpoints do.
         """
         self.schemas: dict[str, DocumentType] = load_schemas(schema_dir)
         if services_xml is None:
@@ -65,6 +73,11 @@ class VespaServer:
         self.host = host
         self._port = port
         self._http2 = http2
+        self.tls = tls
+        self._ssl_context = tls.context() if tls is not None else None
+        self._token = token
+        self._handshake_failures: list[str] = []
+        self._stream_resets: list[int] = []
         self._max_body_bytes = max_body_bytes
         self._store = DocumentStore()
         self._api = DocumentApi(
@@ -91,8 +104,9 @@ class VespaServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>`` - pass as ``Vespa(url=server.url)``."""
-        return f"http://{self.host}:{self._port}"
+        """``http://127.0.0.1:<port>`` (``https://`` with TLS) - pass as ``Vespa(url=server.url)``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self._port}"
 
     @property
     def running(self) -> bool:
@@ -118,7 +132,10 @@ class VespaServer:
                 self._max_body_bytes,
                 self._http2,
                 self._faults.take_goaway,
+                self._ssl_context,
             )
+            tcp.handshake_failures = self._handshake_failures  # one list across restarts
+            tcp.stream_resets = self._stream_resets
             self._port = tcp.server_address[1]
             thread = threading.Thread(
                 target=tcp.serve_forever,
@@ -226,6 +243,16 @@ class VespaServer:
         with self._log_lock:
             self._log.clear()
 
+    @property
+    def handshake_failures(self) -> list[str]:
+        """One line per TLS handshake the server refused (no client certificate, ...)."""
+        return list(self._handshake_failures)
+
+    @property
+    def stream_resets(self) -> list[int]:
+        """The error code of each HTTP/2 RST_STREAM clients sent (8: CANCEL), oldest first."""
+        return list(self._stream_resets)
+
     def statuses(self, method: str | None = None) -> list[int | None]:
         return [r.status for r in self.requests if method is None or r.method == method]
 
@@ -291,8 +318,12 @@ class VespaServer:
             pass
         resp: Response | None
         injected = True
-        decision = self._faults.decide(req.method, path, user_id, full_id)
-        if decision is not None and decision.drop:
+        # before any fault: a refused request takes none
+        refusal = self._bad_authority(req) or self._refuse_credentials(req)
+        decision = None if refusal is not None else self._faults.decide(req.method, path, user_id, full_id)
+        if refusal is not None:
+            resp, injected = refusal, False
+        elif decision is not None and decision.drop:
             resp = None
         elif decision is not None:
             resp = Response.json(decision.status, decision.body, full_id)
@@ -314,6 +345,37 @@ class VespaServer:
         with self._log_lock:
             self._log.append(entry)
         return resp
+
+    @staticmethod
+    def _bad_authority(req: Request) -> Response | None:
+        """400 for a Host / :authority that is not host[:port], as Jetty answers: an IPv6
+        literal must be in brackets ("[::1]:8080"), or its last part reads as the port."""
+        value = req.headers.get("host")
+        if value is None:
+            return None
+        host, port = value, ""
+        if value.startswith("["):
+            host, _, rest = value.partition("]")
+            ok = bool(host[1:]) and (rest == "" or (rest.startswith(":") and rest[1:].isdigit()))
+        else:
+            host, _, port = value.partition(":")
+            ok = bool(host) and ":" not in port and (port == "" or port.isdigit()) and \
+                value.count(":") <= 1
+        if ok:
+            return None
+        return Response.json(400, {"message": f"Bad authority: {value!r}"})
+
+    def _refuse_credentials(self, req: Request) -> Response | None:
+        """401 without a bearer token, 403 with another one; None when none is required or it
+        is the right one."""
+        if self._token is None:
+            return None
+        given = req.headers.get("authorization")
+        if given == f"Bearer {self._token}":
+            return None
+        if given is None:
+            return Response.json(401, {"message": "Unauthorized: no token"})
+        return Response.json(403, {"message": "Forbidden: the token is not valid for this endpoint"})
 
     def _handle(self, req: Request, full_id: str | None) -> Response:
         """The API's answer; a bug in this server becomes a 500 (Vespa's serverError shape)

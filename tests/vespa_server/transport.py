@@ -1,17 +1,23 @@
-"""Sockets: HTTP/1.1 with keep-alive, and cleartext HTTP/2 (h2c with prior knowledge).
+"""Sockets: HTTP/1.1 with keep-alive, and cleartext HTTP/2 (h2c with prior knowledge); over
+TLS, the protocol ALPN chose.
 
 Vespa's container accepts both on the same port. pyvespa's sync client (httpr.Client,
 ``http2_only=False``) speaks HTTP/1.1 to an ``http://`` URL; its async client (httpr.AsyncClient,
-``http2_only=True``) opens with the HTTP/2 connection preface. Each connection is sniffed for
-that preface and served by the matching protocol. HTTP/2 needs the ``h2`` package; without it
-h2c connections are closed (and ``VespaServer.http2`` is False).
+``http2_only=True``) opens with the HTTP/2 connection preface. Each cleartext connection is
+sniffed for that preface and served by the matching protocol. With an ``ssl_context`` every
+accepted socket is wrapped (the handshake runs in the connection's thread; a refused handshake
+is recorded in ``handshake_failures``) and served as h2 when ALPN chose ``h2``, HTTP/1.1
+otherwise. HTTP/2 needs the ``h2`` package; without it h2c connections are closed (and
+``VespaServer.http2`` is False).
 """
 
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -52,14 +58,26 @@ class TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         max_body_bytes: int,
         http2: bool,
         goaway: GoawayCheck | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if ":" in address[0]:  # an IPv6 literal such as ::1
+            self.address_family = socket.AF_INET6
         self.process = process
+        self.ssl_context = ssl_context
+        self.handshake_failures: list[str] = []  # one line per refused TLS handshake
+        self.stream_resets: list[int] = []  # error code of each RST_STREAM a client sent
         self.goaway = goaway or (lambda: False)
         self.max_body_bytes = max_body_bytes
         self.http2 = http2 and HAVE_H2
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        sock, address = super().get_request()
+        if self.ssl_context is not None:  # the handshake runs in the connection's own thread
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
 
     def track(self, sock: socket.socket, add: bool) -> None:
         with self._conns_lock:
@@ -89,6 +107,16 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
+        self.refused = False
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.settimeout(10)
+                self.connection.do_handshake()
+                self.connection.settimeout(None)
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                self.server.handshake_failures.append(str(exc).splitlines()[0] if str(exc) else
+                                                      type(exc).__name__)
+                self.refused = True
 
     def finish(self) -> None:
         try:
@@ -99,10 +127,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.track(self.connection, False)
 
     def handle(self) -> None:
+        if self.refused:
+            return
         try:
-            if self._is_h2():
+            if isinstance(self.connection, ssl.SSLSocket):
+                h2_chosen = self.connection.selected_alpn_protocol() == "h2"
+            else:
+                h2_chosen = self._is_h2()
+            if h2_chosen:
                 if self.server.http2:
-                    _H2Connection(self.connection, self.server.process, self.server.goaway).serve()
+                    _H2Connection(self.connection, self.server.process, self.server.goaway,
+                                  self.server.stream_resets.append).serve()
                 return
             super().handle()
         except (ConnectionError, OSError):
@@ -180,10 +215,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _H2Connection:
-    """One server-side HTTP/2 connection; requests run on a small thread pool."""
+    """One server-side HTTP/2 connection; requests run on a small thread pool. Only the
+    connection's own thread reads or writes the socket (an SSL socket must not be used by two
+    threads at once): a finished request wakes it through a socket pair to send its answer."""
 
     def __init__(
-        self, sock: socket.socket, process: Processor, goaway: GoawayCheck | None = None
+        self,
+        sock: socket.socket,
+        process: Processor,
+        goaway: GoawayCheck | None = None,
+        on_reset: Callable[[int], None] | None = None,
     ) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -197,8 +238,12 @@ class _H2Connection:
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="vespa-h2")
         self.closed = False
         self.goaway = goaway or (lambda: False)
+        self.on_reset = on_reset or (lambda code: None)
         self.going_away = False  # a GOAWAY is due: no request from here on is processed
         self.submitted: list[tuple[int, Future]] = []
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
 
     def serve(self) -> None:
         with self.lock:
@@ -207,6 +252,18 @@ class _H2Connection:
             self._send()
         try:
             while not self.closed:
+                buffered = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+                if not buffered:
+                    readable, _, _ = select.select([self.sock, self._wake_r], [], [])
+                    if self._wake_r in readable:
+                        with contextlib.suppress(BlockingIOError):
+                            while self._wake_r.recv(4096):
+                                pass
+                    if self.sock not in readable:  # answers are ready: send them
+                        with self.lock:
+                            self._flush()
+                            self._send()
+                        continue
                 data = self.sock.recv(1 << 16)
                 if not data:
                     break
@@ -225,6 +282,13 @@ class _H2Connection:
         finally:
             self.closed = True
             self.pool.shutdown(wait=False, cancel_futures=True)
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _wake(self) -> None:
+        """Have the connection's thread send what is due (called with ``lock`` held)."""
+        with contextlib.suppress(OSError):  # a full pair already has a wake-up pending; closed: gone
+            self._wake_w.send(b"x")
 
     def _event(self, ev: object) -> None:
         if isinstance(ev, h2.events.RequestReceived):
@@ -247,6 +311,8 @@ class _H2Connection:
                     (ev.stream_id, self.pool.submit(self._run, ev.stream_id, *stream))
                 )
         elif isinstance(ev, h2.events.StreamReset):
+            if ev.remote_reset:
+                self.on_reset(int(ev.error_code or 0))
             self.streams.pop(ev.stream_id, None)
             with self.lock:
                 self.outbound.pop(ev.stream_id, None)
@@ -254,10 +320,13 @@ class _H2Connection:
             self.closed = True
 
     def _run(self, stream_id: int, headers: dict[str, str], body: bytearray) -> None:
+        plain = {k: v for k, v in headers.items() if not k.startswith(":")}
+        if ":authority" in headers:  # HTTP/2's Host (RFC 9113 8.3.1)
+            plain.setdefault("host", headers[":authority"])
         req = Request(
             method=headers.get(":method", "GET"),
             target=headers.get(":path", "/"),
-            headers={k: v for k, v in headers.items() if not k.startswith(":")},
+            headers=plain,
             body=bytes(body),
             protocol="HTTP/2",
         )
@@ -280,7 +349,7 @@ class _H2Connection:
             if resp.body:
                 self.outbound[stream_id] = memoryview(resp.body)
             self._flush()
-            self._send()
+            self._wake()
 
     def _go_away(self) -> None:
         """Answer what was taken, then GOAWAY naming the last stream processed; requests after
