@@ -81,7 +81,10 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         userinfo, hostinfo = netloc.rsplit("@", 1)
         user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{hostinfo}" if ":" in userinfo else f"{user}@{hostinfo}"
+        if parts.scheme in ("http", "https"):  # no database role here: a user name may be a token
+            netloc = f"***@{hostinfo}"
+        else:
+            netloc = f"{user}:***@{hostinfo}" if ":" in userinfo else f"{user}@{hostinfo}"
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)

@@ -266,17 +266,21 @@ def test_kill_9_while_batches_stream_in_parts_then_resume_loses_nothing(pg_url, 
     # sent on at once. One row of the second batch's last range is refused (503, retried), so
     # the ranges before it and after it are acknowledged while that batch cannot settle: the
     # checkpoint must stay at the first batch's end.
-    rows, batch, held_back = 12_000, 2500, 4800
+    # Row 2600 (the second batch's first range) is refused for good (400): it belongs in the
+    # failure log once, with the checkpoint of its batch, however often the batch is sent.
+    rows, batch, held_back, refused = 12_000, 2500, 4800, 2600
     execute(pg_url, f"CREATE TABLE work_parts (id bigint PRIMARY KEY, title text NOT NULL);"
                     f"INSERT INTO work_parts SELECT n, 'part ' || n FROM generate_series(1, {rows}) n;")
     vespa.reject_ids(lambda user_id: user_id == f"work_parts:{held_back}", status=503)
+    vespa.reject_ids(lambda user_id: user_id == f"work_parts:{refused}", status=400)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCORE_", "VESPA_"))}
     argv = ["--database-url", pg_url, "--vespa-url", vespa.url, "--state-dir", str(tmp_path)]
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "ingest_database.py"), "--full", *argv, "--tables", "work_parts",
          "--batch-size", str(batch), "--processes", "2", "--retry-budget", "60", "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    second_batch_but_last_range = {f"id:{NS}:{DOCTYPE}::work_parts:{n}" for n in range(batch + 1, 4501)}
+    second_batch_but_last_range = {f"id:{NS}:{DOCTYPE}::work_parts:{n}" for n in range(batch + 1, 4501)
+                                   if n != refused}
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not second_batch_but_last_range <= stored_ids(vespa):
         assert proc.poll() is None, proc.communicate()
@@ -288,12 +292,17 @@ def test_kill_9_while_batches_stream_in_parts_then_resume_loses_nothing(pg_url, 
     assert job is not None
     killed = StateStore(tmp_path).load_job(job["job_id"]).tables["work_parts"]
     assert (killed.rows_read, killed.indexed, killed.last_key) == (batch, batch, [batch])
+    failure_log = StateStore(tmp_path).failure_log(job["job_id"])
+    assert not failure_log.exists()  # row 2600's batch has no checkpoint yet
     vespa.clear_faults()
+    vespa.reject_ids(lambda user_id: user_id == f"work_parts:{refused}", status=400)
     result = run_script("ingest_database.py", "--resume", job["job_id"], *argv)
-    assert result.returncode == 0, result.stderr
-    assert len([i for i in stored_ids(vespa) if "::work_parts:" in i]) == rows  # 0 lost, no duplicates
+    assert result.returncode == 3, result.stderr  # done, but one row is not in the index
+    assert len([i for i in stored_ids(vespa) if "::work_parts:" in i]) == rows - 1  # 0 lost, no duplicates
     done = StateStore(tmp_path).load_job(job["job_id"]).tables["work_parts"]
-    assert done.status == "completed" and done.rows_read == done.indexed == rows
+    assert done.status == "completed" and (done.rows_read, done.indexed, done.failed) == (rows, rows - 1, 1)
+    logged = [json.loads(line)["id"] for line in failure_log.read_text().splitlines()]
+    assert logged == [f"work_parts:{refused}"]
 
 
 def test_a_cancel_while_a_batch_streams_finishes_that_batch_and_resume_completes(pg_url, vespa, tmp_path):
@@ -330,6 +339,59 @@ def test_a_cancel_while_a_batch_streams_finishes_that_batch_and_resume_completes
     done = resume(result.job_id, IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path)))
     assert done.status == "completed" and done.tables["cancel_parts"].indexed == rows
     assert len([i for i in stored_ids(vespa) if "::cancel_parts:" in i]) == rows
+
+
+def test_a_keyless_table_started_over_on_resume_counts_its_soft_deleted_rows_once(pg_url, vespa, tmp_path):
+    import threading
+
+    from procore_ingest.pipeline.ingest import IngestOptions, resume, run_full
+
+    rows = 3000
+    execute(pg_url, "CREATE TABLE keyless_soft (n bigint, title text, deleted_at timestamptz);"
+                    "INSERT INTO keyless_soft SELECT n, 't' || n, CASE WHEN n % 10 = 0 THEN now() END "
+                    f"FROM generate_series(1, {rows}) n;")
+    vespa.set_delay(0.002)
+    cancel = threading.Event()
+
+    def cancel_part_way() -> None:
+        deadline = time.monotonic() + 60
+        while len(stored_ids(vespa)) < 500 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        cancel.set()
+
+    helper = threading.Thread(target=cancel_part_way)
+    helper.start()
+    first = run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, tables=["keyless_soft"],
+                                   state_dir=str(tmp_path), batch_size=200), cancel=cancel)
+    helper.join()
+    vespa.set_delay(0)
+    assert first.status == "cancelled" and first.tables["keyless_soft"].soft_deleted > 0
+    done = resume(first.job_id, IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path)))
+    table = done.tables["keyless_soft"]  # no key to resume from: the table was read again from the start
+    assert (table.rows_read, table.indexed, table.soft_deleted) == (rows, rows - rows // 10, rows // 10)
+
+
+def test_a_private_key_given_in_place_of_its_path_is_refused_without_showing_it(pg_url, vespa, tmp_path):
+    from procore_ingest.errors import ConfigError
+
+    key = "-----BEGIN PRIVATE KEY-----\\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgS3CR3T\\n-----END PRIVATE KEY-----"
+    cert = tmp_path / "client.pem"
+    cert.write_text("not read: the key is refused first")
+    https = vespa.url.replace("http://", "https://")
+    with pytest.raises(ConfigError) as refused:
+        VespaSink(https, auth=VespaAuth(str(cert), key))
+    assert str(refused.value) == "VESPA_KEY_PATH must be the path of a PEM file, not its contents"
+    with pytest.raises(ConfigError) as missing:
+        VespaSink(https, auth=VespaAuth(str(cert), str(tmp_path / "absent.key")))
+    assert str(missing.value) == f"VESPA_KEY_PATH is not a readable file: {tmp_path / 'absent.key'}"
+    result = run_script("ingest_database.py", "--full", "--database-url", pg_url, "--vespa-url", https,
+                        "--state-dir", str(tmp_path / "state"), "--no-progress",
+                        env={"VESPA_CERT_PATH": str(cert), "VESPA_KEY_PATH": key})
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output  # a setting is wrong
+    assert "VESPA_KEY_PATH must be the path of a PEM file, not its contents" in result.stderr
+    assert "MIGHAgEA" not in output and "Traceback" not in output
+    assert "MIGHAgEA" not in "".join(p.read_text() for p in (tmp_path / "state").rglob("*") if p.is_file())
 
 
 def test_a_token_never_shows_in_outcomes_or_logs(caplog):
@@ -450,9 +512,14 @@ def test_a_password_in_the_vespa_url_is_refused_at_start_and_never_shown(vespa):
         Feeder(url)
     message = str(refused.value)
     assert "pa55word" not in message and "\n" not in message
-    assert message.startswith(f"the Vespa URL {url.replace('pa55word', '***')} has a user name or password")
+    assert message.startswith(f"the Vespa URL {vespa.url.replace('http://', 'http://***@')} has a user name or password")
     with pytest.raises(VespaConnectionError):
         VespaSink(url)
+    # a token pasted as the user name is not shown either
+    token = "vespa_cloud_S3CRETtoken"
+    with pytest.raises(VespaConnectionError) as refused:
+        VespaSink(vespa.url.replace("http://", f"http://{token}@"))
+    assert token not in str(refused.value)
 
 
 def test_cli_refuses_a_password_in_the_vespa_url_with_one_line(pg_url, vespa, tmp_path):

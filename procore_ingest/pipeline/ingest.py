@@ -55,7 +55,7 @@ from ..state import (
     TableTotals,
     utc_now,
 )
-from ..vespa.sink import PendingFeed, RemoveOp
+from ..vespa.sink import FeedFailure, PendingFeed, RemoveOp
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
 
@@ -64,9 +64,11 @@ from .run import RunContext, RunOptions, load_schema
 # and the next is read and queued while those before it are in flight; a batch's checkpoint
 # waits for its last range. Bounded in documents (per --workers connection: a few times what the
 # feeder keeps in flight, so it never runs dry; ~3 KB each) and in the bytes they hold: past
-# either, the oldest is settled before more are read (one part always stays queued).
+# either, the oldest is settled before more are read (one part always stays queued). Batches
+# read in this process come whole, their bytes uncounted: at most 2 of them are in flight.
 MAX_DOCS_IN_FLIGHT_PER_WORKER = 1024
 MAX_BYTES_IN_FLIGHT = 16 * 1024 * 1024
+MAX_BATCHES_IN_FLIGHT = 2
 
 
 @dataclass
@@ -182,7 +184,7 @@ class _Job:
         resumable = plan.has_key and not plan.key_is_secret  # a secret-looking key is never stored
         resume_key = progress.last_key if resumable else None
         if not resumable:  # no key to resume from (none, or one never stored): the table starts over
-            progress.rows_read = progress.indexed = progress.failed = 0
+            progress.rows_read = progress.indexed = progress.failed = progress.soft_deleted = 0
         indexed: set[str] | None = None
         if progress.rows_read == 0:
             # What the next sync cycle compares against, taken before the first read; and what
@@ -197,16 +199,23 @@ class _Job:
         batch_size = self.options.batch_size
         source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
         in_flight: deque[tuple[BuiltBatch, PendingFeed]] = deque()  # submitted, oldest first
-        held = [0, 0]  # documents and bytes in flight
+        held = [0, 0, 0]  # documents, bytes and batch ends in flight
         max_docs = MAX_DOCS_IN_FLIGHT_PER_WORKER * max(1, self.options.workers)
         batch = TableProgress()  # what the parts of the batch being settled add up to so far
+        # its rejected documents: into the failure log with its checkpoint, so a batch sent
+        # again after a crash (--resume) does not log them twice
+        batch_failures: list[FeedFailure] = []
 
         def settle_oldest() -> None:
             part, pending = in_flight.popleft()
             held[0] -= len(part.docs)
             held[1] -= pending.size_bytes
-            result = self.run.settle(pending)
-            self.run.index_files(part.docs, result)  # --download-files: through the same sink
+            held[2] -= part.ends_batch
+            result = self.run.settle(pending, record=False)
+            files = self.run.index_files(part.docs, result, record=False)  # --download-files: same sink
+            batch_failures.extend(result.failures)
+            if files is not None:
+                batch_failures.extend(files.document_failures)
             batch.indexed += result.ok
             batch.failed += len(result.failures)
             batch.soft_deleted += part.soft_deleted
@@ -219,6 +228,8 @@ class _Job:
             progress.soft_deleted += batch.soft_deleted
             progress.rows_read += batch.rows_read
             progress.last_key = part.last_key if resumable else None
+            self.run.record(batch_failures)
+            batch_failures.clear()
             store.save_job(self.job)  # the checkpoint: this batch and all before it are accounted for
             logger.debug("%s: batch settled (%d records, %d failed)", plan.name, batch.rows_read, batch.failed)
             batch.indexed = batch.failed = batch.soft_deleted = batch.rows_read = 0
@@ -226,17 +237,23 @@ class _Job:
         try:
             # closing(): a cancel or an error ends the read (and its workers) here and now
             with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
+                batch_start = True  # the next part begins a batch
                 for part in parts:
+                    if self.cancel.is_set() and batch_start:  # nothing of this batch sent: stop here
+                        break
                     # streamed: this part goes out while those before it are still in flight, and
                     # checkpoints follow in key order, each once its whole batch is answered
                     pending = self.run.submit(part.docs)
                     in_flight.append((part, pending))
                     held[0] += len(part.docs)
                     held[1] += pending.size_bytes
-                    while in_flight and (in_flight[0][1].done() or (
-                            len(in_flight) > 1 and (held[0] > max_docs or held[1] > MAX_BYTES_IN_FLIGHT))):
+                    held[2] += part.ends_batch
+                    while in_flight and (in_flight[0][1].done() or (len(in_flight) > 1 and (
+                            held[0] > max_docs or held[1] > MAX_BYTES_IN_FLIGHT
+                            or held[2] > MAX_BATCHES_IN_FLIGHT))):
                         settle_oldest()  # answered parts at once (feed files: always), then the bounds
-                    if self.cancel.is_set() and part.ends_batch:  # the batch being read is finished first
+                    batch_start = part.ends_batch
+                    if self.cancel.is_set() and batch_start:  # the batch being read is finished first
                         break
                 while in_flight:  # what was sent is answered and checkpointed before we stop
                     settle_oldest()

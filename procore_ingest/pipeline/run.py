@@ -161,10 +161,12 @@ class RunContext:
         the next batch streams in while this one is still in flight."""
         return submit_feed(self.sink, docs) if docs else PendingFeed.settled(FeedResult())
 
-    def settle(self, pending: PendingFeed) -> FeedResult:
-        """Wait until every operation of a submitted batch has its outcome; record what Vespa rejected."""
+    def settle(self, pending: PendingFeed, record: bool = True) -> FeedResult:
+        """Wait until every operation of a submitted batch has its outcome; record what Vespa
+        rejected (`record=False`: the caller records it, e.g. with the checkpoint it belongs to)."""
         result = pending.result()
-        self.record(result.failures)
+        if record:
+            self.record(result.failures)
         return result
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
@@ -173,14 +175,15 @@ class RunContext:
         self.record(result.failures)
         return result
 
-    def index_files(self, docs: list[Document], fed: FeedResult) -> FileBatchResult | None:
+    def index_files(self, docs: list[Document], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
         """--download-files: fetch and index the files of the rows Vespa took, through the same
-        sink; file documents Vespa rejects are recorded like the rows'."""
+        sink; file documents Vespa rejects are recorded like the rows' (`record` as in `settle`)."""
         if self.files is None:
             return None
         rejected = {f.id for f in fed.failures}
         batch = self.files.index([d for d in docs if d.id not in rejected], self.sink)
-        self.record(batch.document_failures)
+        if record:
+            self.record(batch.document_failures)
         self.file_counts.add(batch)
         return batch
 

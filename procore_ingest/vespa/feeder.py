@@ -46,7 +46,7 @@ import orjson
 from hpack import Decoder
 from hpack.table import HeaderTable
 
-from ..config import redact_url, scrub
+from ..config import scrub
 from ..errors import VespaConnectionError
 from ..logs import logger
 from .sink import RETRIABLE
@@ -212,9 +212,11 @@ class _Endpoint:
                     context.load_cert_chain(*self.cert)
                 except OSError as exc:  # ssl.SSLError too: not a certificate, or not its key
                     detail = exc.strerror or str(exc).splitlines()[0] or type(exc).__name__
-                    raise _Lost(f"cannot load the client certificate {self.cert[0]} "
-                                f"(key {self.cert[1] or 'in the same file'}): {detail}",
-                                refused=True) from None
+                    # the paths stay out of the message: a key path misused for the key itself
+                    # would show the key (VespaAuth.check_paths refuses such values first)
+                    detail = scrub(detail, *self.cert)
+                    raise _Lost(f"cannot load the client certificate (VESPA_CERT_PATH / VESPA_KEY_PATH): "
+                                f"{detail}", refused=True) from None
             context.set_alpn_protocols(alpn)
             self._contexts[tuple(alpn)] = context
         return context
@@ -649,16 +651,17 @@ class Feeder:
                  connect_timeout_s: float = 10.0, full_backoff_s: float = 5.0,
                  description: str = "") -> None:
         parts = urlsplit(url)
-        if parts.username is not None or parts.password is not None:
-            # refused as Vespa not reachable with this URL (ingest exit 2, as the contract has it)
-            raise VespaConnectionError(f"the Vespa URL {redact_url(url)} has a user name or password in it, "
-                              "which is never sent: use VESPA_TOKEN or VESPA_CERT_PATH/VESPA_KEY_PATH "
-                              "and a URL without them")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         host = parts.hostname or "localhost"
         authority = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
         if parts.port:
             authority += f":{parts.port}"
+        if parts.username is not None or parts.password is not None:
+            # refused as Vespa not reachable with this URL (ingest exit 2, as the contract has it);
+            # neither part is echoed: a token is often pasted as the user name
+            raise VespaConnectionError(f"the Vespa URL {parts.scheme}://***@{authority} has a user name or "
+                                       "password in it, which is never sent: use VESPA_TOKEN or "
+                                       "VESPA_CERT_PATH/VESPA_KEY_PATH and a URL without them")
         self.description = description or f"{parts.scheme}://{authority}"
         headers = [(":authority", authority), ("user-agent", USER_AGENT)]
         if token:
@@ -684,6 +687,9 @@ class Feeder:
         self._sent = self._retried = self._opened = 0
         self._warned_full = False
         self._warned_refused = False  # a refused TLS connection is logged once
+        # Vespa answered at least once (any HTTP status): a TLS refusal after that (a certificate
+        # rotation, one node with a stale CA) is retried, not final like a wrong setup
+        self._answered = False
         self._connect_failures = 0  # in a row: reconnecting backs off like a retry
         self._reconnect_at = 0.0
         self._reconnect_scheduled = False
@@ -756,6 +762,11 @@ class Feeder:
     def _start(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:
             if self._loop is None:
+                # a run after close() starts from empty queues, even if the closed run's loop
+                # did not stop in time to clear its own: nothing of it may hold an id back
+                self._ready, self._waiting, self._conns, self._tasks = deque(), {}, [], set()
+                self._in_flight = self._opening = 0
+                self._reconnect_scheduled = False
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(target=loop.run_forever, name="vespa-feeder", daemon=True)
                 thread.start()
@@ -771,6 +782,11 @@ class Feeder:
         for conn in self._conns:
             conn.close()
         self._conns.clear()
+        # and every other task of this loop: the readers of connections already dropped (after
+        # a GOAWAY they read on until the server closes) would die pending with the loop
+        tasks += [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t not in tasks]
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         # what was queued belongs to the closed run (close() answers it): a later run starts clean
         self._ready.clear()
@@ -879,9 +895,10 @@ class Feeder:
             # With no live connection, every queued operation gets that answer (each then waits
             # its own backoff, or ends when its retry budget is spent): answering one per attempt
             # would keep a batch waiting connect timeout x operations.
-            # A TLS refusal (trust, client certificate) is final for every queued operation:
-            # retrying it for the whole budget would only make the user wait.
-            refused = exc.refused if isinstance(exc, _Lost) else tls_refusal(exc) is not None
+            # A TLS refusal (trust, client certificate) before Vespa ever answered is a wrong
+            # setup, final for every queued operation: retrying it for the whole budget would
+            # only make the user wait. After an answer it is retried like any failed connect.
+            refused = (exc.refused if isinstance(exc, _Lost) else tls_refusal(exc) is not None) and not self._answered
             reason = self._reason(exc)
             if refused and not self._warned_refused:
                 self._warned_refused = True
@@ -911,6 +928,10 @@ class Feeder:
         return self._one_line(f"cannot reach Vespa at {self.description}: {text}")
 
     async def _send(self, conn: _H2Connection | _H1Connection, p: _Pending) -> None:
+        if p.attempts and time.monotonic() > p.deadline:  # its budget ran out while it queued
+            conn.active -= 1
+            self._answer(p, *p.last, 0.0, final=True)
+            return
         p.attempts += 1
         self._sent += 1
         op = p.op
@@ -927,12 +948,13 @@ class Feeder:
             status, data = await asyncio.wait_for(conn.request(op.method, op.path, headers, body),
                                                   self.request_timeout_s)
             message = _message(data) if status != 200 else ""
-        except asyncio.TimeoutError:
+            self._answered = True
+        except asyncio.TimeoutError:  # retried like a lost one, within the budget (see the top of _send)
             status, message = TRANSPORT_ERROR, (f"no answer from Vespa at {self.description} within "
                                                 f"{self.request_timeout_s:g}s")
         except (_Lost, OSError) as exc:
             status, message = TRANSPORT_ERROR, self._reason(exc)
-            final = isinstance(exc, _Lost) and exc.refused or tls_refusal(exc) is not None
+            final = (isinstance(exc, _Lost) and exc.refused or tls_refusal(exc) is not None) and not self._answered
         except Exception as exc:  # not foreseen (h2 state, a bug): the connection is suspect,
             conn.close()          # the operation is retried like a lost one and still gets an outcome
             status, message = TRANSPORT_ERROR, self._one_line(

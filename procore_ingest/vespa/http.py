@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Any
 
 from ..config import redact_url, scrub
 from ..documents.record import Document
-from ..errors import VespaConnectionError
+from ..errors import ConfigError, VespaConnectionError
 from .feeder import Feeder, FeedOp, document_path
 from .sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 
@@ -44,6 +45,18 @@ class VespaAuth:
         return cls(setting(None, "VESPA_CERT_PATH"), setting(None, "VESPA_KEY_PATH"),
                    setting(None, "VESPA_TOKEN"))
 
+    def check_paths(self) -> None:
+        """ConfigError unless the certificate and key settings name readable files. A value
+        holding the PEM text itself (how a secret often travels in CI) is refused without
+        being echoed: it may be the private key."""
+        for name, value in (("VESPA_CERT_PATH", self.cert_path), ("VESPA_KEY_PATH", self.key_path)):
+            if not value:
+                continue
+            if "-----BEGIN" in value or "\n" in value or "\\n" in value:
+                raise ConfigError(f"{name} must be the path of a PEM file, not its contents")
+            if not os.path.isfile(value) or not os.access(value, os.R_OK):
+                raise ConfigError(f"{name} is not a readable file: {value}")
+
 
 class VespaSink:
     """Feeds through the streaming HTTP/2 feeder (vespa/feeder.py: `workers` connections, an
@@ -55,6 +68,7 @@ class VespaSink:
         from vespa.application import Vespa
 
         auth = auth or VespaAuth()
+        auth.check_paths()
         self.url = url.rstrip("/")
         self.description = redact_url(self.url)
         self.workers = max(1, workers)
