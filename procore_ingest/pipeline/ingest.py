@@ -20,7 +20,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from ..errors import (
     ProcoreIngestError,
     StateError,
 )
-from ..files import FileCounts
+from ..files import FileBatchResult, FileCounts
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes, db
@@ -55,7 +55,7 @@ from ..state import (
     TableTotals,
     utc_now,
 )
-from ..vespa.sink import FeedFailure, PendingFeed, RemoveOp
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
 
@@ -168,6 +168,72 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
     return DryRunReport(schema, tables, examples)
 
 
+@dataclass
+class _InFlight:
+    """Parts submitted to the sink and not settled yet, oldest first, with what they hold."""
+
+    parts: deque[tuple[BuiltBatch, PendingFeed]] = field(default_factory=deque)
+    docs: int = 0
+    bytes: int = 0
+    batch_ends: int = 0
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def push(self, part: BuiltBatch, pending: PendingFeed) -> None:
+        self.parts.append((part, pending))
+        self._count(part, pending, 1)
+
+    def pop(self) -> tuple[BuiltBatch, PendingFeed]:
+        part, pending = self.parts.popleft()
+        self._count(part, pending, -1)
+        return part, pending
+
+    def _count(self, part: BuiltBatch, pending: PendingFeed, sign: int) -> None:
+        self.docs += sign * len(part.docs)
+        self.bytes += sign * pending.size_bytes
+        self.batch_ends += sign * part.ends_batch
+
+    def oldest_done(self) -> bool:
+        return self.parts[0][1].done()
+
+    def over(self, max_docs: int) -> bool:
+        """Past a bound (one part always stays queued behind the one being settled)."""
+        return len(self.parts) > 1 and (self.docs > max_docs or self.bytes > MAX_BYTES_IN_FLIGHT
+                                        or self.batch_ends > MAX_BATCHES_IN_FLIGHT)
+
+
+@dataclass
+class _BatchTally:
+    """What the settled parts of one batch add up to, until its checkpoint takes them."""
+
+    rows_read: int = 0
+    indexed: int = 0
+    failed: int = 0
+    soft_deleted: int = 0
+    failures: list[FeedFailure] = field(default_factory=list)  # rows' and file documents'
+
+    def add(self, part: BuiltBatch, fed: FeedResult, files: FileBatchResult | None) -> None:
+        self.rows_read += part.rows_read
+        self.indexed += fed.ok
+        self.failed += len(fed.failures)
+        self.soft_deleted += part.soft_deleted
+        self.failures += fed.failures
+        if files is not None:
+            self.failures += files.document_failures
+
+    def close_into(self, progress: TableProgress) -> list[FeedFailure]:
+        """Add the counts to `progress` and start over; the failures to record."""
+        progress.rows_read += self.rows_read
+        progress.indexed += self.indexed
+        progress.failed += self.failed
+        progress.soft_deleted += self.soft_deleted
+        failures = self.failures
+        self.rows_read = self.indexed = self.failed = self.soft_deleted = 0
+        self.failures = []
+        return failures
+
+
 class _Job:
     """One job being executed over an open run: tables in order, checkpoints after each batch."""
 
@@ -198,41 +264,25 @@ class _Job:
         self.progress.table_advanced(plan.name, progress.rows_read)
         batch_size = self.options.batch_size
         source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
-        in_flight: deque[tuple[BuiltBatch, PendingFeed]] = deque()  # submitted, oldest first
-        held = [0, 0, 0]  # documents, bytes and batch ends in flight
+        in_flight = _InFlight()
         max_docs = MAX_DOCS_IN_FLIGHT_PER_WORKER * max(1, self.options.workers)
-        batch = TableProgress()  # what the parts of the batch being settled add up to so far
-        # its rejected documents: into the failure log with its checkpoint, so a batch sent
-        # again after a crash (--resume) does not log them twice
-        batch_failures: list[FeedFailure] = []
+        tally = _BatchTally()  # the settled parts of the batch whose checkpoint is next
 
         def settle_oldest() -> None:
-            part, pending = in_flight.popleft()
-            held[0] -= len(part.docs)
-            held[1] -= pending.size_bytes
-            held[2] -= part.ends_batch
+            part, pending = in_flight.pop()
             result = self.run.settle(pending, record=False)
             files = self.run.index_files(part.docs, result, record=False)  # --download-files: same sink
-            batch_failures.extend(result.failures)
-            if files is not None:
-                batch_failures.extend(files.document_failures)
-            batch.indexed += result.ok
-            batch.failed += len(result.failures)
-            batch.soft_deleted += part.soft_deleted
-            batch.rows_read += part.rows_read
+            tally.add(part, result, files)
             self.progress.table_advanced(plan.name, part.rows_read)
             if not part.ends_batch:
                 return
-            progress.indexed += batch.indexed
-            progress.failed += batch.failed
-            progress.soft_deleted += batch.soft_deleted
-            progress.rows_read += batch.rows_read
+            rows, failed = tally.rows_read, tally.failed
+            # its rejected documents go to the failure log with its checkpoint, so a batch sent
+            # again after a crash (--resume) does not log them twice
+            self.run.record(tally.close_into(progress))
             progress.last_key = part.last_key if resumable else None
-            self.run.record(batch_failures)
-            batch_failures.clear()
             store.save_job(self.job)  # the checkpoint: this batch and all before it are accounted for
-            logger.debug("%s: batch settled (%d records, %d failed)", plan.name, batch.rows_read, batch.failed)
-            batch.indexed = batch.failed = batch.soft_deleted = batch.rows_read = 0
+            logger.debug("%s: batch settled (%d records, %d failed)", plan.name, rows, failed)
 
         try:
             # closing(): a cancel or an error ends the read (and its workers) here and now
@@ -243,14 +293,8 @@ class _Job:
                         break
                     # streamed: this part goes out while those before it are still in flight, and
                     # checkpoints follow in key order, each once its whole batch is answered
-                    pending = self.run.submit(part.docs)
-                    in_flight.append((part, pending))
-                    held[0] += len(part.docs)
-                    held[1] += pending.size_bytes
-                    held[2] += part.ends_batch
-                    while in_flight and (in_flight[0][1].done() or (len(in_flight) > 1 and (
-                            held[0] > max_docs or held[1] > MAX_BYTES_IN_FLIGHT
-                            or held[2] > MAX_BATCHES_IN_FLIGHT))):
+                    in_flight.push(part, self.run.submit(part.docs))
+                    while in_flight and (in_flight.oldest_done() or in_flight.over(max_docs)):
                         settle_oldest()  # answered parts at once (feed files: always), then the bounds
                     batch_start = part.ends_batch
                     if self.cancel.is_set() and batch_start:  # the batch being read is finished first
