@@ -262,6 +262,22 @@ class _Job:
         remaining = count_rows(conn, plan, resume_key)
         self.progress.table_started(plan.name, progress.rows_read + remaining)
         self.progress.table_advanced(plan.name, progress.rows_read)
+        try:
+            self._stream(plan, progress, resumable, resume_key, remaining)
+        finally:
+            self.progress.table_finished(plan.name)
+        if indexed is None:  # resumed: what the index holds now
+            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+        self.remove_gone(plan, indexed, progress)
+        progress.status, progress.finished_at = "completed", utc_now()
+        store.save_job(self.job)
+
+    def _stream(self, plan: TablePlan, progress: TableProgress, resumable: bool, resume_key: Any,
+                remaining: int) -> None:
+        """The table's rows from `resume_key` on, streamed to the sink; each batch's checkpoint
+        saved once all of it is answered. Raises JobCancelled after a cancel (what was sent is
+        answered and checkpointed first)."""
+        conn, store = self.run.conn, self.run.store
         batch_size = self.options.batch_size
         source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
         in_flight = _InFlight()
@@ -284,32 +300,24 @@ class _Job:
             store.save_job(self.job)  # the checkpoint: this batch and all before it are accounted for
             logger.debug("%s: batch settled (%d records, %d failed)", plan.name, rows, failed)
 
-        try:
-            # closing(): a cancel or an error ends the read (and its workers) here and now
-            with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
-                batch_start = True  # the next part begins a batch
-                for part in parts:
-                    if self.cancel.is_set() and batch_start:  # nothing of this batch sent: stop here
-                        break
-                    # streamed: this part goes out while those before it are still in flight, and
-                    # checkpoints follow in key order, each once its whole batch is answered
-                    in_flight.push(part, self.run.submit(part.docs))
-                    while in_flight and (in_flight.oldest_done() or in_flight.over(max_docs)):
-                        settle_oldest()  # answered parts at once (feed files: always), then the bounds
-                    batch_start = part.ends_batch
-                    if self.cancel.is_set() and batch_start:  # the batch being read is finished first
-                        break
-                while in_flight:  # what was sent is answered and checkpointed before we stop
-                    settle_oldest()
-                if self.cancel.is_set():
-                    raise JobCancelled(f"cancelled during {plan.name}")
-        finally:
-            self.progress.table_finished(plan.name)
-        if indexed is None:  # resumed: what the index holds now
-            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
-        self.remove_gone(plan, indexed, progress)
-        progress.status, progress.finished_at = "completed", utc_now()
-        store.save_job(self.job)
+        # closing(): a cancel or an error ends the read (and its workers) here and now
+        with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
+            batch_start = True  # the next part begins a batch
+            for part in parts:
+                if self.cancel.is_set() and batch_start:  # nothing of this batch sent: stop here
+                    break
+                # streamed: this part goes out while those before it are still in flight, and
+                # checkpoints follow in key order, each once its whole batch is answered
+                in_flight.push(part, self.run.submit(part.docs))
+                while in_flight and (in_flight.oldest_done() or in_flight.over(max_docs)):
+                    settle_oldest()  # answered parts at once (feed files: always), then the bounds
+                batch_start = part.ends_batch
+                if self.cancel.is_set() and batch_start:  # the batch being read is finished first
+                    break
+            while in_flight:  # what was sent is answered and checkpointed before we stop
+                settle_oldest()
+            if self.cancel.is_set():
+                raise JobCancelled(f"cancelled during {plan.name}")
 
     def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> None:
         """A full load is a full refresh: documents of the table whose rows are gone (deleted,
