@@ -28,7 +28,7 @@ import psycopg2
 
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, document_id, row_document, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, row_document, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -44,7 +44,6 @@ from ..plan import TablePlan, build_plans
 from ..source import changes, db
 from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows, read_batches
-from ..source.sql import begin_snapshot
 from ..state import (
     Checkpoints,
     FullLoad,
@@ -55,8 +54,9 @@ from ..state import (
     TableTotals,
     utc_now,
 )
-from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed
 from .progress import Progress
+from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions, load_schema
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
@@ -324,15 +324,12 @@ class _Job:
         or soft-deleted and not kept) are removed, so the index holds exactly the live rows."""
         if not indexed:
             return
-        conn = self.run.conn
-        begin_snapshot(conn)
-        for keys in changes.all_keys(conn, plan, 10_000):
-            for row in keys:
-                indexed.discard(document_id(row, plan))
-        conn.rollback()
-        outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in sorted(indexed)])
+        gone = reconcile_ids(self.run, plan, indexed).gone
+        self.run.conn.rollback()
+        outcome = self.run.remove([removal(RECORD_TYPE, i, plan.name) for i in gone])
         if self.run.files is not None and outcome.ok:
-            self.run.remove(self.run.files.forget_rows(sorted(indexed - {f.id for f in outcome.failures}), plan.name))
+            failed = {f.id for f in outcome.failures}
+            self.run.remove(self.run.files.forget_rows([i for i in gone if i not in failed], plan.name))
         progress.removed += outcome.ok
         progress.failed += len(outcome.failures)
 

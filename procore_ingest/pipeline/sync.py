@@ -30,7 +30,6 @@ from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
     RECORD_TYPE,
-    SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     Document,
     document_id,
@@ -54,6 +53,7 @@ from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
 from ..state import Checkpoints, PendingOperation, TableSyncState, utc_now
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
+from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions
 
 
@@ -222,7 +222,7 @@ class _Cycle:
         if not ids:
             return
         earlier = earlier or {}
-        outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in ids])
+        outcome = self.run.remove([removal(RECORD_TYPE, i, plan.name) for i in ids])
         failed = {f.id: f for f in outcome.failures}
         for i in ids:
             if i in failed:
@@ -267,8 +267,7 @@ class _Cycle:
         rows_removed = [op.id for op in removes if op.doctype == RECORD_TYPE and op.id not in done]
         self._remove(plan, rows_removed, result, pending, earlier)
         done |= set(rows_removed)
-        others = [RemoveOp(op.doctype, "pdf_page" if op.doctype == "pdf_page" else NAMESPACE, op.id, plan.name)
-                  for op in removes if op.doctype != RECORD_TYPE]
+        others = [removal(op.doctype, op.id, plan.name) for op in removes if op.doctype != RECORD_TYPE]
         self._remove_file_documents(others, pending, earlier)
         return done
 
@@ -317,7 +316,7 @@ class _Cycle:
         self._reconcile(plan, result, listed, fed, pending)  # ids of rows gone meanwhile
         if previous is not None:  # operations of other document types still pending
             earlier = {(op.doctype, op.id): op for op in previous.pending if op.doctype != RECORD_TYPE}
-            self._remove_file_documents([RemoveOp(d, d, i, plan.name) for d, i in earlier], pending, earlier)
+            self._remove_file_documents([removal(d, i, plan.name) for d, i in earlier], pending, earlier)
         return result, self._bookkeeping(state, result, pending, state.fingerprint[0] if state.fingerprint else 0)
 
     def unchanged(self, plan: TablePlan, previous: TableSyncState) -> tuple[TableSync, TableSyncState]:
@@ -445,21 +444,16 @@ class _Cycle:
                    pending: _Pending) -> None:
         """Make the table's ids in the index equal to its live keys in the database: remove
         what is gone, feed what is missing (and was not just fed)."""
-        conn = self.run.conn
-        begin_snapshot(conn)
-        present: dict[str, dict[str, Any]] = {}
-        for keys in changes.all_keys(conn, plan, 10_000):
-            for row in keys:
-                present[document_id(row, plan)] = row
-        self._remove(plan, sorted(indexed - set(present) - fed), result, pending)
-        missing = sorted(set(present) - indexed - fed)
+        difference = reconcile_ids(self.run, plan, indexed, fed)
+        self._remove(plan, difference.gone, result, pending)
+        missing = [difference.missing[i] for i in sorted(difference.missing)]
         if missing and plan.key_columns:
-            keys = [[key_to_json(present[i][k]) for k in plan.key_columns] for i in missing]
-            for rows in changes.rows_by_keys(conn, plan, keys, self.options.batch_size):
+            keys = [[key_to_json(row[k]) for k in plan.key_columns] for row in missing]
+            for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
                 self._feed_rows(plan, [r.values for r in rows], result, pending, indexed)
         elif missing:  # keyless rows: the key query returned whole rows, fed as they are
-            self._feed_rows(plan, [present[i] for i in missing], result, pending, indexed)
-        conn.rollback()
+            self._feed_rows(plan, missing, result, pending, indexed)
+        self.run.conn.rollback()
 
     @staticmethod
     def _bookkeeping(state: TableSyncState, result: TableSync, pending: _Pending, records: int) -> TableSyncState:
@@ -477,14 +471,14 @@ class _Cycle:
 def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -> list[PendingOperation]:
     """Remove every document of a dropped table (rows, its schema document, its files' pages);
     returns what Vespa did not acknowledge, to be retried by the next cycle."""
-    ops = [RemoveOp(RECORD_TYPE, NAMESPACE, i, name) for i in sorted(run.sink.list_ids(RECORD_TYPE, NAMESPACE, name))]
-    ops.append(RemoveOp(SCHEMA_TYPE, SCHEMA_NAMESPACE, f"table:{name}", name))
+    ops = [removal(RECORD_TYPE, i, name) for i in sorted(run.sink.list_ids(RECORD_TYPE, NAMESPACE, name))]
+    ops.append(removal(SCHEMA_TYPE, f"table:{name}", name))
     if run.files is not None:
         row_ids = [op.id for op in ops if op.doctype == RECORD_TYPE] + [
             op.id for op in earlier if op.doctype == RECORD_TYPE]
         ops += run.files.forget_rows(row_ids, name)
     known = {(op.doctype, op.id) for op in ops}
-    ops += [RemoveOp(op.doctype, op.doctype, op.id, name) for op in earlier if (op.doctype, op.id) not in known]
+    ops += [removal(op.doctype, op.id, name) for op in earlier if (op.doctype, op.id) not in known]
     outcome = run.remove(ops)
     failed = {f.id: f for f in outcome.failures}
     return [PendingOperation("remove", op.doctype, op.id, name, None, failed[op.id].status, failed[op.id].message)

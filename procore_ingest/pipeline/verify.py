@@ -61,6 +61,7 @@ from ..source.reader import count_rows
 from ..state import Checkpoints, PendingOperation, utc_now
 from ..vespa.sink import FeedResult, RemoveOp
 from .digests import MISSING, STALE, DigestIndex
+from .removals import removal
 from .run import RunContext, RunOptions
 
 SAMPLE_IDS = 5  # ids named per kind of difference and table
@@ -175,7 +176,7 @@ class _Verifier:
             if fields is not None and index.take_unseen(doc_id):
                 collect.note("extra", doc_id)
                 if ops is not None:
-                    ops.append(RemoveOp(RECORD_TYPE, NAMESPACE, doc_id, table))
+                    ops.append(removal(RECORD_TYPE, doc_id, table))
                     if len(ops) >= self.options.batch_size:
                         self.remove(table, ops)
 
@@ -227,7 +228,7 @@ class _Verifier:
         for doc_id in sorted(alive):
             collect.note("extra", doc_id)
             if removes is not None:
-                removes.append(RemoveOp(RECORD_TYPE, NAMESPACE, doc_id, name))
+                removes.append(removal(RECORD_TYPE, doc_id, name))
         if removes:
             self.remove(name, removes)
         return result
@@ -260,7 +261,7 @@ class _Verifier:
         if not filtered:
             for doc_id in sorted(held):
                 collect.note("extra", doc_id)
-                removes.append(RemoveOp(SCHEMA_TYPE, SCHEMA_NAMESPACE, doc_id, ""))
+                removes.append(removal(SCHEMA_TYPE, doc_id, ""))
         result.pending = len(self.checkpoints.schema.pending)
         if self.repair:
             if puts:
