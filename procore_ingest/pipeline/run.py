@@ -33,7 +33,7 @@ from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import db
 from ..state import StateStore, load_id_key
-from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink, submit_feed
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink
 from ..vespa.targets import open_sink
 from .lock import TargetLock
 
@@ -159,7 +159,7 @@ class RunContext:
     def submit(self, docs: list[Document]) -> PendingFeed:
         """Put `docs` without waiting for their outcomes (`settle` waits and records them):
         the next batch streams in while this one is still in flight."""
-        return submit_feed(self.sink, docs) if docs else PendingFeed.settled(FeedResult())
+        return self.sink.submit(docs) if docs else PendingFeed.settled(FeedResult())
 
     def settle(self, pending: PendingFeed, record: bool = True) -> FeedResult:
         """Wait until every operation of a submitted batch has its outcome; record what Vespa
