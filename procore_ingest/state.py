@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from .config import setting
-from .errors import JobNotFoundError, StateError
+from .errors import JobNotFoundError, StateBusyError, StateError
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
@@ -316,7 +316,7 @@ class StateStore:
 
     # -- lock
     def lock(self) -> None:
-        """Exclusive ownership of the store, or StateError naming who holds it."""
+        """Exclusive ownership of the store, or StateBusyError naming who holds it."""
         self._ensure()
         fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -324,7 +324,7 @@ class StateStore:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise StateError(f"state directory {self.root} is in use by pid {holder}") from None
+            raise StateBusyError(f"state directory {self.root} is in use by pid {holder}") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._lock_fd = fd

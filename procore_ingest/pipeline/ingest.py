@@ -424,7 +424,8 @@ def _record_checkpoints(store: StateStore, job: Job, baselines: dict[str, TableS
 def run_full(options: IngestOptions, progress: Progress | None = None,
              cancel: threading.Event | None = None) -> IngestResult:
     """Ingest every row of the chosen tables. Returns the result; raises
-    DatabaseConnectionError / VespaConnectionError / UnknownTableError / StateError."""
+    DatabaseConnectionError / VespaConnectionError / UnknownTableError / StateError (TargetBusyError,
+    StateBusyError: another run holds the target or the state store)."""
     progress = progress or Progress()
     progress.started("full")
     job = Job.new("full", options.recorded())

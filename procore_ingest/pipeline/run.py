@@ -27,7 +27,7 @@ from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
 from ..discovery.profile import ProfileOptions
 from ..documents.record import Document
-from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
+from ..errors import DatabaseConnectionError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
@@ -79,18 +79,10 @@ def open_file_indexer(files: FileOptions | None, state_dir: str) -> FileIndexer 
     return indexer
 
 
-@contextlib.contextmanager
-def locked_target(options: RunOptions, busy: type[Exception] = StateError) -> Iterator[TargetLock]:
-    """The target's lock, held for the block; `busy` (naming the holder) when another run has it."""
-    lock = TargetLock(options.vespa_url, options.lock_file)
-    try:
-        lock.acquire()
-    except AlreadyRunningError as exc:
-        raise busy(str(exc)) from None
-    try:
-        yield lock
-    finally:
-        lock.release()
+def locked_target(options: RunOptions) -> TargetLock:
+    """The target's lock, to hold in a `with` block; TargetBusyError (naming the holder) when
+    another run has it."""
+    return TargetLock(options.vespa_url, options.lock_file)
 
 
 class RunContext:
@@ -107,25 +99,23 @@ class RunContext:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, options: RunOptions, job_id: str, *, busy: type[Exception] = StateError,
-             connect: bool = True, target_locked: bool = False) -> Iterator[RunContext]:
+    def open(cls, options: RunOptions, job_id: str, *, connect: bool = True,
+             target_locked: bool = False) -> Iterator[RunContext]:
         """Everything a run needs, closed again in reverse order however the block ends.
-        `busy`: the error raised when another run holds the target or the state store.
-        `target_locked`: the caller (the daemon) holds the target's lock already."""
+        TargetBusyError / StateBusyError when another run holds the target or the state store
+        (each command maps them to its exit code: errors.py). `target_locked`: the caller (the
+        daemon) holds the target's lock already."""
         sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
         with contextlib.ExitStack() as stack:
             stack.callback(sink.close)
             sink.check()  # exit 2 within seconds, before anything is read
             if not target_locked:
-                stack.enter_context(locked_target(options, busy))
+                stack.enter_context(locked_target(options))
             files = open_file_indexer(options.files, options.state_dir)  # bad --embedder: before any state
             if files is not None:
                 stack.callback(files.close)
             store = StateStore(options.state_dir)
-            try:
-                store.lock()
-            except StateError as exc:
-                raise busy(str(exc)) from None
+            store.lock()
             stack.callback(store.unlock)
             run = cls(options, job_id, store, sink, files)
             if connect:

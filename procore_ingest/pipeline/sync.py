@@ -40,7 +40,6 @@ from ..documents.record import (
 from ..errors import (
     EXIT_OK,
     EXIT_PARTIAL,
-    AlreadyRunningError,
     DatabaseConnectionError,
     JobCancelled,
     VespaConnectionError,
@@ -488,13 +487,13 @@ def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -
 def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
               target_locked: bool = False) -> CycleResult:
     """One sync cycle over every table in scope. Raises DatabaseConnectionError or
-    VespaConnectionError when either is unreachable, AlreadyRunningError when another run holds
-    the target; per-table failures are in the result. `target_locked`: the caller (the daemon)
+    VespaConnectionError when either is unreachable, TargetBusyError / StateBusyError when
+    another run holds the target or the state store; per-table failures are in the result. `target_locked`: the caller (the daemon)
     holds the target's lock for its whole life."""
     cancel = cancel or threading.Event()
     started, clock = utc_now(), time.monotonic()
     job_id = "sync-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    with RunContext.open(options, job_id, busy=AlreadyRunningError, target_locked=target_locked) as run:
+    with RunContext.open(options, job_id, target_locked=target_locked) as run:
         checkpoints = run.store.load_checkpoints()
         try:
             results, dropped = _sync_tables(run, options, checkpoints, cancel)

@@ -49,7 +49,6 @@ from ..documents.record import (
 from ..errors import (
     EXIT_OK,
     EXIT_PARTIAL,
-    AlreadyRunningError,
     DatabaseConnectionError,
     JobCancelled,
 )
@@ -360,12 +359,12 @@ def _pass(run: RunContext, options: VerifyOptions, checkpoints: Checkpoints, can
 
 def run_verify(options: VerifyOptions, cancel: threading.Event | None = None) -> VerifyReport:
     """Compare every table in scope with the index (and with `options.repair`, make them equal
-    and compare again). Holds the target's lock like a sync cycle: AlreadyRunningError naming
+    and compare again). Holds the target's lock like a sync cycle: TargetBusyError naming
     the holder when a daemon or another run has it; DatabaseConnectionError or
     VespaConnectionError when either cannot be reached."""
     cancel = cancel or threading.Event()
     job_id = "verify-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    with RunContext.open(options, job_id, busy=AlreadyRunningError) as run:
+    with RunContext.open(options, job_id) as run:
         pool = BuildPool(options.database_url, options.processes)
         try:
             run.load_plans()
