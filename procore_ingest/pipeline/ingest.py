@@ -336,13 +336,12 @@ class _Job:
     def run_tables(self) -> int:
         """Every table of the plan; returns the schema documents fed."""
         job, run = self.job, self.run
-        plans = run.load_plans()
-        assert run.schema is not None
-        _announce(run.schema, plans, self.options, self.progress)
+        schema, plans = run.load_plans()
+        _announce(schema, plans, self.options, self.progress)
         job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
-        schema_docs = run.feed(schema_documents(run.schema, plans)).ok if self.options.feed_schema else 0
+        schema_docs = run.feed(schema_documents(schema, plans)).ok if self.options.feed_schema else 0
         for plan in plans:
             if self.cancel.is_set():
                 raise JobCancelled("cancelled")

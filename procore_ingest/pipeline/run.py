@@ -92,8 +92,6 @@ class RunContext:
                  files: FileIndexer | None) -> None:
         self.options, self.job_id, self.store, self.sink, self.files = options, job_id, store, sink, files
         self.conn: Any = None
-        self.schema: SchemaMap | None = None
-        self.plans: list[TablePlan] = []
         self.file_counts = FileCounts()
         self.started = time.monotonic()
 
@@ -122,16 +120,16 @@ class RunContext:
                 run.conn = stack.enter_context(db.session(options.database_url))
             yield run
 
-    def load_plans(self) -> list[TablePlan]:
+    def load_plans(self) -> tuple[SchemaMap, list[TablePlan]]:
         """The schema as it is now, and a plan for each table in scope."""
-        self.schema = load_schema(self.conn, self.options.database_url)
-        self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
-                                 self.options.allow_columns, self.options.keep_soft_deleted)
-        if any(p.needs_id_key for p in self.plans):
+        schema = load_schema(self.conn, self.options.database_url)
+        plans = build_plans(schema, self.options.tables, self.options.exclude,
+                            self.options.allow_columns, self.options.keep_soft_deleted)
+        if any(p.needs_id_key for p in plans):
             id_key = load_id_key(self.options.state_dir)
-            for plan in self.plans:
+            for plan in plans:
                 plan.id_key = id_key
-        return self.plans
+        return schema, plans
 
     # -- writing
     def record(self, failures: list[FeedFailure]) -> None:

@@ -528,9 +528,8 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
                     "a hot standby does not count replayed writes" if in_recovery else
                     "first cycle, or the statistics were reset or the server restarted since the last one")
     checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
-    plans = run.load_plans()
-    assert run.schema is not None
-    _sync_schema_documents(run, run.schema, plans, checkpoints)
+    schema, plans = run.load_plans()
+    _sync_schema_documents(run, schema, plans, checkpoints)
     cycle = _Cycle(run, options, cancel, trust_counters=trust)
     results: dict[str, TableSync] = {}
     for plan in plans:
@@ -544,7 +543,7 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
         run.store.save_checkpoints(checkpoints)  # each table's progress survives a crash
     if options.tables or cancel.is_set():
         return results, []
-    return results, _remove_dropped_tables(run, run.schema, checkpoints)
+    return results, _remove_dropped_tables(run, schema, checkpoints)
 
 
 def _sync_table(run: RunContext, cycle: _Cycle, plan: TablePlan, checkpoints: Checkpoints) -> TableSync:
