@@ -48,6 +48,7 @@ from ..state import (
     Checkpoints,
     FullLoad,
     Job,
+    JobStatus,
     StateStore,
     TableProgress,
     TableSyncState,
@@ -103,7 +104,7 @@ class IngestOptions(RunOptions):
 @dataclass
 class IngestResult(TableTotals):
     job_id: str
-    status: str  # completed, partial, failed, cancelled
+    status: JobStatus  # completed, partial, failed or cancelled once the job ended
     tables: dict[str, TableProgress]
     schema_documents: int
     duration_s: float

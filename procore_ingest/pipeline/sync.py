@@ -50,7 +50,14 @@ from ..plan import TablePlan
 from ..source import changes, db
 from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
-from ..state import Checkpoints, PendingOperation, TableSyncState, utc_now
+from ..state import (
+    Checkpoints,
+    PendingOperation,
+    SyncMode,
+    TableSyncState,
+    TableSyncStatus,
+    utc_now,
+)
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
 from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions
@@ -66,7 +73,7 @@ class TableSync:
     """What one cycle did to one table."""
 
     name: str
-    mode: str = "cursor"  # cursor, digest, full
+    mode: SyncMode = "cursor"
     records: int = 0  # live rows in the database after the cycle
     inserted: int = 0  # documents put that the index did not have
     updated: int = 0  # documents put over an existing one
@@ -74,7 +81,7 @@ class TableSync:
     rechecked: int = 0  # rows of moved check buckets put again (not counted as updates: most are unchanged)
     failed: int = 0  # operations Vespa did not acknowledge this cycle
     pending: int = 0  # operations left for the next cycle
-    status: str = "ok"  # ok, failed
+    status: TableSyncStatus = "ok"
     error: str | None = None
     error_source: str | None = None  # with status failed: "database" or "vespa"
     reason: str | None = None  # why a full load happened
@@ -369,7 +376,7 @@ class _Cycle:
         return self._end_pass(plan, step)
 
     def _begin_pass(self, plan: TablePlan, previous: TableSyncState, activity: list[Any] | None,
-                    mode: str, read: Callable[[Any, TablePlan], _Read]) -> tuple[_Pass, _Read]:
+                    mode: SyncMode, read: Callable[[Any, TablePlan], _Read]) -> tuple[_Pass, _Read]:
         """What both incremental passes start with, in one snapshot: the key fingerprint and
         `read` (the watermarks' maxima or the buckets' digests), the index's ids when the key
         set moved, and the operations earlier cycles left pending."""
