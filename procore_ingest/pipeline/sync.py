@@ -1,14 +1,19 @@
 """Keep the index equal to the database: one sync cycle over every table in scope.
 
-A cycle, per table in scope (read-only snapshot each):
+A cycle, per table in scope (read-only snapshot each), by the first strategy that applies
+(`_Cycle.sync_table` picks; each returns what it did and the table's new state):
 
-    operations still pending           -> retried first (rows read again by key and re-rendered)
-    new table, or its documents' shape changed -> full load of the table
-    change columns (updated_at, last_synced_at, ...) -> rows past the watermarks - overlap
-    no change column                   -> key-range buckets whose digest moved
-    key fingerprint moved              -> ids in the index vs keys in the database:
-                                          remove what is gone, feed what is missing
-    tables gone from the database      -> their documents removed
+    new table, or its documents' shape changed -> full_load: every row, then ids reconciled
+    nothing written since the last cycle     -> unchanged: no row read (cursor mode: at most
+                                                one slice of the content check)
+    change columns (updated_at, ...)         -> cursor_pass: rows past the watermarks - overlap,
+                                                then one slice of the content check
+    no change column                         -> digest_pass: key-range buckets whose digest moved
+  in both passes, first: operations still pending -> retried (rows read again by key and re-rendered)
+  and last: key fingerprint moved          -> ids in the index vs keys in the database
+                                                (removals.reconcile_ids): remove what is gone,
+                                                feed what is missing
+  after every table: tables gone from the database -> their documents removed
 
 What a cycle could not get acknowledged stays pending in the table's state (`state.
 PendingOperation`) and is retried by every later cycle; a cycle that leaves anything pending
