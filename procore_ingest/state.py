@@ -24,12 +24,12 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import orjson
 
 from .config import setting
-from .errors import JobNotFoundError, StateError
+from .errors import JobNotFoundError, StateBusyError, StateError
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
@@ -84,7 +84,12 @@ def load_id_key(state_dir: str | os.PathLike[str]) -> bytes:
     return path.read_bytes().strip()
 
 
-JOB_STATUSES = ("running", "completed", "partial", "failed", "cancelled")
+JobStatus = Literal["running", "completed", "partial", "failed", "cancelled"]  # an ingestion job
+TableJobStatus = Literal["pending", "running", "completed", "failed"]  # a table within an ingestion job
+SyncMode = Literal["cursor", "digest", "full"]  # change columns, key-range digests, every row read
+TableSyncStatus = Literal["ok", "failed"]  # a table's last sync cycle
+
+JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 
 
 def utc_now() -> str:
@@ -93,7 +98,7 @@ def utc_now() -> str:
 
 @dataclass
 class TableProgress:
-    status: str = "pending"  # pending, running, completed, failed
+    status: TableJobStatus = "pending"
     rows_read: int = 0
     indexed: int = 0
     failed: int = 0
@@ -124,7 +129,7 @@ class Job(TableTotals):
     job_id: str
     kind: str  # "full" or "incremental"
     options: dict[str, Any]  # what was asked, URLs redacted: enough to resume
-    status: str = "running"
+    status: JobStatus = "running"
     started_at: str = field(default_factory=utc_now)
     finished_at: str | None = None
     pid: int = field(default_factory=os.getpid)
@@ -175,7 +180,7 @@ class TableSyncState:
 
     columns: str | None = None  # fingerprint of how rows are read (key, columns, types, withheld)
     documents: str | None = None  # fingerprint of derived fields (relationships, file references)
-    mode: str = "cursor"  # cursor (change columns), digest (key-range digests)
+    mode: SyncMode = "cursor"  # what the next cycle does: cursor or digest (a full load is never left)
     activity: list[int] | None = None  # PostgreSQL's write counters and file node
     fingerprint: list[Any] | None = None  # [count, sum of key hashes] of the live rows; None: list ids next cycle
     watermarks: dict[str, str] = field(default_factory=dict)  # change column -> max value seen (capped)
@@ -193,7 +198,7 @@ class TableSyncState:
     updated: int = 0
     removed: int = 0
     failed: int = 0
-    status: str = "ok"  # ok, failed
+    status: TableSyncStatus = "ok"
     error: str | None = None
     failed_at: str | None = None
 
@@ -316,7 +321,7 @@ class StateStore:
 
     # -- lock
     def lock(self) -> None:
-        """Exclusive ownership of the store, or StateError naming who holds it."""
+        """Exclusive ownership of the store, or StateBusyError naming who holds it."""
         self._ensure()
         fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -324,7 +329,7 @@ class StateStore:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise StateError(f"state directory {self.root} is in use by pid {holder}") from None
+            raise StateBusyError(f"state directory {self.root} is in use by pid {holder}") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._lock_fd = fd

@@ -28,7 +28,7 @@ import psycopg2
 
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, document_id, row_document, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, row_document, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -44,19 +44,20 @@ from ..plan import TablePlan, build_plans
 from ..source import changes, db
 from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows, read_batches
-from ..source.sql import begin_snapshot
 from ..state import (
     Checkpoints,
     FullLoad,
     Job,
+    JobStatus,
     StateStore,
     TableProgress,
     TableSyncState,
     TableTotals,
     utc_now,
 )
-from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed
 from .progress import Progress
+from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions, load_schema
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
@@ -103,7 +104,7 @@ class IngestOptions(RunOptions):
 @dataclass
 class IngestResult(TableTotals):
     job_id: str
-    status: str  # completed, partial, failed, cancelled
+    status: JobStatus  # completed, partial, failed or cancelled once the job ended
     tables: dict[str, TableProgress]
     schema_documents: int
     duration_s: float
@@ -262,6 +263,22 @@ class _Job:
         remaining = count_rows(conn, plan, resume_key)
         self.progress.table_started(plan.name, progress.rows_read + remaining)
         self.progress.table_advanced(plan.name, progress.rows_read)
+        try:
+            self._stream(plan, progress, resumable, resume_key, remaining)
+        finally:
+            self.progress.table_finished(plan.name)
+        if indexed is None:  # resumed: what the index holds now
+            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+        self.remove_gone(plan, indexed, progress)
+        progress.status, progress.finished_at = "completed", utc_now()
+        store.save_job(self.job)
+
+    def _stream(self, plan: TablePlan, progress: TableProgress, resumable: bool, resume_key: Any,
+                remaining: int) -> None:
+        """The table's rows from `resume_key` on, streamed to the sink; each batch's checkpoint
+        saved once all of it is answered. Raises JobCancelled after a cancel (what was sent is
+        answered and checkpointed first)."""
+        conn, store = self.run.conn, self.run.store
         batch_size = self.options.batch_size
         source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
         in_flight = _InFlight()
@@ -284,60 +301,48 @@ class _Job:
             store.save_job(self.job)  # the checkpoint: this batch and all before it are accounted for
             logger.debug("%s: batch settled (%d records, %d failed)", plan.name, rows, failed)
 
-        try:
-            # closing(): a cancel or an error ends the read (and its workers) here and now
-            with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
-                batch_start = True  # the next part begins a batch
-                for part in parts:
-                    if self.cancel.is_set() and batch_start:  # nothing of this batch sent: stop here
-                        break
-                    # streamed: this part goes out while those before it are still in flight, and
-                    # checkpoints follow in key order, each once its whole batch is answered
-                    in_flight.push(part, self.run.submit(part.docs))
-                    while in_flight and (in_flight.oldest_done() or in_flight.over(max_docs)):
-                        settle_oldest()  # answered parts at once (feed files: always), then the bounds
-                    batch_start = part.ends_batch
-                    if self.cancel.is_set() and batch_start:  # the batch being read is finished first
-                        break
-                while in_flight:  # what was sent is answered and checkpointed before we stop
-                    settle_oldest()
-                if self.cancel.is_set():
-                    raise JobCancelled(f"cancelled during {plan.name}")
-        finally:
-            self.progress.table_finished(plan.name)
-        if indexed is None:  # resumed: what the index holds now
-            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
-        self.remove_gone(plan, indexed, progress)
-        progress.status, progress.finished_at = "completed", utc_now()
-        store.save_job(self.job)
+        # closing(): a cancel or an error ends the read (and its workers) here and now
+        with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
+            batch_start = True  # the next part begins a batch
+            for part in parts:
+                if self.cancel.is_set() and batch_start:  # nothing of this batch sent: stop here
+                    break
+                # streamed: this part goes out while those before it are still in flight, and
+                # checkpoints follow in key order, each once its whole batch is answered
+                in_flight.push(part, self.run.submit(part.docs))
+                while in_flight and (in_flight.oldest_done() or in_flight.over(max_docs)):
+                    settle_oldest()  # answered parts at once (feed files: always), then the bounds
+                batch_start = part.ends_batch
+                if self.cancel.is_set() and batch_start:  # the batch being read is finished first
+                    break
+            while in_flight:  # what was sent is answered and checkpointed before we stop
+                settle_oldest()
+            if self.cancel.is_set():
+                raise JobCancelled(f"cancelled during {plan.name}")
 
     def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> None:
         """A full load is a full refresh: documents of the table whose rows are gone (deleted,
         or soft-deleted and not kept) are removed, so the index holds exactly the live rows."""
         if not indexed:
             return
-        conn = self.run.conn
-        begin_snapshot(conn)
-        for keys in changes.all_keys(conn, plan, 10_000):
-            for row in keys:
-                indexed.discard(document_id(row, plan))
-        conn.rollback()
-        outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in sorted(indexed)])
+        gone = reconcile_ids(self.run, plan, indexed).gone
+        self.run.conn.rollback()
+        outcome = self.run.remove([removal(RECORD_TYPE, i, plan.name) for i in gone])
         if self.run.files is not None and outcome.ok:
-            self.run.remove(self.run.files.forget_rows(sorted(indexed - {f.id for f in outcome.failures}), plan.name))
+            failed = {f.id for f in outcome.failures}
+            self.run.remove(self.run.files.forget_rows([i for i in gone if i not in failed], plan.name))
         progress.removed += outcome.ok
         progress.failed += len(outcome.failures)
 
     def run_tables(self) -> int:
         """Every table of the plan; returns the schema documents fed."""
         job, run = self.job, self.run
-        plans = run.load_plans()
-        assert run.schema is not None
-        _announce(run.schema, plans, self.options, self.progress)
+        schema, plans = run.load_plans()
+        _announce(schema, plans, self.options, self.progress)
         job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
-        schema_docs = run.feed(schema_documents(run.schema, plans)).ok if self.options.feed_schema else 0
+        schema_docs = run.feed(schema_documents(schema, plans)).ok if self.options.feed_schema else 0
         for plan in plans:
             if self.cancel.is_set():
                 raise JobCancelled("cancelled")
@@ -419,7 +424,8 @@ def _record_checkpoints(store: StateStore, job: Job, baselines: dict[str, TableS
 def run_full(options: IngestOptions, progress: Progress | None = None,
              cancel: threading.Event | None = None) -> IngestResult:
     """Ingest every row of the chosen tables. Returns the result; raises
-    DatabaseConnectionError / VespaConnectionError / UnknownTableError / StateError."""
+    DatabaseConnectionError / VespaConnectionError / UnknownTableError / StateError (TargetBusyError,
+    StateBusyError: another run holds the target or the state store)."""
     progress = progress or Progress()
     progress.started("full")
     job = Job.new("full", options.recorded())

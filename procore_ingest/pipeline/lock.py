@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..config import redact_url, scrub
-from ..errors import AlreadyRunningError, StateError
+from ..errors import StateError, TargetBusyError
 from ..state import utc_now
 from ..vespa.targets import target_identity
 
@@ -115,7 +115,7 @@ class TargetLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock, or raise AlreadyRunningError naming the run that holds it."""
+        """Take the lock, or raise TargetBusyError naming the run that holds it."""
         if self._fd is not None:
             return
         try:
@@ -129,8 +129,8 @@ class TargetLock:
             os.close(fd)
             holder = read_holder(self.path)
             who = holder.describe() if holder else "another process"
-            raise AlreadyRunningError(f"a run against {redact_url(self.vespa_url)} is already in progress "
-                                      f"({who}; lock file {self.path})") from None
+            raise TargetBusyError(f"a run against {redact_url(self.vespa_url)} is already in progress "
+                                  f"({who}; lock file {self.path})") from None
         holder = LockHolder(os.getpid(), redacted_command(), redact_url(self.vespa_url), utc_now())
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(asdict(holder), sort_keys=True) + "\n").encode(), 0)

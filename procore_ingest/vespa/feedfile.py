@@ -11,7 +11,7 @@ import orjson
 
 from ..documents.record import RECORD_TYPE, Document
 from ..errors import VespaConnectionError
-from .sink import FeedResult, RemoveOp
+from .sink import FeedResult, PendingFeed, RemoveOp
 
 _IOV_MAX = 1024  # buffers per writev call (POSIX guarantees at least 16; Linux and macOS: 1024)
 
@@ -71,6 +71,10 @@ class FileSink:
         # about ten times faster: feed files are the hot path of `--vespa-url file://`)
         self._append((d.doctype, d.table, d.feed_line()) for d in docs)
         return FeedResult(ok=len(docs))
+
+    def submit(self, docs: list[Document]) -> PendingFeed:
+        """Written at once: the batch comes back settled."""
+        return PendingFeed.settled(self.feed(docs))
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
         self._append((o.doctype, o.table, orjson.dumps({"remove": o.vespa_id}) + b"\n") for o in ops)
