@@ -39,6 +39,7 @@ from ..errors import (
     StateError,
 )
 from ..files import FileBatchResult, FileCounts
+from ..files.indexer import parent_of
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes, db
@@ -51,7 +52,6 @@ from ..state import (
     Job,
     JobStatus,
     PendingOperation,
-    StateBinding,
     StateStore,
     TableProgress,
     TableSyncState,
@@ -341,7 +341,7 @@ class _Job:
         failed = self.failed_ids.setdefault(plan.name, {})
         failed.update((f.id, f) for f in fed.failures)
         for f in files.document_failures if files is not None else []:
-            parent = next((d for d in part.docs if f.id.startswith(d.id + ":")), None)
+            parent = parent_of(f.id, part.docs)
             if parent is not None:
                 failed.setdefault(parent.id, FeedFailure(parent.id, plan.name, f.status,
                                                          f"file document {f.id}: {f.message}"))
@@ -446,7 +446,7 @@ def _run_job(options: IngestOptions, job: Job, progress: Progress, cancel: threa
     with RunContext.open(options, job.job_id) as run:
         pool = BuildPool(options.database_url, options.processes)
         try:
-            binding = run.binding()  # read now: the checkpoints are written even after a failure
+            run.binding()  # read now: the checkpoints are written even after a failure
             run.store.save_job(job)
             progress.job_started(job.job_id)
             runner = _Job(run, options, job, progress, cancel, pool)
@@ -464,7 +464,7 @@ def _run_job(options: IngestOptions, job: Job, progress: Progress, cancel: threa
             try:
                 run.store.save_job(job)
                 if runner is not None:
-                    _record_checkpoints(run, job, runner, binding)
+                    _record_checkpoints(run, job, runner)
             finally:
                 pool.close()
     failure_log = run.store.failure_log(job.job_id)
@@ -479,18 +479,14 @@ def _run_job(options: IngestOptions, job: Job, progress: Progress, cancel: threa
     )
 
 
-def _record_checkpoints(run: RunContext, job: Job, runner: _Job, binding: StateBinding) -> None:
+def _record_checkpoints(run: RunContext, job: Job, runner: _Job) -> None:
     """Completed tables become the starting point of incremental sync, with what Vespa did not
     take pending in them (retried by the next cycle); so do the schema documents and the
     removes of dropped tables. A table resumed after a crash of the process that took its
     baseline is left without one: sync loads it in full. A state kept for another target or
     database is started over first. Written while the store is still locked."""
     store = run.store
-    checkpoints: Checkpoints = store.load_checkpoints()
-    moved = checkpoints.bind(binding)
-    if moved is not None:
-        logger.warning("The sync state in %s was kept for another %s: starting it over "
-                       "(tables this job did not load are loaded in full by the next sync cycle)", store.root, moved)
+    checkpoints: Checkpoints = run.load_checkpoints()  # its binding was read when the job started
     for name, progress in job.tables.items():
         if progress.status != "completed":
             continue

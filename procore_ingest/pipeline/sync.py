@@ -50,6 +50,7 @@ from ..errors import (
     VespaConnectionError,
 )
 from ..files import FileCounts
+from ..files.indexer import parent_of
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes, db
@@ -222,7 +223,7 @@ class _Cycle:
         if batch is None:
             return
         for failure in batch.document_failures:
-            parent = next((d for d in docs if failure.id.startswith(d.id + ":")), None)
+            parent = parent_of(failure.id, docs)
             if parent is not None:
                 pending.add("put", RECORD_TYPE, FeedFailure(parent.id, parent.table, failure.status,
                                                             f"file document {failure.id}: {failure.message}"),
