@@ -173,6 +173,16 @@ def test_full_with_a_new_state_removes_a_dropped_tables_documents(db, tmp_path):
     assert cli("sync_database.py", db, f"file://{feed}", tmp_path / "b", "--verify").returncode == 0
 
 
+def test_verify_repair_finds_a_dropped_table_in_vespa_with_a_new_state(loaded, db, vespa, tmp_path):
+    execute(db, "DROP TABLE b")
+    fresh = VerifyOptions(**{**loaded.shared(), "state_dir": str(tmp_path / "fresh")}, repair=True)
+    report = run_verify(fresh)
+    assert report.before is not None and report.before.tables["b"].dropped and report.before.tables["b"].extra == 5
+    assert report.exit_code == 0
+    assert not [i for i in vespa.documents("procore_record") if i.startswith(PREFIX + "b:")]
+    assert "id:procore_schema_metadata:procore_schema_metadata::table:b" not in vespa.documents("procore_schema_metadata")
+
+
 # -- F8: schema documents counted ---------------------------------------------------------------
 
 def test_rejected_schema_documents_fail_full_and_are_fed_by_sync(loaded, db, vespa):

@@ -389,7 +389,7 @@ class _Job:
         the index holds and the database no longer has are removed (found in the index itself,
         so a new or lost state directory misses none)."""
         known = {t.qualified_name for t in schema.tables}
-        for name in sorted(tables_in_index(self.run) - known):
+        for name in sorted(tables_in_index(self.run, known)):
             left = remove_table(self.run, name, [])
             self.job.dropped[name] = len(left)
             if left:

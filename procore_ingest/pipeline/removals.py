@@ -2,8 +2,9 @@
 
 `removal(doctype, id, table)` is the one place that knows each document type's namespace;
 `reconcile_ids` compares a table's ids in the index with its live keys in the database;
-`tables_in_index` finds every table the index holds documents of (a state directory that is
-new or lost knows nothing of a table dropped meanwhile) and `remove_table` removes them.
+`tables_in_index` finds the tables the index holds documents of that the database no longer
+has (a state directory that is new or lost knows nothing of a table dropped meanwhile) and
+`remove_table` removes a dropped table's documents.
 """
 
 from __future__ import annotations
@@ -76,20 +77,22 @@ def live_rows(run: RunContext, plan: TablePlan, ids: set[str]) -> dict[str, dict
     return live
 
 
-def tables_in_index(run: RunContext) -> set[str]:
-    """Every table the index holds documents of: the table parts of all procore_record ids (one
-    visit of the namespace, ids only; a table part is kept, not the ids) and the tables of the
-    `table:*` schema documents. A name that only a feed file's removed puts mention is kept
-    only when `list_ids` still finds documents of it."""
+def tables_in_index(run: RunContext, known: set[str]) -> set[str]:
+    """The tables the index holds documents of that are not in `known` (the database's tables):
+    the table parts of all procore_record ids (one visit of the namespace, ids only; only the
+    parts are kept, not the ids) and the tables of the `table:*` schema documents. A table a
+    feed file mentions only in puts removed later is left out (`list_ids` asked for those few
+    names: a feed file's visit replays removes too)."""
     parts = {doc_id.partition(":")[0] for doc_id, _ in
              run.sink.visit(RECORD_TYPE, NAMESPACE, None, with_fields=False)}
-    names = {table_of_id_part(p) for p in parts}
-    held = {n for n in names if run.sink.list_ids(RECORD_TYPE, NAMESPACE, n)}
+    held = {n for n in {table_of_id_part(p) for p in parts} - known
+            if run.sink.list_ids(RECORD_TYPE, NAMESPACE, n)}
     schema_ids: dict[str, bool] = {}
     for doc_id, fields in run.sink.visit(SCHEMA_TYPE, SCHEMA_NAMESPACE, None, with_fields=False):
         if doc_id.startswith("table:"):
             schema_ids[doc_id] = fields is not None  # the last word on an id is what is held
-    return held | {table_of_id_part(i[len("table:"):]) for i, alive in schema_ids.items() if alive}
+    described = {table_of_id_part(i[len("table:"):]) for i, alive in schema_ids.items() if alive}
+    return held | (described - known)
 
 
 def remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -> list[PendingOperation]:

@@ -354,7 +354,7 @@ def _pass(run: RunContext, schema: SchemaMap, plans: list[TablePlan], options: V
             run.rollback()
     if not filtered:  # tables gone from the database: those the state knows, and any the index holds
         known = {t.qualified_name for t in schema.tables}
-        held = tables_in_index(run)
+        held = tables_in_index(run, known)
         for name in sorted((set(checkpoints.tables) | set(checkpoints.dropped) | held) - known):
             tables[name] = verifier.dropped_table(name)
     report = VerifyReport(started, utc_now(), time.monotonic() - clock, run.description["database"],
