@@ -21,7 +21,7 @@ its own; callers in other threads submit batches and wait on tickets.
 
 Modules, from the caller down: `feeder` (the thread-safe front: submit, tickets, close),
 `options` (FeederOptions), `scheduler` (per-id order, in-flight limit, pool, retries, backoff),
-`http2` + `http2_headers` (HTTP/2 on h2, with its HPACK codec), `http1` (HTTP/1.1),
+`http2` + `http2_headers` (HTTP/2 on h2, with its HPACK codec), `http1` (HTTP/1.1 on h11),
 `endpoint` (the URL made into host, TLS contexts and headers), `tls` (refusals and the probe),
 `ops` (FeedOp, OpOutcome, Ticket, request bodies).
 """

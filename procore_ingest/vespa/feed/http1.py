@@ -1,9 +1,12 @@
 """One HTTP/1.1 keep-alive connection to Vespa, for servers that will not speak HTTP/2: one
-request at a time."""
+request at a time, framed and parsed by h11 (chunked answers, keep-alive or close as the
+server says)."""
 
 from __future__ import annotations
 
 import asyncio
+
+import h11
 
 from .endpoint import Endpoint, Lost
 from .tls import tls_refusal
@@ -21,6 +24,10 @@ class H1Connection:
         self.active = 0
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._h11 = h11.Connection(h11.CLIENT)
+        # the endpoint's headers in HTTP/1.1 terms: HTTP/2's :authority is the Host header
+        self._headers = [("host" if name == ":authority" else name, value)
+                         for name, value in endpoint.headers]
 
     async def open(self, timeout: float) -> bool:
         ep = self.endpoint
@@ -33,45 +40,38 @@ class H1Connection:
                       body: bytes | None) -> tuple[int, bytes]:
         if self.closed or self._reader is None or self._writer is None:
             raise Lost("connection closed")
+        conn = self._h11
+        body = body or b""
         try:
-            lines = [f"{method} {path} HTTP/1.1"]
-            for name, value in self.endpoint.headers + headers:
-                lines.append(f"{'host' if name == ':authority' else name}: {value}")
-            lines.append(f"content-length: {len(body or b'')}")
-            self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b""))
-            status_line = await self._reader.readline()
-            if not status_line:
-                raise Lost("connection closed")
-            status = int(status_line.split(b" ", 2)[1])
-            length, chunked, close = 0, False, False
+            out = conn.send(h11.Request(method=method, target=path, headers=[
+                *self._headers, *headers, ("content-length", str(len(body)))])) or b""
+            if body:
+                out += conn.send(h11.Data(data=body)) or b""
+            out += conn.send(h11.EndOfMessage()) or b""
+            self._writer.write(out)
+            status, parts = 0, []
             while True:
-                line = await self._reader.readline()
-                if line in (b"\r\n", b"\n", b""):
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    data = await self._reader.read(1 << 16)
+                    if not data and not status:  # closed before answering (an idle keep-alive)
+                        raise Lost("connection closed")
+                    conn.receive_data(data)
+                elif isinstance(event, h11.Response):
+                    status = event.status_code
+                elif isinstance(event, h11.Data):
+                    parts.append(event.data)
+                elif isinstance(event, h11.EndOfMessage):
                     break
-                name, _, value = line.decode("latin-1").partition(":")
-                name, value = name.strip().lower(), value.strip().lower()
-                if name == "content-length":
-                    length = int(value)
-                elif name == "transfer-encoding" and "chunked" in value:
-                    chunked = True
-                elif name == "connection" and value == "close":
-                    close = True
-            if chunked:
-                parts = []
-                while True:
-                    size = int((await self._reader.readline()).split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        await self._reader.readline()
-                        break
-                    parts.append(await self._reader.readexactly(size))
-                    await self._reader.readline()
-                data = b"".join(parts)
+                elif isinstance(event, h11.ConnectionClosed):
+                    raise Lost("connection closed")
+                # else an informational answer (100 Continue): the final one follows
+            if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+                conn.start_next_cycle()  # keep-alive: the next request reuses the connection
             else:
-                data = await self._reader.readexactly(length) if length else b""
-            if close:
-                self.close()
-            return status, data
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+                self.close()  # the server said "connection: close" (or spoke HTTP/1.0)
+            return status, b"".join(parts)
+        except (OSError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
             self.close()
             refusal = tls_refusal(exc)
             raise Lost(refusal or str(exc) or type(exc).__name__, refusal is not None) from None
