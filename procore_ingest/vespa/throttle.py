@@ -70,7 +70,7 @@ class Throttle:
         self.minimum = min(self.minimum, self.maximum)
         self.limit = self.maximum
 
-    def _set(self, limit: int, reason: str, status: int = 0) -> None:
+    def _set(self, limit: float, reason: str, status: int = 0) -> None:
         limit = max(self.minimum, min(self.maximum, int(limit)))
         if limit != self.limit:
             self.limit = limit

@@ -63,7 +63,8 @@ class H2Connection:
         self.conn = PROTOCOL(h2.config.H2Configuration(
             client_side=True, header_encoding=None, validate_outbound_headers=False,
             normalize_outbound_headers=False, validate_inbound_headers=False))
-        self.conn.encoder = HeaderEncoder()
+        # duck-typed: h2 only calls encode() and sets header_table_size
+        self.conn.encoder = HeaderEncoder()  # type: ignore[assignment]
         self.conn.decoder = HeaderDecoder()
         self.streams: dict[int, tuple[asyncio.Future, list]] = {}
         self.outbound: dict[int, memoryview] = {}

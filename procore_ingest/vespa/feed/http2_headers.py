@@ -4,6 +4,9 @@ was the feeder's largest CPU cost (bench/RESULTS.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from hpack import Decoder
 from hpack.table import HeaderTable
 
@@ -88,7 +91,7 @@ class HeaderDecoder(Decoder):
 
     def __init__(self) -> None:
         super().__init__()
-        self.known: dict[tuple[bytes, bool], list] = {}
+        self.known: dict[tuple[bytes, bool], Iterable[Any]] = {}
 
     def decode(self, data: bytes, raw: bool = False):  # type: ignore[override]
         if self.header_table.dynamic_entries:
