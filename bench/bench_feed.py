@@ -7,7 +7,7 @@ client's) answers every operation after --latency-ms (a network round trip). Per
 
   (1) cli        scripts/ingest_database.py --full with default flags (--workers 4, batch
                  10,000, one process per CPU): the whole product, PostgreSQL read included;
-  (2) feeder     the project's VespaSink (vespa/feeder.py, 4 connections) on documents built
+  (2) feeder     the project's VespaSink (vespa/feed/, 4 connections) on documents built
                  before the clock starts: the feeder alone, like (3) and (4);
   (3) pyvespa    feed_iterable, 32 workers / 32 connections, documents built before the clock;
   (4) vespa feed the Go CLI from PyPI `vespacli` (must be installed in the venv for the bench

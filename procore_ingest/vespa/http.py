@@ -11,7 +11,7 @@ from typing import Any
 from ..config import redact_url, scrub
 from ..documents.record import Document
 from ..errors import ConfigError, VespaConnectionError
-from .feeder import Feeder, FeedOp, document_path
+from .feed import Feeder, FeederOptions, FeedOp, document_path
 from .sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 
 
@@ -59,7 +59,7 @@ class VespaAuth:
 
 
 class VespaSink:
-    """Feeds through the streaming HTTP/2 feeder (vespa/feeder.py: `workers` connections, an
+    """Feeds through the streaming HTTP/2 feeder (vespa/feed/: `workers` connections, an
     adaptive in-flight limit, retries within the budget); checks and visits through pyvespa."""
 
     def __init__(self, url: str, *, workers: int = 4, auth: VespaAuth | None = None,
@@ -77,9 +77,9 @@ class VespaSink:
         self._secret = auth.token
         self.content_cluster = content_cluster
         # the feeder first: it refuses a URL with a password in it before pyvespa sees it
-        self.feeder = Feeder(self.url, connections=self.workers, cert_path=auth.cert_path,
-                             key_path=auth.key_path, token=auth.token, retry_budget_s=retry_budget_s,
-                             description=self.description)
+        self.feeder = Feeder(self.url, FeederOptions(
+            connections=self.workers, cert_path=auth.cert_path, key_path=auth.key_path,
+            token=auth.token, retry_budget_s=retry_budget_s, description=self.description))
         self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
                          vespa_cloud_secret_token=auth.token)
 
