@@ -8,8 +8,7 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from .discovery.model import FileReferenceColumn, Relationship, SchemaMap, Table
-from .discovery.sensitive import is_secret_column
-from .documents.ids import secret_key
+from .discovery.sensitive import is_secret_column, secret_key
 from .errors import UnknownTableError
 
 # Read by default. Views and materialized views hold derived copies of other rows: they are

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Matched against the column name. Deliberately broad: a false positive withholds one column
 # (the report says which, and a flag can opt it back in); a false negative leaks a credential.
@@ -21,3 +22,9 @@ def is_secret_column(name: str) -> bool:
     if re.search(r"_(type|at|expires?|expiry|count)$", name, re.I):
         return False
     return bool(SECRET_COLUMN.search(name))
+
+
+def secret_key(columns: Iterable[str]) -> bool:
+    """True when a key made of `columns` must not appear in ids: one of them looks secret.
+    Decided by names only, so ids do not move when --allow-column is given or dropped."""
+    return any(is_secret_column(c) for c in columns)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
 
-from ..discovery.sensitive import is_secret_column
 from ..errors import ConfigError
 
 _ENCODED = {"%": "%25", ".": "%2E", ":": "%3A", "/": "%2F"}
@@ -38,12 +36,6 @@ def table_id_part(schema: str, name: str) -> str:
 
 def record_id(table_part: str, key: str) -> str:
     return f"{table_part}:{key}"
-
-
-def secret_key(columns: Iterable[str]) -> bool:
-    """True when a key made of `columns` must not appear in ids: one of them looks secret.
-    Decided by names only, so ids do not move when --allow-column is given or dropped."""
-    return any(is_secret_column(c) for c in columns)
 
 
 def keyed_hash(id_key: bytes, key_text: str) -> str:
