@@ -28,7 +28,7 @@ import psycopg2
 
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, document_id, row_document, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, RowBuilder, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -161,9 +161,9 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
         now = int(time.time() * 1000)
         for plan in plans:
             rows = count_rows(conn, plan)
-            tables.append(DryRunTable(plan.name, rows, plan.withheld_columns, plan))
+            tables.append(DryRunTable(plan.name, rows, list(plan.withheld_columns), plan))
             for batch in read_batches(conn, plan, 1):
-                examples[plan.name] = row_document(batch.rows[0], plan, now).feed_json()
+                examples[plan.name] = RowBuilder(plan).document(batch.rows[0], now).feed_json()
                 break
     return DryRunReport(schema, tables, examples)
 
@@ -318,9 +318,10 @@ class _Job:
             return
         conn = self.run.conn
         begin_snapshot(conn)
+        document_id = RowBuilder(plan).document_id
         for keys in changes.all_keys(conn, plan, 10_000):
             for row in keys:
-                indexed.discard(document_id(row, plan))
+                indexed.discard(document_id(row))
         conn.rollback()
         outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in sorted(indexed)])
         if self.run.files is not None and outcome.ok:
@@ -334,7 +335,7 @@ class _Job:
         plans = run.load_plans()
         assert run.schema is not None
         _announce(run.schema, plans, self.options, self.progress)
-        job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
+        job.withheld_columns = {p.name: list(p.withheld_columns) for p in plans if p.withheld_columns}
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
         schema_docs = run.feed(schema_documents(run.schema, plans)).ok if self.options.feed_schema else 0

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -26,7 +27,7 @@ from ..config import redact_url
 from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
 from ..discovery.profile import ProfileOptions
-from ..documents.record import Document
+from ..documents.record import FeedDocument
 from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
@@ -136,11 +137,8 @@ class RunContext:
         """The schema as it is now, and a plan for each table in scope."""
         self.schema = load_schema(self.conn, self.options.database_url)
         self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
-                                 self.options.allow_columns, self.options.keep_soft_deleted)
-        if any(p.needs_id_key for p in self.plans):
-            id_key = load_id_key(self.options.state_dir)
-            for plan in self.plans:
-                plan.id_key = id_key
+                                 self.options.allow_columns, self.options.keep_soft_deleted,
+                                 id_key=functools.partial(load_id_key, self.options.state_dir))
         return self.plans
 
     # -- writing
@@ -150,13 +148,13 @@ class RunContext:
         for failure in failures[:3]:
             logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         """Put `docs`; what Vespa rejects is recorded."""
         result = self.sink.feed(docs) if docs else FeedResult()
         self.record(result.failures)
         return result
 
-    def submit(self, docs: list[Document]) -> PendingFeed:
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
         """Put `docs` without waiting for their outcomes (`settle` waits and records them):
         the next batch streams in while this one is still in flight."""
         return submit_feed(self.sink, docs) if docs else PendingFeed.settled(FeedResult())
@@ -175,7 +173,7 @@ class RunContext:
         self.record(result.failures)
         return result
 
-    def index_files(self, docs: list[Document], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
+    def index_files(self, docs: Sequence[FeedDocument], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
         """--download-files: fetch and index the files of the rows Vespa took, through the same
         sink; file documents Vespa rejects are recorded like the rows' (`record` as in `settle`)."""
         if self.files is None:

@@ -32,8 +32,7 @@ from ..documents.record import (
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     Document,
-    document_id,
-    row_documents,
+    RowBuilder,
     schema_documents,
     schema_fingerprint,
 )
@@ -143,6 +142,7 @@ class _Cycle:
     def __init__(self, run: RunContext, options: SyncOptions, cancel: threading.Event,
                  trust_counters: bool = True) -> None:
         self.run, self.options, self.cancel = run, options, cancel
+        self.builders = {plan.name: RowBuilder(plan) for plan in run.plans}  # each table's, made once
         self.trust_counters = trust_counters  # False on a hot standby or after a statistics reset
 
     # -- feeding
@@ -159,7 +159,7 @@ class _Cycle:
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
-        docs = row_documents(live, plan, now)
+        docs = self.builders[plan.name].documents(live, now)
         fed = self.run.feed(docs)
         failed = {f.id: f for f in fed.failures}
         keys = {d.id: self._key(plan, row) for d, row in zip(docs, live, strict=True)}
@@ -174,7 +174,7 @@ class _Cycle:
                     result.updated += 1
         result.failed += len(failed)
         self._index_files(docs, fed, keys, pending)
-        removed = [document_id(r, plan) for r in gone]
+        removed = [self.builders[plan.name].document_id(r) for r in gone]
         self._remove(plan, removed, result, pending, earlier)
         return {d.id for d in docs} | set(removed)
 
@@ -239,7 +239,7 @@ class _Cycle:
         found: set[str] = set()
         for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
             values = [r.values for r in rows]
-            found |= {document_id(v, plan) for v in values}
+            found |= {self.builders[plan.name].document_id(v) for v in values}
             done |= self._feed_rows(plan, values, result, pending, indexed, earlier)
         for op in puts:
             if op.key is None:  # a keyless row: the table is read in full (see sync_table)
@@ -357,7 +357,7 @@ class _Cycle:
                  if phase in state.checked_phases else [])
         again: set[str] = set()
         for rows_ in changes.rows_in_buckets(conn, plan, state.buckets, moved, self.options.batch_size):
-            fresh = [r.values for r in rows_ if document_id(r.values, plan) not in fed]
+            fresh = [r.values for r in rows_ if self.builders[plan.name].document_id(r.values) not in fed]
             counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
             again |= self._feed_rows(plan, fresh, counted, pending, indexed)
             result.rechecked += counted.fed + counted.removed
@@ -393,7 +393,7 @@ class _Cycle:
         present: dict[str, dict[str, Any]] = {}
         for keys in changes.all_keys(conn, plan, 10_000):
             for row in keys:
-                present[document_id(row, plan)] = row
+                present[self.builders[plan.name].document_id(row)] = row
         self._remove(plan, sorted(indexed - set(present) - fed), result, pending)
         missing = sorted(set(present) - indexed - fed)
         if missing and plan.key_columns:

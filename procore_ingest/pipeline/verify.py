@@ -42,7 +42,7 @@ from ..documents.record import (
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     SCHEMA_VOLATILE,
-    Document,
+    FeedDocument,
     content_digest,
     schema_documents,
 )
@@ -185,7 +185,7 @@ class _Verifier:
         collect = _Collect(result, self.options.sample)
         index = self.index_of(RECORD_TYPE, NAMESPACE, plan.name, RECORD_VOLATILE)
         result.documents = len(index)
-        puts: list[Document] | None = [] if self.repair else None
+        puts: list[FeedDocument] | None = [] if self.repair else None
         for batch in self.rows(plan):
             if self.cancel.is_set():
                 raise JobCancelled(f"cancelled during {plan.name}")
@@ -247,7 +247,7 @@ class _Verifier:
             else:
                 held[doc_id] = content_digest(fields, SCHEMA_VOLATILE)
         result.documents = len(held)
-        puts = []
+        puts: list[FeedDocument] = []
         for doc in expected:
             digest = held.pop(doc.id, None)
             kind = ("missing" if digest is None else
@@ -302,7 +302,7 @@ class _Verifier:
                                                 for f in outcome.failures]
 
     # -- writing (repair)
-    def feed_counted(self, table: str, docs: list[Document]) -> FeedResult:
+    def feed_counted(self, table: str, docs: list[FeedDocument]) -> FeedResult:
         outcome = self.run.feed(docs)
         counts = self.counts.setdefault(table, RepairCounts())
         counts.fed += outcome.ok
@@ -310,7 +310,7 @@ class _Verifier:
         docs.clear()
         return outcome
 
-    def feed(self, table: str, docs: list[Document]) -> None:
+    def feed(self, table: str, docs: list[FeedDocument]) -> None:
         """Put rows' documents (and with --download-files index their files, as a cycle does)."""
         batch = list(docs)
         outcome = self.feed_counted(table, docs)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..documents.record import RECORD_TYPE, Document
+from ..documents.record import RECORD_TYPE, FeedDocument
 from ..errors import VespaConnectionError
 from .sink import FeedResult, RemoveOp
 
@@ -66,7 +66,7 @@ class FileSink:
             finally:
                 os.close(fd)
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         # lines in Vespa's JSON feed format, as orjson writes them (the same JSON as json.dumps,
         # about ten times faster: feed files are the hot path of `--vespa-url file://`)
         self._append((d.doctype, d.table, d.feed_line()) for d in docs)
