@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg2
 
+from .. import database as db
 from ..config import redact_url
 from ..discovery.model import SchemaMap
 from ..documents.record import NAMESPACE, RECORD_TYPE, RowBuilder, schema_documents
@@ -41,7 +42,7 @@ from ..errors import (
 from ..files import FileBatchResult, FileCounts
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..source import changes, db
+from ..source import changes
 from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows, read_batches
 from ..source.sql import begin_snapshot

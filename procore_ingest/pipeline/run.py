@@ -23,6 +23,7 @@ from typing import Any
 import psycopg2
 
 from .. import config
+from .. import database as db
 from ..config import redact_url
 from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
@@ -32,7 +33,6 @@ from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..source import db
 from ..state import StateStore, load_id_key
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink, submit_feed
 from ..vespa.targets import open_sink

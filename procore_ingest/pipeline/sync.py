@@ -25,6 +25,7 @@ from typing import Any
 
 import psycopg2
 
+from .. import database as db
 from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
@@ -47,7 +48,7 @@ from ..errors import (
 from ..files import FileCounts
 from ..logs import logger
 from ..plan import TablePlan
-from ..source import changes, db
+from ..source import changes
 from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
 from ..state import Checkpoints, PendingOperation, TableSyncState, utc_now

@@ -35,6 +35,7 @@ from typing import Any
 
 import psycopg2
 
+from .. import database as db
 from ..documents.record import (
     NAMESPACE,
     RECORD_TYPE,
@@ -55,7 +56,6 @@ from ..errors import (
 )
 from ..logs import logger
 from ..plan import TablePlan
-from ..source import db
 from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows
 from ..state import Checkpoints, PendingOperation, utc_now

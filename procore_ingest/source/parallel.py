@@ -34,6 +34,7 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 
+from .. import database as db
 from ..documents.record import (
     FeedDocument,
     PackedDocuments,
@@ -47,7 +48,6 @@ from ..errors import DatabaseConnectionError, RangeReadError
 from ..logs import logger
 from ..plan import TablePlan
 from ..tuning import tune_process
-from . import db
 from .reader import KeyRange, key_batches, range_rows, read_batches, read_range, shared_snapshot
 
 
