@@ -57,6 +57,7 @@ from ..state import (
     utc_now,
 )
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
+from .baseline import sync_state
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
 
@@ -256,7 +257,7 @@ class _Job:
         if progress.rows_read == 0:
             # What the next sync cycle compares against, taken before the first read; and what
             # the index holds for the table before this load (documents of rows gone go after it).
-            self.baselines[plan.name] = changes.baseline(conn, plan)
+            self.baselines[plan.name] = sync_state(changes.baseline(conn, plan))
             indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
         store.save_job(self.job)

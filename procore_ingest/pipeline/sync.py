@@ -53,6 +53,7 @@ from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
 from ..state import Checkpoints, PendingOperation, TableSyncState, utc_now
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
+from .baseline import sync_state
 from .run import RunContext, RunOptions
 
 
@@ -273,7 +274,7 @@ class _Cycle:
                   "rows of a table without a usable key are pending" if keyless_pending else None)
         if reason is not None:
             result.mode, result.reason = "full", reason
-            state = changes.baseline(conn, plan, self.options.overlap_s)
+            state = sync_state(changes.baseline(conn, plan, self.options.overlap_s))
             listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
             begin_snapshot(conn)
             fed: set[str] = set()
