@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..clock import utc_now
 from ..config import setting
 from ..discovery.filerefs import FileRef
 from ..documents.record import Document, FeedDocument
 from ..errors import ConfigError
 from ..logs import logger
-from ..state import utc_now
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink
 from .cache import FileCache
 from .extract import Extracted, clean_text, extract
