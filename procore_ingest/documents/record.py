@@ -23,11 +23,11 @@ import orjson
 
 from ..discovery.filerefs import FileRef, dedupe, extract_references
 from ..discovery.model import Relationship, SchemaMap, Table, qualify
-from ..discovery.sensitive import secret_key
+from ..discovery.sensitive import keyed_hash, secret_key
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
-from .ids import keyed_hash, record_id, table_id_part
+from .ids import record_id, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
 RECORD_TYPE = "procore_record"

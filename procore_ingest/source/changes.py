@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from psycopg2 import sql
 
-from ..documents.ids import keyed_hash
+from ..discovery.sensitive import keyed_hash
 from ..plan import TablePlan
 from .reader import key_to_json
 from .sql import begin_snapshot, columns, order_by, stream, table_ident
