@@ -77,7 +77,7 @@ class Document:
 
 @dataclass(frozen=True)
 class EncodedDocument:
-    """A put that is already its feed line: what a worker process (source/parallel.py) sends
+    """A put that is already its feed line: what a worker process (pipeline/build.py) sends
     back. The line is kept as it came, so a feed file writes it unchanged and a batch in flight
     stays as small as its lines; the fields are decoded only when something asks for them."""
 
@@ -121,7 +121,7 @@ class EncodedDocument:
 FeedDocument = Document | EncodedDocument
 
 
-# Documents built in a worker process (procore_ingest.source.parallel) travel to the main process as
+# Documents built in a worker process (procore_ingest.pipeline.build) travel to the main process as
 # columns: their feed lines in one bytes object, with ids and file references beside it.
 # orjson writes that several times faster than pickle copies the dicts document by document.
 

@@ -7,7 +7,7 @@ The path, top to bottom (DESIGN §2):
                 flight) -> run.settle -> failures logged -> checkpoint advanced -> job saved
 
 Reading and building happen in worker processes for tables of more than one range
-(procore_ingest.source.parallel), which hand the batches back in key order: the path is the same.
+(procore_ingest.pipeline.build), which hand the batches back in key order: the path is the same.
 
 A table's checkpoint moves only after every document of a batch was acknowledged or written to
 the failure log, so a crash (even kill -9) replays at most one batch per table; ids are pure
@@ -43,7 +43,6 @@ from ..files import FileBatchResult, FileCounts
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes
-from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows, read_batches
 from ..source.sql import begin_snapshot
 from ..state import (
@@ -58,11 +57,12 @@ from ..state import (
 )
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 from .baseline import sync_state
+from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .progress import Progress
 from .run import RunContext, RunOptions, load_schema
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
-# batch a range (source/parallel.py: RANGE_ROWS rows) at a time, each range is sent on at once,
+# batch a range (pipeline/build.py: RANGE_ROWS rows) at a time, each range is sent on at once,
 # and the next is read and queued while those before it are in flight; a batch's checkpoint
 # waits for its last range. Bounded in documents (per --workers connection: a few times what the
 # feeder keeps in flight, so it never runs dry; ~3 KB each) and in the bytes they hold: past

@@ -56,10 +56,10 @@ from ..errors import (
 )
 from ..logs import logger
 from ..plan import TablePlan
-from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows
 from ..state import Checkpoints, PendingOperation, utc_now
 from ..vespa.sink import FeedResult, RemoveOp
+from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .digests import MISSING, STALE, DigestIndex
 from .run import RunContext, RunOptions
 

@@ -47,8 +47,15 @@ from ..documents.values import type_name
 from ..errors import DatabaseConnectionError, RangeReadError
 from ..logs import logger
 from ..plan import TablePlan
+from ..source.reader import (
+    KeyRange,
+    key_batches,
+    range_rows,
+    read_batches,
+    read_range,
+    shared_snapshot,
+)
 from ..tuning import tune_process
-from .reader import KeyRange, key_batches, range_rows, read_batches, read_range, shared_snapshot
 
 
 @dataclass
