@@ -21,9 +21,10 @@ def _documents() -> list[Document]:
     tricky = {
         "doc_id": "projects:1",
         "source_table": "projects",
-        # a value that holds the marker the /document/v1 body is cut at, and non-ASCII text
+        # the marker the /document/v1 body is cut at (`,"put":`) inside the fields: a metadata
+        # column named put, escaped in a value; and non-ASCII text
         "content_text": 'say ,"put":"id:x" and "fields" — été ␛ \u2028',
-        "metadata": {"b": "2", "a": "1", "nested": '{"put":1}'},
+        "metadata": {"b": "2", "a": "1", "put": "a column named put", "nested": '{"put":1}'},
         "relationships": ['{"target_table": "companies"}'],
         "ingested_at": 1765000000000,
         "project_id": 562949953421312,
