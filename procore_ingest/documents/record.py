@@ -75,11 +75,12 @@ class Document:
         return self.fields
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1.5 us more per document made
 class EncodedDocument:
     """A put that is already its feed line: what a worker process (pipeline/build.py) sends
     back. The line is kept as it came, so a feed file writes it unchanged and a batch in flight
-    stays as small as its lines; the fields are decoded only when something asks for them."""
+    stays as small as its lines; the fields are decoded only when something asks for them.
+    Never changed once made (to change a document, build a `Document`)."""
 
     doctype: str
     namespace: str
@@ -116,8 +117,9 @@ class EncodedDocument:
 
 
 # What the sinks (vespa/) and the pipeline take: either form. Both answer the same questions
-# (doctype, namespace, id, table, file_refs, vespa_id, fields, feed_line, feed_body, feed_size,
-# feed_fields) with the same bytes, so a sink never needs to know which one it holds.
+# (doctype, namespace, id, table, file_refs, vespa_id, fields, feed_json, feed_line, feed_body,
+# feed_size, feed_fields) alike: the same feed line byte for byte, the same body and fields as
+# JSON. A sink never needs to know which one it holds.
 FeedDocument = Document | EncodedDocument
 
 
