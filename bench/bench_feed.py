@@ -51,7 +51,7 @@ def _documents(url: str) -> list:
 
     from procore_ingest.discovery import discover_with_connection
     from procore_ingest.discovery.profile import ProfileOptions
-    from procore_ingest.documents.record import row_document
+    from procore_ingest.documents.record import RowBuilder
     from procore_ingest.plan import build_plans
     from procore_ingest.source.reader import read_batches
 
@@ -60,7 +60,8 @@ def _documents(url: str) -> list:
     schema = discover_with_connection(conn, host="bench", options=ProfileOptions(include_stats=False))
     (plan,) = build_plans(schema, [TABLE])
     now = int(time.time() * 1000)
-    docs = [row_document(row, plan, now) for batch in read_batches(conn, plan, 10_000) for row in batch.rows]
+    builder = RowBuilder(plan)
+    docs = [builder.document(row, now) for batch in read_batches(conn, plan, 10_000) for row in batch.rows]
     conn.close()
     return docs
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import redact_url, scrub
-from ..documents.record import Document
+from ..documents.record import FeedDocument
 from ..errors import ConfigError, VespaConnectionError
 from .feed import Feeder, FeederOptions, FeedOp, document_path
 from .sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
@@ -120,7 +120,7 @@ class VespaSink:
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
 
-    def _submit(self, items: list[Any], to_op: Callable[[Any], FeedOp]) -> PendingFeed:
+    def _submit(self, items: Sequence[Any], to_op: Callable[[Any], FeedOp]) -> PendingFeed:
         """Every item into the feeder; the result is there when each has a final outcome."""
         refused = []
         sendable = []
@@ -144,13 +144,13 @@ class VespaSink:
 
         return PendingFeed(wait, sum(item.feed_size() for item in sendable), ticket.done)
 
-    def submit(self, docs: list[Document]) -> PendingFeed:
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
         """Put `docs` without waiting: batches submitted one after another stream together,
         and operations on one document keep their order across them."""
         return self._submit(docs, lambda d: FeedOp(d.vespa_id, "POST", document_path(d.namespace, d.doctype, d.id),
                                                     body_of=d.feed_body))
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         return self.submit(docs).result()
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
