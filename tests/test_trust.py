@@ -1,0 +1,72 @@
+"""Secrets never leak and a run never wedges: database passwords with any character, a torn
+feed file, one lock per target whatever its spelling, OS errors on the state directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+
+from tests.helpers import execute, run_script
+
+SCHEMA = """
+CREATE TABLE items (id bigint PRIMARY KEY, name text, updated_at timestamp(3) NOT NULL);
+INSERT INTO items SELECT g, 'item ' || g, '2026-01-01' FROM generate_series(1, 12) g;
+"""
+
+MARKER = "Kx7secret"  # the part of each test password that must never be seen
+PASSWORD = f"Zq#9?{MARKER}%PW@a/b c"  # every character that ends a URL authority, and a blank
+
+
+def with_password(url: str, password_in_url: str) -> str:
+    """`url` with `password_in_url` (already as it should appear) as the login's password."""
+    parts = urlsplit(url)
+    user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0] if "@" in parts.netloc else "postgres"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{user}:{password_in_url}@{host}", parts.path, parts.query, ""))
+
+
+def everything_written(*folders: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for f in folders for p in f.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def db(pg_url):
+    execute(pg_url, SCHEMA)
+    return pg_url
+
+
+def test_password_with_url_delimiters_reaches_no_output_state_or_job(db, tmp_path):
+    # '#' and '?' are kept raw (libpq accepts them in the user information), the rest encoded
+    url = with_password(db, quote(PASSWORD, safe="#?"))
+    env = {"PROCORE_DATABASE_URL": url, "PROCORE_STATE_DIR": str(tmp_path / "state"),
+           "VESPA_LOCAL_URL": f"file://{tmp_path / 'feed'}"}
+    runs = [run_script("ingest_database.py", "--full", env=env),
+            run_script("sync_database.py", "--once", env=env),
+            run_script("sync_database.py", "--status", "--format", "json", env=env),
+            run_script("sync_database.py", "--verify", env=env),
+            run_script("sync_database.py", "--verify", "--format", "json", env=env)]
+    assert [r.returncode for r in runs] == [0, 0, 0, 0, 0], [r.stderr[-600:] for r in runs]
+    status = json.loads(runs[2].stdout)
+    assert status["database"].startswith("postgresql://") and "***" in status["database"]
+    seen = "\n".join(r.stdout + r.stderr for r in runs) + everything_written(tmp_path)
+    assert "Zq#9" not in seen and MARKER not in seen and quote(MARKER) not in seen
+
+
+@pytest.mark.parametrize("make_url", [
+    lambda url: with_password(url, f"Pa%ss-{MARKER}"),  # '%' without two hex digits
+    lambda url: with_password(url, f"Zq?9se/{MARKER}"),  # '/' ends libpq's user information
+    lambda url: f"host=/nonexistent dbname=x user=u password=hunter2 {MARKER}",  # unquoted blank
+], ids=["percent", "slash", "keyword-blank"])
+def test_unparseable_database_url_is_one_line_naming_no_part_of_the_password(db, tmp_path, make_url):
+    env = {"PROCORE_DATABASE_URL": make_url(db), "PROCORE_STATE_DIR": str(tmp_path / "state"),
+           "VESPA_LOCAL_URL": f"file://{tmp_path / 'feed'}"}
+    for script, args in [("ingest_database.py", ["--full"]), ("sync_database.py", ["--once"]),
+                         ("sync_database.py", ["--verify"])]:
+        result = run_script(script, *args, env=env)
+        assert result.returncode == 1, (script, result.stderr)  # the contract's connection error
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and "database URL is not valid" in errors[0], result.stderr
+        assert MARKER not in result.stdout + result.stderr + everything_written(tmp_path)
