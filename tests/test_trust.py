@@ -70,3 +70,46 @@ def test_unparseable_database_url_is_one_line_naming_no_part_of_the_password(db,
         errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
         assert len(errors) == 1 and "database URL is not valid" in errors[0], result.stderr
         assert MARKER not in result.stdout + result.stderr + everything_written(tmp_path)
+
+
+def feed_env(db, tmp_path):
+    return {"PROCORE_DATABASE_URL": db, "PROCORE_STATE_DIR": str(tmp_path / "state"),
+            "VESPA_LOCAL_URL": f"file://{tmp_path / 'feed'}"}
+
+
+def test_torn_last_line_of_a_feed_file_is_cut_and_the_index_heals(db, tmp_path):
+    env = feed_env(db, tmp_path)
+    assert run_script("ingest_database.py", "--full", env=env).returncode == 0
+    feed = tmp_path / "feed" / "items.jsonl"
+    data = feed.read_bytes()
+    feed.write_bytes(data[:-40])  # a short write: the last put ends mid-JSON, no newline
+    execute(db, "UPDATE items SET name = 'renamed', updated_at = '2026-02-01' WHERE id = 3")
+
+    once = run_script("sync_database.py", "--once", env=env)
+    assert once.returncode == 0, once.stderr
+    assert "torn last line" in once.stderr and str(feed) in once.stderr
+    verify = run_script("sync_database.py", "--verify", env=env)
+    assert verify.returncode == 3, verify.stderr  # the torn put's document is missing: said so
+    assert "unexpected error" not in verify.stderr
+    full = run_script("ingest_database.py", "--full", env=env)
+    assert full.returncode == 0, full.stderr
+    assert run_script("sync_database.py", "--verify", env=env).returncode == 0
+
+    lines = feed.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
+
+
+def test_corrupt_line_inside_a_feed_file_is_one_line_naming_file_and_line(db, tmp_path):
+    env = feed_env(db, tmp_path)
+    assert run_script("ingest_database.py", "--full", env=env).returncode == 0
+    feed = tmp_path / "feed" / "items.jsonl"
+    lines = feed.read_bytes().split(b"\n")
+    lines[1] = lines[1][:25]
+    feed.write_bytes(b"\n".join(lines))
+
+    verify = run_script("sync_database.py", "--verify", env=env)
+    full = run_script("ingest_database.py", "--full", env=env)
+    assert (verify.returncode, full.returncode) == (1, 2)  # the target's error code of each script
+    for result in (verify, full):
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and f"{feed}: line 2 is not a Vespa feed operation" in errors[0], result.stderr
