@@ -113,3 +113,55 @@ def test_corrupt_line_inside_a_feed_file_is_one_line_naming_file_and_line(db, tm
     for result in (verify, full):
         errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
         assert len(errors) == 1 and f"{feed}: line 2 is not a Vespa feed operation" in errors[0], result.stderr
+
+
+def test_lock_path_that_is_a_symlink_is_refused_and_its_target_keeps_its_bytes(db, tmp_path):
+    from procore_ingest.pipeline.lock import default_lock_path
+
+    env = feed_env(db, tmp_path)
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    lock_path = default_lock_path(env["VESPA_LOCAL_URL"])
+    lock_path.unlink(missing_ok=True)
+    lock_path.symlink_to(victim)
+    try:
+        results = [run_script("sync_database.py", "--once", env=env),
+                   run_script("ingest_database.py", "--full", env=env)]
+    finally:
+        lock_path.unlink()
+    assert victim.read_text() == "keep me\n"
+    assert [r.returncode for r in results] == [2, 4]  # each script's "busy" code
+    for result in results:
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and f"{lock_path} is a symbolic link" in errors[0], result.stderr
+    assert not list(tmp_path.glob("feed/*.jsonl"))  # refused before feeding anything
+
+
+def test_lock_file_is_private_to_its_user(tmp_path):
+    from procore_ingest.pipeline.lock import TargetLock
+
+    with TargetLock("http://vespa.example:8080", tmp_path / "t.lock") as lock:
+        assert lock.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_every_spelling_of_the_loopback_target_has_one_lock():
+    from procore_ingest.pipeline.lock import default_lock_path
+
+    spellings = ["http://localhost:8080", "http://127.0.0.1:8080/", "http://[::1]:8080",
+                 "http://LOCALHOST.:8080", "http://[::ffff:127.0.0.1]:8080", "http://u:pw@127.0.0.2:8080"]
+    assert len({default_lock_path(url) for url in spellings}) == 1
+    assert default_lock_path("http://localhost:8081") != default_lock_path("http://[::1]:8080")
+    # remote names are not unified with each other or with their addresses (documented)
+    assert default_lock_path("http://192.0.2.7:8080") != default_lock_path("http://[::1]:8080")
+
+
+def test_a_run_through_another_spelling_of_the_target_is_refused(db, vespa, tmp_path):
+    from procore_ingest.pipeline.lock import TargetLock
+
+    assert "127.0.0.1" in vespa.url  # the test server listens on IPv4 loopback only
+    env = {"PROCORE_DATABASE_URL": db, "PROCORE_STATE_DIR": str(tmp_path / "state"),
+           "VESPA_LOCAL_URL": vespa.url.replace("127.0.0.1", "localhost")}
+    with TargetLock(vespa.url):  # a run through the 127.0.0.1 spelling holds the target
+        result = run_script("sync_database.py", "--once", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "already in progress" in result.stderr
