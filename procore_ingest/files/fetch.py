@@ -12,15 +12,13 @@ import threading
 from dataclasses import dataclass
 from email.message import Message
 from typing import IO, Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ..discovery.filerefs import FileRef
+from ..discovery.sensitive import unsigned_url
 
 CHUNK = 1 << 20
 
-# Query parameters that sign or expire a URL: left out of a file's identity and of every message.
-_SIGNING_PARAM = re.compile(
-    r"^(sig|signature|expires|token|policy|key-pair-id|awsaccesskeyid|x-amz-.*|x-goog-.*)$", re.I)
 # Any query string inside a message (a URL in an exception text, `url: /path?sig=...`).
 _QUERY_IN_TEXT = re.compile(r"\?[^\s'\"<>)]+")
 
@@ -73,12 +71,10 @@ class Target:
 
 
 def canonical_url(url: str) -> str:
-    """`url` without user info and signing/expiry query parameters."""
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not _SIGNING_PARAM.match(k)]
-    return urlunsplit((parts.scheme.lower(), host.lower(), parts.path, urlencode(query), ""))
+    """`url` without user info, signing/expiry query parameters (`sensitive.unsigned_url`) or
+    fragment, scheme and host lower-cased: a file's identity."""
+    parts = urlsplit(unsigned_url(url))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
 
 
 def safe_url(url: str) -> str:
