@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, VespaConnectionError
 
 DEFAULT_VESPA_URL = "http://localhost:8080"
 DEFAULT_STATE_DIR = ".procore_ingest"
@@ -50,8 +50,25 @@ def database_url(flag_value: str | None = None) -> str:
 
 
 def vespa_url(flag_value: str | None = None) -> str:
-    """The Vespa endpoint from --vespa-url, VESPA_LOCAL_URL, or http://localhost:8080."""
-    return setting(flag_value, "VESPA_LOCAL_URL", DEFAULT_VESPA_URL) or DEFAULT_VESPA_URL
+    """The Vespa endpoint from --vespa-url, VESPA_LOCAL_URL, or http://localhost:8080;
+    VespaConnectionError (the scripts' Vespa exit code) when it is not a usable URL, so a
+    bad URL is refused before a run starts."""
+    return check_vespa_url(setting(flag_value, "VESPA_LOCAL_URL", DEFAULT_VESPA_URL) or DEFAULT_VESPA_URL)
+
+
+def check_vespa_url(url: str) -> str:
+    """`url` if it is `http(s)://host[:port]...` or `file://DIR`, else VespaConnectionError
+    naming the URL without credentials."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme == "file" and bool(parts.path or parts.netloc) or (
+            parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0)
+    except ValueError:  # `http://[::1`, a port that is not a number or out of range
+        ok = False
+    if not ok:
+        raise VespaConnectionError(
+            f"invalid Vespa URL {redact_url(url)!r}: expected http(s)://host:port or file://DIR")
+    return url
 
 
 def log_level(flag_verbose: bool = False) -> str:

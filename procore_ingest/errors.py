@@ -55,6 +55,11 @@ class StateError(ProcoreIngestError):
     """The state store is unreadable or locked by someone else."""
 
 
+class StateWriteError(StateError):
+    """The state directory cannot be created or written (full disk, read-only file system,
+    permission): not "busy", whatever the command."""
+
+
 class RangeReadError(ProcoreIngestError):
     """A range could not be read: the database's one-line message, and why: `error` (about
     the statement or the data), `connection_lost`, or `lock` (the worker would have had to

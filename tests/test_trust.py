@@ -4,6 +4,7 @@ feed file, one lock per target whatever its spelling, OS errors on the state dir
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -165,3 +166,83 @@ def test_a_run_through_another_spelling_of_the_target_is_refused(db, vespa, tmp_
         result = run_script("sync_database.py", "--once", env=env)
     assert result.returncode == 2, result.stderr
     assert "already in progress" in result.stderr
+
+
+SECRETS_SCHEMA = """
+CREATE TABLE integrations (
+    id int PRIMARY KEY, name text, "accessToken" text, "clientSecret" text, "passwordHash" text,
+    "webhookSecret" text, "tokenizer" text, config jsonb, notes text, attachment_url text,
+    updated_at timestamp(3) NOT NULL DEFAULT '2026-01-01');
+INSERT INTO integrations VALUES (1, 'Slack bridge', 'S1accessMarker', 'S2clientMarker', 'S3hashMarker',
+    'S4webhookMarker', 'wordpiece',
+    '{"region": "us-east", "api_key": "S5apikeyMarker",
+      "headers": {"Authorization": "Bearer S6bearerMarker.eyJhbGciOi"}}',
+    'settings: {"password": "S7notesMarker"}',
+    'https://bucket.s3.amazonaws.com/docs/plan.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256'
+    '&X-Amz-Credential=AKIAS8credMarker%2F20260101%2Fus-east-1%2Fs3%2Faws4_request'
+    '&X-Amz-Security-Token=S9tokenMarker&X-Amz-Signature=S0signatureMarker'
+    '&X-Amz-Date=20260101T000000Z&X-Amz-Expires=3600&versionId=v7');
+"""
+SECRET_MARKERS = [f"S{i}" for i in range(10)]
+
+
+def marker_in(text: str) -> list[str]:
+    return [m for m in SECRET_MARKERS if re.search(m + r"[a-z]+Marker", text)]
+
+
+def test_camel_case_json_and_presigned_url_secrets_are_withheld(pg_url, tmp_path):
+    execute(pg_url, SECRETS_SCHEMA)
+    env = feed_env(pg_url, tmp_path)
+    full = run_script("ingest_database.py", "--full", env=env)
+    assert full.returncode == 0, full.stderr
+    feed = (tmp_path / "feed" / "integrations.jsonl").read_text()
+    assert marker_in(feed + everything_written(tmp_path) + full.stderr) == []
+
+    (doc,) = [json.loads(line)["fields"] for line in feed.splitlines()]
+    meta = doc["metadata"]
+    assert {"accessToken", "clientSecret", "passwordHash", "webhookSecret"}.isdisjoint(meta)
+    assert meta["tokenizer"] == "wordpiece" and meta["name"] == "Slack bridge"  # not over-withheld
+    config = json.loads(meta["config"])
+    assert config == {"region": "us-east", "api_key": "[REDACTED]", "headers": {"Authorization": "[REDACTED]"}}
+    assert meta["attachment_url"] == "https://bucket.s3.amazonaws.com/docs/plan.pdf?versionId=v7"
+    urls = [json.loads(r).get("url") for r in doc["file_references"]]
+    assert urls == ["https://bucket.s3.amazonaws.com/docs/plan.pdf?versionId=v7"]
+    assert "us-east" in doc["content_text"] and "plan.pdf" in doc["content_text"]
+
+    for fmt in ("json", "markdown"):
+        report = run_script("discover_schema.py", "--format", fmt, "--include-samples", env=env)
+        assert report.returncode == 0, report.stderr
+        assert marker_in(report.stdout + report.stderr) == [], fmt
+        for name in ("accessToken", "clientSecret", "passwordHash", "webhookSecret"):
+            assert f"integrations.{name}" in report.stdout if fmt == "markdown" else True
+    report = json.loads(report_json(env))
+    (table,) = [t for s in report["schemas"] for t in s["tables"] if t["name"] == "integrations"]
+    assert table["withheld_columns"] == ["accessToken", "clientSecret", "passwordHash", "webhookSecret"]
+
+
+def report_json(env) -> str:
+    return run_script("discover_schema.py", "--format", "json", env=env).stdout
+
+
+def test_state_directory_os_error_is_one_line_naming_the_path(db, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the state directory's parent should be\n")
+    env = {**feed_env(db, tmp_path), "PROCORE_STATE_DIR": str(blocker / "state")}
+    results = {"ingest": run_script("ingest_database.py", "--full", "--no-progress", env=env),
+               "sync": run_script("sync_database.py", "--once", env=env)}
+    assert {k: r.returncode for k, r in results.items()} == {"ingest": 4, "sync": 1}
+    for result in results.values():
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and str(blocker / "state") in errors[0], result.stderr
+        assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["ftp://vespa.example", "localhost:8080", "http://[::1", "http://h:99999"])
+def test_bad_vespa_url_is_the_vespa_exit_code_before_the_banner(db, tmp_path, url):
+    env = {"PROCORE_DATABASE_URL": db, "PROCORE_STATE_DIR": str(tmp_path / "state")}
+    ingest = run_script("ingest_database.py", "--full", "--no-progress", "--vespa-url", url, env=env)
+    sync = run_script("sync_database.py", "--once", "--vespa-url", url, env=env)
+    assert (ingest.returncode, sync.returncode) == (2, 1), ingest.stdout + ingest.stderr
+    assert ingest.stdout == "" and "invalid Vespa URL" in ingest.stderr  # no start banner first
+    assert len([line for line in ingest.stderr.splitlines() if "ERROR" in line]) == 1
+    assert not (tmp_path / "state").exists()

@@ -27,7 +27,7 @@ from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
 from ..discovery.profile import ProfileOptions
 from ..documents.record import Document
-from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
+from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError, StateWriteError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
@@ -124,6 +124,8 @@ class RunContext:
             store = StateStore(options.state_dir)
             try:
                 store.lock()
+            except StateWriteError:
+                raise  # not busy: the directory cannot be written (named in the message)
             except StateError as exc:
                 raise busy(str(exc)) from None
             stack.callback(store.unlock)

@@ -7,8 +7,7 @@ import os
 import socket
 from urllib.parse import urlsplit
 
-from ..config import redact_url, setting
-from ..errors import ConfigError
+from ..config import check_vespa_url, setting
 from .feedfile import FileSink
 from .http import VespaAuth, VespaSink
 from .sink import Sink
@@ -17,11 +16,9 @@ from .sink import Sink
 def open_sink(url: str, *, workers: int = 4, retry_budget_s: float = 120.0,
               auth: VespaAuth | None = None, content_cluster: str | None = None) -> Sink:
     """`file://DIR` gives a FileSink; http(s):// a VespaSink."""
-    parts = urlsplit(url)
+    parts = urlsplit(check_vespa_url(url))
     if parts.scheme == "file":
         return FileSink(parts.path or parts.netloc)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"invalid Vespa URL {redact_url(url)!r}: expected http(s)://host:port or file://DIR")
     cluster = content_cluster or setting(None, "VESPA_CONTENT_CLUSTER", "content") or "content"
     return VespaSink(url, workers=workers, auth=auth or VespaAuth.from_env(), retry_budget_s=retry_budget_s,
                      content_cluster=cluster)
