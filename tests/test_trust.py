@@ -246,3 +246,30 @@ def test_bad_vespa_url_is_the_vespa_exit_code_before_the_banner(db, tmp_path, ur
     assert ingest.stdout == "" and "invalid Vespa URL" in ingest.stderr  # no start banner first
     assert len([line for line in ingest.stderr.splitlines() if "ERROR" in line]) == 1
     assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize("name, secret", [
+    ("accessToken", True), ("refreshToken", True), ("clientSecret", True), ("passwordHash", True),
+    ("hashedPassword", True), ("secretKey", True), ("privateKey", True), ("sessionToken", True),
+    ("webhookSecret", True), ("apiSecret", True), ("APIKey", True), ("api-key", True),
+    ("x-amz-security-token", True), ("oauth2Token", True), ("access_token", True), ("otp", True),
+    ("Authorization", True),
+    # words compared whole; a last word that describes the secret keeps the column
+    ("tokenizer", False), ("keyboard", False), ("author", False), ("sort_key", False),
+    ("password_updated_at", False), ("passwordUpdatedAt", False), ("token_type", False),
+    ("tokenExpiresAt", False),
+])
+def test_secret_names_in_any_case_style(name, secret):
+    from procore_ingest.discovery.sensitive import is_secret_column
+
+    assert is_secret_column(name) is secret
+
+
+def test_prose_and_rows_without_secrets_are_rendered_unchanged():
+    from procore_ingest.discovery.sensitive import withhold_in_text, withhold_secrets
+
+    for text in ["Basic information about the site", "see https://example.com/a.pdf", 'a "b": c',
+                 "Token limits", "https://example.com/search?q=tile&page=2"]:
+        assert withhold_in_text(text) == text
+    value = {"region": "us", "items": [{"name": "x", "n": 3}], "url": "https://h/p.pdf?versionId=2"}
+    assert withhold_secrets(value) is value

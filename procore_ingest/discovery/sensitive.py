@@ -74,10 +74,11 @@ def unsigned_url(url: str) -> str:
     except ValueError:
         return url.split("?", 1)[0]
     host = parts.netloc.rsplit("@", 1)[-1]
-    if not parts.query and host == parts.netloc:
-        return url
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_signing_param(k)]
-    return urlunsplit((parts.scheme, host, parts.path, urlencode(query), parts.fragment))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not is_signing_param(k)]
+    if len(kept) == len(pairs) and host == parts.netloc:
+        return url  # nothing to remove: the URL as written, not re-encoded
+    return urlunsplit((parts.scheme, host, parts.path, urlencode(kept), parts.fragment))
 
 
 _URL_WITH_QUERY = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>]*\?[^\s\"'<>]*", re.I)
@@ -112,11 +113,12 @@ def withhold_in_text(text: str) -> str:
     there is nothing to withhold."""
     if looks_like_credential(text):
         return REDACTED
-    if '":' in text or '" :' in text:
-        text = _JSON_MEMBER.sub(_withhold_member, text)
-    if "://" not in text or "?" not in text:
-        return text
-    return _URL_WITH_QUERY.sub(lambda m: unsigned_url(m.group(0)), text)
+    out = text
+    if '":' in out or '" :' in out:
+        out = _JSON_MEMBER.sub(_withhold_member, out)
+    if "://" in out and "?" in out:
+        out = _URL_WITH_QUERY.sub(lambda m: unsigned_url(m.group(0)), out)
+    return text if out == text else out  # the same object when unchanged: no copy upstream
 
 
 def withhold_secrets(value: Any) -> Any:

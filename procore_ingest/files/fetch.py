@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from email.message import Message
 from typing import IO, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..discovery.filerefs import FileRef
 from ..discovery.sensitive import unsigned_url
@@ -71,10 +71,11 @@ class Target:
 
 
 def canonical_url(url: str) -> str:
-    """`url` without user info, signing/expiry query parameters (`sensitive.unsigned_url`) or
-    fragment, scheme and host lower-cased: a file's identity."""
+    """`url` without user info and signing/expiry query parameters (the same parameters
+    documents leave out: `sensitive.unsigned_url`), normalised: a file's identity."""
     parts = urlsplit(unsigned_url(url))
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+    query = urlencode(parse_qsl(parts.query, keep_blank_values=True))  # one spelling of the query
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
 
 
 def safe_url(url: str) -> str:
