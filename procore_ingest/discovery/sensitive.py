@@ -12,6 +12,7 @@ last word says it describes a secret rather than holding one (`token_type`, `tok
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -40,6 +41,7 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
 
 
+@functools.lru_cache(maxsize=8192)  # JSON keys repeat row after row: decide each once
 def is_secret_name(name: str) -> bool:
     """True when a column name, JSON key or query parameter says it holds a credential."""
     words = name_words(name)
@@ -85,13 +87,16 @@ _URL_WITH_QUERY = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>]*\?[^\s\"'<>]*", 
 # An HTTP Authorization value, the whole value: `Bearer eyJ…`, `Basic dXNlcjpwYXNz`,
 # `Token 9f8e…`. The credential must look machine-made (12+ characters with a digit or one of
 # `+/=._-`, or mixed case), so prose such as "Basic information" is kept.
-_CREDENTIAL_VALUE = re.compile(r"^\s*(?:bearer|basic|token|digest)\s+(\S{12,})\s*$", re.I)
+_CREDENTIAL_VALUE = re.compile(r"(?:bearer|basic|token|digest)\s+(\S{12,})\s*$", re.I)
+_CREDENTIAL_FIRST = frozenset("BbTtDd")
 _MACHINE_MADE = re.compile(r"[0-9+/=._-]|[a-z].*[A-Z]|[A-Z].*[a-z]")
 
 
 def looks_like_credential(text: str) -> bool:
     """True for an HTTP Authorization value (`Bearer <token>`, `Basic <base64>`)."""
-    m = _CREDENTIAL_VALUE.match(text) if len(text) < 8192 else None
+    if text[:1] not in _CREDENTIAL_FIRST or len(text) > 8192:  # most values: one cheap test
+        return False
+    m = _CREDENTIAL_VALUE.match(text)
     return m is not None and bool(_MACHINE_MADE.search(m.group(1)))
 
 
@@ -129,20 +134,31 @@ def withhold_secrets(value: Any) -> Any:
     kind = type(value)
     if kind is str:
         return withhold_in_text(value)
-    if kind is dict or kind is list:
-        changed = False
-        if kind is dict:
-            out_dict: dict[Any, Any] = {}
-            for key, item in value.items():
-                new = REDACTED if isinstance(key, str) and is_secret_name(key) and item is not None \
-                    else withhold_secrets(item)
-                changed = changed or new is not item
-                out_dict[key] = new
-            return out_dict if changed else value
-        out_list = []
-        for item in value:
-            new = withhold_secrets(item)
-            changed = changed or new is not item
-            out_list.append(new)
-        return out_list if changed else value
+    if kind is dict:
+        out: dict[Any, Any] | None = None  # made at the first change only
+        for key, item in value.items():
+            if type(key) is str and item is not None and is_secret_name(key):
+                new = REDACTED
+            elif type(item) in _CONTAINERS:
+                new = withhold_secrets(item)
+            else:
+                new = item
+            if out is None and new is not item:
+                out = {}
+                for k, v in value.items():  # the members before this one, unchanged
+                    if k is key:
+                        break
+                    out[k] = v
+            if out is not None:
+                out[key] = new
+        return value if out is None else out
+    if kind is list:
+        for i, item in enumerate(value):
+            new = withhold_secrets(item) if type(item) in _CONTAINERS else item
+            if new is not item:
+                return value[:i] + [new] + [withhold_secrets(v) for v in value[i + 1:]]
+        return value
     return value
+
+
+_CONTAINERS = frozenset({str, dict, list})
