@@ -70,6 +70,11 @@ def to_markdown(schema: SchemaMap) -> str:
     lines.append(f"- Without a change-tracking timestamp column: {', '.join(no_ct) or 'none'}")
     lines.append("")
 
+    withheld = [f"{t.qualified_name}.{c}" for t in tables if t.kind != "partition" for c in t.withheld_columns]
+    lines += ["## Withheld columns (secret-looking names: never sampled or fed)", ""]
+    lines.append(f"- {', '.join(withheld) or 'none'}")
+    lines.append("")
+
     lines += ["## Relationships", ""]
     lines += _rows(
         ["source", "target", "kind", "confidence", "cardinality"],
