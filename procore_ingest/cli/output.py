@@ -12,6 +12,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from ..config import redact_url, scrub
 from ..files import FileCounts
 from ..logs import logger
 from ..pipeline.ingest import DryRunReport, IngestResult
@@ -19,6 +20,7 @@ from ..pipeline.progress import Progress
 from ..pipeline.status import SyncStatus, parse_stamp
 from ..pipeline.sync import CycleResult, TableSync
 from ..pipeline.verify import TableVerify, VerifyReport
+from ..settings import Effective
 
 RULE = "═" * 56
 STARTED = {"full": "Starting full ingestion...", "incremental": "Starting incremental ingestion...",
@@ -198,6 +200,35 @@ def log_cycle(result: CycleResult) -> None:
                        ", ".join(f"{n} {c}" for n, c in sorted(result.pending.items())))
     logger.info("Sync cycle done in %.1fs: %d tables, %d changes, %d failed records, %d failed tables",
                 result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def print_config_lines(effective: Effective, prog: str) -> list[str]:
+    """--print-config: every setting in effect, as TOML with its source in a comment; URLs
+    redacted, and secrets (never in the file) not shown at all."""
+    file = effective.file
+    lines = [f"# {prog}: settings in effect (flag > environment > file > default)",
+             f"# configuration file: {file.path if file.path else 'none'}"]
+    for name, value in effective.values.items():
+        source = effective.sources[name]
+        if value is None:
+            lines.append(f"# {name} is not set  ({source})")
+            continue
+        if isinstance(value, str) and name.endswith("_url"):
+            value = redact_url(value)
+        lines.append(f"{name} = {scrub(_toml_value(value))}  # {source}")
+    lines += ["", "[documents]", f"context_depth = {file.documents.context_depth}"]
+    for table, ts in sorted(file.tables.items()):
+        lines += ["", f"[tables.{table}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in vars(ts).items() if v is not None]
+    return lines
 
 
 def _ago(stamp: str | None, now: datetime) -> str:
