@@ -103,6 +103,7 @@ COMMON = _keys(
     Key("vespa_url", str, config.DEFAULT_VESPA_URL, env="VESPA_LOCAL_URL"),
     Key("state_dir", str, config.DEFAULT_STATE_DIR, env="PROCORE_STATE_DIR"),
     Key("log_level", str, "INFO", env="LOG_LEVEL", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    Key("log_format", str, "text", env="LOG_FORMAT", choices=("text", "json")),
 )
 
 _FILES = (  # --download-files and its flags (ingest and sync)

@@ -42,7 +42,7 @@ def test_help_shows_defaults_groups_exit_codes_and_examples(command, defaults, t
         assert default in text, default
     assert "Exit codes: 0 success" in text
     assert "examples: procore-" in text
-    assert "output: " in text and "--config PATH" in text
+    assert "output: " in text and "--config PATH" in text and "--log-format {text,json}" in text
 
 
 def test_sync_help_names_every_exit_code(tmp_path):

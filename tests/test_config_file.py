@@ -87,6 +87,7 @@ def test_print_config_redacts_urls_and_names_sources(tmp_path):
     ("[tables.photos]\nname_columns = \"name\"\n", "[tables.photos]: 'name_columns' must be a list of strings"),
     ("[tables.photos]\ncolour = \"red\"\n", "[tables.photos]: unknown key 'colour'"),
     ("[documents]\ncontext_depth = -1\n", "[documents]: 'context_depth' must be at least 0"),
+    ("log_format = \"xml\"\n", "'log_format' must be one of text, json"),
     ("log_level = \"LOUD\"\n", "'log_level' must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("[vespa]\nurl = \"x\"\n", "unknown section [vespa]"),
     ("[sync\n", "not valid TOML"),

@@ -30,10 +30,11 @@ a section per command, [tables.<name>]); secrets stay in the environment or .env
 def run(main: Callable[[], int], exit_codes: ExitCodes, args: argparse.Namespace | None = None) -> int:
     """Call `main`, mapping library errors to the contract's exit codes with a one-line error.
 
-    Logging follows the resolved log_level of `args` (see `CommandLine.parse`).
+    Logging follows the resolved log_level and log_format of `args` (see `CommandLine.parse`).
     No traceback reaches the user unless LOG_LEVEL=DEBUG (or --verbose).
     """
-    setup_logging(getattr(args, "log_level", None) or config.log_level())
+    setup_logging(getattr(args, "log_level", None) or config.log_level(),
+                  fmt=getattr(args, "log_format", None) or "text")
     try:
         return main()
     except ProcoreIngestError as exc:
@@ -107,10 +108,12 @@ class CommandLine:
         self.names.append(key)
 
     def add_output_options(self, group: Any) -> None:
-        """--config and --verbose: the same on every command."""
+        """--config, --print-config, --log-format and --verbose: the same on every command."""
         group.add_argument("--config", metavar="PATH",
                            help=f"TOML configuration file (default: ${settings.CONFIG_ENV}, "
                                 f"else ./{settings.DEFAULT_CONFIG_FILE} if present)")
+        self.setting(group, "--log-format", "log_format",
+                     "log lines on stderr: the contract's text format, or one JSON object a line")
         group.add_argument("--verbose", action="store_true", help="debug logging (LOG_LEVEL=DEBUG)")
         self.names.append("log_level")
 

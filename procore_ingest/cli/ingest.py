@@ -24,6 +24,7 @@ from .output import (
     dry_run_lines,
     example_json,
     incremental_summary,
+    log_job,
     summary_lines,
     table_change_line,
 )
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
                   else run_full(options, reporter, cancel))
         for line in summary_lines(result):
             reporter.line(line)
+        log_job(result)
         return result.exit_code
 
     return run(job, INGEST_EXIT_CODES, args)

@@ -199,7 +199,30 @@ def log_cycle(result: CycleResult) -> None:
         logger.warning("Operations Vespa has not acknowledged, retried next cycle: %s",
                        ", ".join(f"{n} {c}" for n, c in sorted(result.pending.items())))
     logger.info("Sync cycle done in %.1fs: %d tables, %d changes, %d failed records, %d failed tables",
-                result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables))
+                result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables),
+                extra=cycle_fields(result))
+
+
+def cycle_fields(result: CycleResult) -> dict[str, Any]:
+    """A cycle's totals as log fields (LOG_FORMAT=json), for alerts without a regex."""
+    tables = result.tables.values()
+    return {"event": "sync_cycle", "tables": len(result.tables), "changes": result.changes,
+            "inserted": sum(t.inserted for t in tables), "updated": sum(t.updated for t in tables),
+            "fed": sum(t.fed for t in tables), "removed": sum(t.removed for t in tables),
+            "failed": result.failed, "failed_tables": list(result.failed_tables),
+            "pending": result.pending_total, "duration_s": round(result.duration_s, 3),
+            "exit_code": result.exit_code}
+
+
+def log_job(result: IngestResult) -> None:
+    """An ingestion job's result as one log line (its fields too with LOG_FORMAT=json)."""
+    tables = sum(t.status == "completed" for t in result.tables.values())
+    logger.info("Job %s %s: %d tables, %d records indexed, %d failed in %s", result.job_id, result.status,
+                tables, result.indexed, result.failed, format_duration(result.duration_s),
+                extra={"event": "ingest_job", "job_id": result.job_id, "status": result.status,
+                       "tables": tables, "indexed": result.indexed, "failed": result.failed,
+                       "failed_tables": [n for n, t in result.tables.items() if t.status == "failed"],
+                       "duration_s": round(result.duration_s, 3), "exit_code": result.exit_code})
 
 
 def _toml_value(value: Any) -> str:
