@@ -20,6 +20,8 @@ from ..pipeline.sync import SyncOptions, run_cycle
 from ..source.parallel import default_processes
 from . import CommandLine, add_file_arguments, add_lock_argument, file_options, run, tune_process
 from .output import (
+    PROGRESS_ENV,
+    PROGRESS_EVERY_S,
     ConsoleReporter,
     dry_run_lines,
     example_json,
@@ -70,7 +72,9 @@ def command_line(prog: str | None = None) -> CommandLine:
                 "seconds to keep retrying throttled or unavailable Vespa", metavar="SECONDS")
     add_file_arguments(cli)  # --download-files and friends (procore_ingest.files)
     output = cli.group("output")
-    cli.setting(output, "--progress", "progress", "progress bars", default_text="on when output is a terminal")
+    cli.setting(output, "--progress", "progress",
+                "progress bars; without a terminal, a progress log line per table every "
+                f"{PROGRESS_EVERY_S:g} s instead (${PROGRESS_ENV})", default_text="on when output is a terminal")
     cli.add_output_options(output)
     return cli
 
