@@ -51,6 +51,7 @@ class Key:
     env: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    above: float | None = None  # exclusive lower bound (a timeout, a size)
     choices: tuple[str, ...] = ()
 
     def check(self, value: Any) -> Any:
@@ -66,6 +67,8 @@ class Key:
         value = cast(Any, value)
         if self.minimum is not None and value < self.minimum:
             raise ValueError(f"must be at least {self.minimum:g}")
+        if self.above is not None and not value > self.above:
+            raise ValueError(f"must be greater than {self.above:g}")
         if self.maximum is not None and value > self.maximum:
             raise ValueError(f"must be at most {self.maximum:g}")
         if self.choices and value not in self.choices:
@@ -110,8 +113,8 @@ _FILES = (  # --download-files and its flags (ingest and sync)
     Key("download_files", bool, False),
     Key("file_workers", int, 2, minimum=1),
     Key("s3_bucket", str, env="S3_BUCKET"),
-    Key("max_file_mb", float, 100.0, minimum=1e-9),
-    Key("file_timeout", float, 60.0, minimum=1e-9),
+    Key("max_file_mb", float, 100.0, above=0),
+    Key("file_timeout", float, 60.0, above=0),
     Key("render_pages", bool, False),
     Key("embedder", str, env="PROCORE_EMBEDDER"),
     Key("refresh_files", bool, False),

@@ -28,7 +28,8 @@ EXAMPLES = """\
 def command_line(prog: str | None = None) -> CommandLine:
     cli = CommandLine("discover", __doc__, EXAMPLES, prog)
     source = cli.group("source")
-    cli.setting(source, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required")
+    cli.setting(source, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required",
+                metavar="URL")
     what = cli.group("what to include")
     cli.setting(what, "--include-samples", "include_samples",
                 "include the first 5 rows of each table (secrets redacted)")

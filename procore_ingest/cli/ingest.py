@@ -57,9 +57,11 @@ def command_line(prog: str | None = None) -> CommandLine:
                 "index rows whose deleted_at is set (off: leave them out)")
     what.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
     target = cli.group("source and target")
-    cli.setting(target, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required")
-    cli.setting(target, "--vespa-url", "vespa_url", "Vespa endpoint, or file://DIR for feed files")
-    cli.setting(target, "--state-dir", "state_dir", "checkpoints and jobs")
+    cli.setting(target, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required",
+                metavar="URL")
+    cli.setting(target, "--vespa-url", "vespa_url", "Vespa endpoint, or file://DIR for feed files",
+                metavar="URL")
+    cli.setting(target, "--state-dir", "state_dir", "checkpoints and jobs", metavar="DIR")
     add_lock_argument(cli, target)
     tuning = cli.group("tuning")
     cli.setting(tuning, "--batch-size", "batch_size", "records per batch (a checkpoint each)", metavar="N")

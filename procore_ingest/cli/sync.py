@@ -52,9 +52,10 @@ def command_line(prog: str | None = None) -> CommandLine:
     cli.setting(what, "--keep-soft-deleted", "keep_soft_deleted",
                 "keep rows whose deleted_at is set in the index (off: remove them)")
     target = cli.group("source and target")
-    cli.setting(target, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required")
-    cli.setting(target, "--vespa-url", "vespa_url", "Vespa endpoint or file://DIR")
-    cli.setting(target, "--state-dir", "state_dir", "checkpoints and sync state")
+    cli.setting(target, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required",
+                metavar="URL")
+    cli.setting(target, "--vespa-url", "vespa_url", "Vespa endpoint or file://DIR", metavar="URL")
+    cli.setting(target, "--state-dir", "state_dir", "checkpoints and sync state", metavar="DIR")
     add_lock_argument(cli, target)
     tuning = cli.group("tuning")
     cli.setting(tuning, "--batch-size", "batch_size", "records per batch", metavar="N")
