@@ -51,7 +51,7 @@ def command_line(prog: str | None = None) -> CommandLine:
     cli.setting(what, "--tables", "tables", "tables to ingest (names or globs)", default_text="all",
                 metavar="TABLE")
     cli.setting(what, "--exclude", "exclude", "tables to leave out (names or globs)", metavar="TABLE")
-    cli.setting(what, "--allow-column", "allow_column", "feed columns that look secret anyway",
+    cli.setting(what, "--allow-column", "allow_column", "feed a column that looks secret anyway (repeatable)",
                 metavar="TABLE.COLUMN", nargs=None, action="append")
     cli.setting(what, "--keep-soft-deleted", "keep_soft_deleted",
                 "index rows whose deleted_at is set (off: leave them out)")
