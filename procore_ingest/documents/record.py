@@ -1,7 +1,7 @@
 """Rows and the schema as Vespa documents. Pure functions: no I/O.
 
 A row of table T with primary key K becomes `procore_record` document `T:K` (namespace
-`procore_record`), the convention of the user's existing index (procore-facts §9); names that
+`procore_record`), the convention the user's existing index was fed with; names that
 could be ambiguous are encoded and secret-looking keys hashed (documents/ids.py). Its id is a
 pure function of table and key, and a put replaces the whole document, so replaying a batch
 is harmless.
