@@ -1,52 +1,36 @@
-"""The index ends equal to the database, or the command says why with a non-zero exit (issue
-"trust", items 1, 2, 3, 4, 8; review 2026-12-07-drift-and-secrets F1-F4, F8): each scenario
-through the commands against real PostgreSQL and a `file://` target or the Vespa protocol
-server with faults, asserting the index afterwards, not only exit codes."""
+"""Secrets never leak and a run never wedges: database passwords with any character, a torn
+feed file, one lock per target whatever its spelling, OS errors on the state directory."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
-from procore_ingest.pipeline.ingest import IngestOptions, resume, run_full
-from procore_ingest.pipeline.sync import SyncOptions, run_cycle
-from procore_ingest.pipeline.verify import VerifyOptions, run_verify
-from procore_ingest.state import StateStore
 from tests.helpers import execute, run_script
 
 SCHEMA = """
-CREATE TABLE items (id bigint PRIMARY KEY, name text, updated_at timestamp(3) NOT NULL DEFAULT '2026-01-01');
-CREATE TABLE b (id bigint PRIMARY KEY, label text);
-INSERT INTO items SELECT g, 'item ' || g, '2026-01-01'::timestamp + g * interval '1 minute'
-  FROM generate_series(1, 40) g;
-INSERT INTO b SELECT g, 'b ' || g FROM generate_series(1, 5) g;
+CREATE TABLE items (id bigint PRIMARY KEY, name text, updated_at timestamp(3) NOT NULL);
+INSERT INTO items SELECT g, 'item ' || g, '2026-01-01' FROM generate_series(1, 12) g;
 """
-PREFIX = "id:procore_record:procore_record::"
-ITEMS = "/document/v1/procore_record/procore_record/docid/items"
+
+MARKER = "Kx7secret"  # the part of each test password that must never be seen
+PASSWORD = f"Zq#9?{MARKER}%PW@a/b c"  # every character that ends a URL authority, and a blank
 
 
-def live_ids(feed: Path, table: str) -> set[str]:
-    """The ids a table's feed file leaves alive (puts minus later removes)."""
-    alive: set[str] = set()
-    path = feed / f"{table}.jsonl"
-    for line in path.read_text().splitlines() if path.exists() else []:
-        op = json.loads(line)
-        if "put" in op:
-            alive.add(op["put"].rsplit("::", 1)[1])
-        else:
-            alive.discard(op["remove"].rsplit("::", 1)[1])
-    return alive
+def with_password(url: str, password_in_url: str) -> str:
+    """`url` with `password_in_url` (already as it should appear) as the login's password."""
+    parts = urlsplit(url)
+    user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0] if "@" in parts.netloc else "postgres"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{user}:{password_in_url}@{host}", parts.path, parts.query, ""))
 
 
-def schema_ids(feed: Path) -> set[str]:
-    return live_ids(feed, "_procore_schema_metadata")
-
-
-def cli(script: str, url: str, target: str, state: Path, *args: str):
-    return run_script(script, *args, "--database-url", url, "--vespa-url", target, "--state-dir", str(state),
-                      *(["--pid-file", str(state.parent / f"{state.name}.pid")] if script == "sync_database.py" else []))
+def everything_written(*folders: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for f in folders for p in f.rglob("*") if p.is_file())
 
 
 @pytest.fixture
@@ -55,148 +39,237 @@ def db(pg_url):
     return pg_url
 
 
-# -- F1: the sync state is bound to its target and its database --------------------------------
-
-def test_a_new_target_with_the_same_state_gets_every_document(db, tmp_path):
-    a, b, state = tmp_path / "a", tmp_path / "b", tmp_path / "state"
-    assert cli("ingest_database.py", db, f"file://{a}", state, "--full", "--no-progress").returncode == 0
-    assert cli("sync_database.py", db, f"file://{a}", state, "--once").returncode == 0
-    execute(db, "UPDATE items SET name = 'moved', updated_at = now() WHERE id = 3")
-    switched = cli("sync_database.py", db, f"file://{b}", state, "--once")
-    assert switched.returncode == 0, switched.stderr
-    assert "kept for another Vespa target: starting it over" in switched.stderr
-    assert live_ids(b, "items") == {f"items:{i}" for i in range(1, 41)}
-    assert live_ids(b, "b") == {f"b:{i}" for i in range(1, 6)}
-    assert {"table:items", "table:b"} <= schema_ids(b)
-    verified = cli("sync_database.py", db, f"file://{b}", state, "--verify")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    again = cli("sync_database.py", db, f"file://{b}", state, "--once")  # bound to B now: nothing to redo
-    assert again.returncode == 0 and "starting it over" not in again.stderr
+def test_password_with_url_delimiters_reaches_no_output_state_or_job(db, tmp_path):
+    # '#' and '?' are kept raw (libpq accepts them in the user information), the rest encoded
+    url = with_password(db, quote(PASSWORD, safe="#?"))
+    env = {"PROCORE_DATABASE_URL": url, "PROCORE_STATE_DIR": str(tmp_path / "state"),
+           "VESPA_LOCAL_URL": f"file://{tmp_path / 'feed'}"}
+    runs = [run_script("ingest_database.py", "--full", env=env),
+            run_script("sync_database.py", "--once", env=env),
+            run_script("sync_database.py", "--status", "--format", "json", env=env),
+            run_script("sync_database.py", "--verify", env=env),
+            run_script("sync_database.py", "--verify", "--format", "json", env=env)]
+    assert [r.returncode for r in runs] == [0, 0, 0, 0, 0], [r.stderr[-600:] for r in runs]
+    status = json.loads(runs[2].stdout)
+    assert status["database"].startswith("postgresql://") and "***" in status["database"]
+    seen = "\n".join(r.stdout + r.stderr for r in runs) + everything_written(tmp_path)
+    assert "Zq#9" not in seen and MARKER not in seen and quote(MARKER) not in seen
 
 
-def test_another_database_with_the_same_state_starts_over(db, pg_server, tmp_path):
-    feed, state = tmp_path / "feed", tmp_path / "state"
-    assert cli("ingest_database.py", db, f"file://{feed}", state, "--full", "--no-progress").returncode == 0
-    # a restored copy: same tables, a row changed long ago (its timestamp is below every watermark)
-    copy = pg_server.create_database("trust_copy")
+@pytest.mark.parametrize("make_url", [
+    lambda url: with_password(url, f"Pa%ss-{MARKER}"),  # '%' without two hex digits
+    lambda url: with_password(url, f"Zq?9se/{MARKER}"),  # '/' ends libpq's user information
+    lambda url: f"host=/nonexistent dbname=x user=u password=hunter2 {MARKER}",  # unquoted blank
+], ids=["percent", "slash", "keyword-blank"])
+def test_unparseable_database_url_is_one_line_naming_no_part_of_the_password(db, tmp_path, make_url):
+    env = {"PROCORE_DATABASE_URL": make_url(db), "PROCORE_STATE_DIR": str(tmp_path / "state"),
+           "VESPA_LOCAL_URL": f"file://{tmp_path / 'feed'}"}
+    for script, args in [("ingest_database.py", ["--full"]), ("sync_database.py", ["--once"]),
+                         ("sync_database.py", ["--verify"])]:
+        result = run_script(script, *args, env=env)
+        assert result.returncode == 1, (script, result.stderr)  # the contract's connection error
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and "database URL is not valid" in errors[0], result.stderr
+        assert MARKER not in result.stdout + result.stderr + everything_written(tmp_path)
+
+
+def feed_env(db, tmp_path):
+    return {"PROCORE_DATABASE_URL": db, "PROCORE_STATE_DIR": str(tmp_path / "state"),
+            "VESPA_LOCAL_URL": f"file://{tmp_path / 'feed'}"}
+
+
+def test_torn_last_line_of_a_feed_file_is_cut_and_the_index_heals(db, tmp_path):
+    env = feed_env(db, tmp_path)
+    assert run_script("ingest_database.py", "--full", env=env).returncode == 0
+    feed = tmp_path / "feed" / "items.jsonl"
+    data = feed.read_bytes()
+    feed.write_bytes(data[:-40])  # a short write: the last put ends mid-JSON, no newline
+    execute(db, "UPDATE items SET name = 'renamed', updated_at = '2026-02-01' WHERE id = 3")
+
+    once = run_script("sync_database.py", "--once", env=env)
+    assert once.returncode == 0, once.stderr
+    assert "torn last line" in once.stderr and str(feed) in once.stderr
+    verify = run_script("sync_database.py", "--verify", env=env)
+    assert verify.returncode == 3, verify.stderr  # the torn put's document is missing: said so
+    assert "unexpected error" not in verify.stderr
+    full = run_script("ingest_database.py", "--full", env=env)
+    assert full.returncode == 0, full.stderr
+    assert run_script("sync_database.py", "--verify", env=env).returncode == 0
+
+    lines = feed.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
+
+
+def test_corrupt_line_inside_a_feed_file_is_one_line_naming_file_and_line(db, tmp_path):
+    env = feed_env(db, tmp_path)
+    assert run_script("ingest_database.py", "--full", env=env).returncode == 0
+    feed = tmp_path / "feed" / "items.jsonl"
+    lines = feed.read_bytes().split(b"\n")
+    lines[1] = lines[1][:25]
+    feed.write_bytes(b"\n".join(lines))
+
+    verify = run_script("sync_database.py", "--verify", env=env)
+    full = run_script("ingest_database.py", "--full", env=env)
+    assert (verify.returncode, full.returncode) == (1, 2)  # the target's error code of each script
+    for result in (verify, full):
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and f"{feed}: line 2 is not a Vespa feed operation" in errors[0], result.stderr
+
+
+def test_lock_path_that_is_a_symlink_is_refused_and_its_target_keeps_its_bytes(db, tmp_path):
+    from procore_ingest.pipeline.lock import default_lock_path
+
+    env = feed_env(db, tmp_path)
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    lock_path = default_lock_path(env["VESPA_LOCAL_URL"])
+    lock_path.unlink(missing_ok=True)
+    lock_path.symlink_to(victim)
     try:
-        execute(copy, SCHEMA + "UPDATE items SET name = 'restored' WHERE id = 7;")
-        result = cli("sync_database.py", copy, f"file://{feed}", state, "--once")
-        assert result.returncode == 0, result.stderr
-        assert "kept for another database: starting it over" in result.stderr
-        verified = json.loads(cli("sync_database.py", copy, f"file://{feed}", state, "--verify",
-                                  "--format", "json").stdout)
-        # every row of the copy as it is now (the other database's `schema:` document stays, extra)
-        assert all(t["missing"] == t["stale"] == t["extra"] == 0 for t in verified["tables"].values())
+        results = [run_script("sync_database.py", "--once", env=env),
+                   run_script("ingest_database.py", "--full", env=env)]
     finally:
-        pg_server.drop_database("trust_copy")
+        lock_path.unlink()
+    assert victim.read_text() == "keep me\n"
+    assert [r.returncode for r in results] == [2, 4]  # each script's "busy" code
+    for result in results:
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and f"{lock_path} is a symbolic link" in errors[0], result.stderr
+    assert not list(tmp_path.glob("feed/*.jsonl"))  # refused before feeding anything
 
 
-# -- F2: a put rejected during --full over an existing document --------------------------------
+def test_lock_file_is_private_to_its_user(tmp_path):
+    from procore_ingest.pipeline.lock import TargetLock
 
-@pytest.fixture
-def loaded(db, vespa, tmp_path):
-    options = IngestOptions(database_url=db, vespa_url=vespa.url, state_dir=str(tmp_path), retry_budget_s=0.5)
-    assert run_full(options).exit_code == 0
-    return options
+    with TargetLock("http://vespa.example:8080", tmp_path / "t.lock") as lock:
+        assert lock.path.stat().st_mode & 0o777 == 0o600
 
 
-def test_a_put_rejected_by_full_is_fed_by_the_next_cycle(loaded, db, vespa):
-    execute(db, "UPDATE items SET name = 'CHANGED' WHERE id = 7")
-    vespa.reject_ids(lambda i: i == "items:7", 500, methods=["POST"])
-    assert run_full(loaded).exit_code == 3
-    vespa.clear_faults()
-    assert vespa.documents("procore_record")[PREFIX + "items:7"]["metadata"]["name"] == "item 7"  # the old one
-    cycle = run_cycle(SyncOptions(**loaded.shared()))
-    assert cycle.exit_code == 0 and cycle.pending == {}
-    assert vespa.documents("procore_record")[PREFIX + "items:7"]["metadata"]["name"] == "CHANGED"
-    assert run_verify(VerifyOptions(**loaded.shared())).exit_code == 0
+def test_every_spelling_of_the_loopback_target_has_one_lock():
+    from procore_ingest.pipeline.lock import default_lock_path
+
+    spellings = ["http://localhost:8080", "http://127.0.0.1:8080/", "http://[::1]:8080",
+                 "http://LOCALHOST.:8080", "http://[::ffff:127.0.0.1]:8080", "http://u:pw@127.0.0.2:8080"]
+    assert len({default_lock_path(url) for url in spellings}) == 1
+    assert default_lock_path("http://localhost:8081") != default_lock_path("http://[::1]:8080")
+    # remote names are not unified with each other or with their addresses (documented)
+    assert default_lock_path("http://192.0.2.7:8080") != default_lock_path("http://[::1]:8080")
 
 
-def test_resume_of_a_full_load_with_failures_feeds_them(loaded, db, vespa):
-    execute(db, "UPDATE items SET name = 'CHANGED' WHERE id = 7")
-    vespa.reject_ids(lambda i: i == "items:7", 500, methods=["POST"])
-    first = run_full(loaded)
-    assert first.exit_code == 3 and first.tables["items"].failed == 1
-    vespa.clear_faults()
-    again = resume(first.job_id, IngestOptions(**loaded.shared()))
-    assert again.exit_code == 0 and again.status == "completed" and again.failed == 0
-    assert vespa.documents("procore_record")[PREFIX + "items:7"]["metadata"]["name"] == "CHANGED"
-    assert run_cycle(SyncOptions(**loaded.shared())).exit_code == 0
+def test_a_run_through_another_spelling_of_the_target_is_refused(db, vespa, tmp_path):
+    from procore_ingest.pipeline.lock import TargetLock
+
+    assert "127.0.0.1" in vespa.url  # the test server listens on IPv4 loopback only
+    env = {"PROCORE_DATABASE_URL": db, "PROCORE_STATE_DIR": str(tmp_path / "state"),
+           "VESPA_LOCAL_URL": vespa.url.replace("127.0.0.1", "localhost")}
+    with TargetLock(vespa.url):  # a run through the 127.0.0.1 spelling holds the target
+        result = run_script("sync_database.py", "--once", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "already in progress" in result.stderr
 
 
-# -- F3: a pending remove is never sent blind ---------------------------------------------------
-
-def test_a_pending_remove_of_a_restored_row_keeps_its_document(loaded, db, vespa):
-    options = SyncOptions(**loaded.shared())
-    assert run_cycle(options).exit_code == 0
-    execute(db, "CREATE TABLE items_copy AS SELECT * FROM items WHERE id = 5; DELETE FROM items WHERE id = 5;")
-    vespa.set_outage(500, methods=["DELETE"], path_prefix=ITEMS)
-    failed = run_cycle(options)
-    assert failed.exit_code == 3 and failed.pending == {"items": 1}
-    execute(db, "INSERT INTO items SELECT * FROM items_copy; DROP TABLE items_copy;")  # restored, old timestamps
-    vespa.clear_outage()
-    healed = run_cycle(options)
-    assert healed.exit_code == 0 and healed.pending == {}
-    assert PREFIX + "items:5" in vespa.documents("procore_record")
-    assert run_verify(VerifyOptions(**loaded.shared())).exit_code == 0
-
-
-# -- F4: dropped tables without the old state ---------------------------------------------------
-
-def test_verify_repair_with_a_new_state_removes_a_dropped_tables_documents(db, tmp_path):
-    feed = tmp_path / "feed"
-    assert cli("ingest_database.py", db, f"file://{feed}", tmp_path / "a", "--full", "--no-progress").returncode == 0
-    execute(db, "DROP TABLE b")
-    fresh = tmp_path / "b"
-    assert cli("sync_database.py", db, f"file://{feed}", fresh, "--once").returncode == 0
-    assert live_ids(feed, "b")  # sync with a fresh state does not know b
-    first = cli("sync_database.py", db, f"file://{feed}", fresh, "--verify")
-    assert first.returncode == 3, first.stdout
-    repaired = cli("sync_database.py", db, f"file://{feed}", fresh, "--verify", "--repair")
-    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    assert not live_ids(feed, "b") and "table:b" not in schema_ids(feed)
-    assert cli("sync_database.py", db, f"file://{feed}", fresh, "--verify").returncode == 0
+SECRETS_SCHEMA = """
+CREATE TABLE integrations (
+    id int PRIMARY KEY, name text, "accessToken" text, "clientSecret" text, "passwordHash" text,
+    "webhookSecret" text, "tokenizer" text, config jsonb, notes text, attachment_url text,
+    updated_at timestamp(3) NOT NULL DEFAULT '2026-01-01');
+INSERT INTO integrations VALUES (1, 'Slack bridge', 'S1accessMarker', 'S2clientMarker', 'S3hashMarker',
+    'S4webhookMarker', 'wordpiece',
+    '{"region": "us-east", "api_key": "S5apikeyMarker",
+      "headers": {"Authorization": "Bearer S6bearerMarker.eyJhbGciOi"}}',
+    'settings: {"password": "S7notesMarker"}',
+    'https://bucket.s3.amazonaws.com/docs/plan.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256'
+    '&X-Amz-Credential=AKIAS8credMarker%2F20260101%2Fus-east-1%2Fs3%2Faws4_request'
+    '&X-Amz-Security-Token=S9tokenMarker&X-Amz-Signature=S0signatureMarker'
+    '&X-Amz-Date=20260101T000000Z&X-Amz-Expires=3600&versionId=v7');
+"""
+SECRET_MARKERS = [f"S{i}" for i in range(10)]
 
 
-def test_full_with_a_new_state_removes_a_dropped_tables_documents(db, tmp_path):
-    feed = tmp_path / "feed"
-    assert cli("ingest_database.py", db, f"file://{feed}", tmp_path / "a", "--full", "--no-progress").returncode == 0
-    execute(db, "DROP TABLE b")
-    limited = cli("ingest_database.py", db, f"file://{feed}", tmp_path / "b", "--full", "--no-progress",
-                  "--tables", "items")
-    assert limited.returncode == 0 and live_ids(feed, "b")  # a --tables run leaves other tables alone
-    full = cli("ingest_database.py", db, f"file://{feed}", tmp_path / "b", "--full", "--no-progress")
-    assert full.returncode == 0, full.stdout + full.stderr
-    assert not live_ids(feed, "b") and "table:b" not in schema_ids(feed)
-    assert "table:items" in schema_ids(feed)
-    assert cli("sync_database.py", db, f"file://{feed}", tmp_path / "b", "--verify").returncode == 0
+def marker_in(text: str) -> list[str]:
+    return [m for m in SECRET_MARKERS if re.search(m + r"[a-z]+Marker", text)]
 
 
-def test_verify_repair_finds_a_dropped_table_in_vespa_with_a_new_state(loaded, db, vespa, tmp_path):
-    execute(db, "DROP TABLE b")
-    fresh = VerifyOptions(**{**loaded.shared(), "state_dir": str(tmp_path / "fresh")}, repair=True)
-    report = run_verify(fresh)
-    assert report.before is not None and report.before.tables["b"].dropped and report.before.tables["b"].extra == 5
-    assert report.exit_code == 0
-    assert not [i for i in vespa.documents("procore_record") if i.startswith(PREFIX + "b:")]
-    assert "id:procore_schema_metadata:procore_schema_metadata::table:b" not in vespa.documents("procore_schema_metadata")
+def test_camel_case_json_and_presigned_url_secrets_are_withheld(pg_url, tmp_path):
+    execute(pg_url, SECRETS_SCHEMA)
+    env = feed_env(pg_url, tmp_path)
+    full = run_script("ingest_database.py", "--full", env=env)
+    assert full.returncode == 0, full.stderr
+    feed = (tmp_path / "feed" / "integrations.jsonl").read_text()
+    assert marker_in(feed + everything_written(tmp_path) + full.stderr) == []
+
+    (doc,) = [json.loads(line)["fields"] for line in feed.splitlines()]
+    meta = doc["metadata"]
+    assert {"accessToken", "clientSecret", "passwordHash", "webhookSecret"}.isdisjoint(meta)
+    assert meta["tokenizer"] == "wordpiece" and meta["name"] == "Slack bridge"  # not over-withheld
+    config = json.loads(meta["config"])
+    assert config == {"region": "us-east", "api_key": "[REDACTED]", "headers": {"Authorization": "[REDACTED]"}}
+    assert meta["attachment_url"] == "https://bucket.s3.amazonaws.com/docs/plan.pdf?versionId=v7"
+    urls = [json.loads(r).get("url") for r in doc["file_references"]]
+    assert urls == ["https://bucket.s3.amazonaws.com/docs/plan.pdf?versionId=v7"]
+    assert "us-east" in doc["content_text"] and "plan.pdf" in doc["content_text"]
+
+    for fmt in ("json", "markdown"):
+        report = run_script("discover_schema.py", "--format", fmt, "--include-samples", env=env)
+        assert report.returncode == 0, report.stderr
+        assert marker_in(report.stdout + report.stderr) == [], fmt
+        for name in ("accessToken", "clientSecret", "passwordHash", "webhookSecret"):
+            assert f"integrations.{name}" in report.stdout if fmt == "markdown" else True
+    report = json.loads(report_json(env))
+    (table,) = [t for s in report["schemas"] for t in s["tables"] if t["name"] == "integrations"]
+    assert table["withheld_columns"] == ["accessToken", "clientSecret", "passwordHash", "webhookSecret"]
 
 
-# -- F8: schema documents counted ---------------------------------------------------------------
+def report_json(env) -> str:
+    return run_script("discover_schema.py", "--format", "json", env=env).stdout
 
-def test_rejected_schema_documents_fail_full_and_are_fed_by_sync(loaded, db, vespa):
-    options = SyncOptions(**loaded.shared())
-    assert run_cycle(options).exit_code == 0  # sync recorded the schema documents' fingerprint
-    vespa.clear()  # the index is lost, then rebuilt with --full while the schema documents are refused
-    vespa.reject_ids(lambda i: i.startswith(("table:", "schema:")), 503, methods=["POST"])
-    rebuilt = run_full(loaded)
-    assert rebuilt.exit_code == 3 and rebuilt.schema_failed == 3 and rebuilt.failed == 0
-    assert StateStore(loaded.state_dir).load_checkpoints().schema.pending
-    vespa.clear_faults()
-    cycle = run_cycle(options)
-    assert cycle.exit_code == 0
-    held = set(vespa.documents("procore_schema_metadata"))
-    assert {"id:procore_schema_metadata:procore_schema_metadata::table:items",
-            "id:procore_schema_metadata:procore_schema_metadata::table:b"} <= held
-    assert run_verify(VerifyOptions(**loaded.shared())).exit_code == 0
+
+def test_state_directory_os_error_is_one_line_naming_the_path(db, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the state directory's parent should be\n")
+    env = {**feed_env(db, tmp_path), "PROCORE_STATE_DIR": str(blocker / "state")}
+    results = {"ingest": run_script("ingest_database.py", "--full", "--no-progress", env=env),
+               "sync": run_script("sync_database.py", "--once", env=env)}
+    assert {k: r.returncode for k, r in results.items()} == {"ingest": 4, "sync": 1}
+    for result in results.values():
+        errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+        assert len(errors) == 1 and str(blocker / "state") in errors[0], result.stderr
+        assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["ftp://vespa.example", "localhost:8080", "http://[::1", "http://h:99999"])
+def test_bad_vespa_url_is_the_vespa_exit_code_before_the_banner(db, tmp_path, url):
+    env = {"PROCORE_DATABASE_URL": db, "PROCORE_STATE_DIR": str(tmp_path / "state")}
+    ingest = run_script("ingest_database.py", "--full", "--no-progress", "--vespa-url", url, env=env)
+    sync = run_script("sync_database.py", "--once", "--vespa-url", url, env=env)
+    assert (ingest.returncode, sync.returncode) == (2, 1), ingest.stdout + ingest.stderr
+    assert ingest.stdout == "" and "invalid Vespa URL" in ingest.stderr  # no start banner first
+    assert len([line for line in ingest.stderr.splitlines() if "ERROR" in line]) == 1
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize("name, secret", [
+    ("accessToken", True), ("refreshToken", True), ("clientSecret", True), ("passwordHash", True),
+    ("hashedPassword", True), ("secretKey", True), ("privateKey", True), ("sessionToken", True),
+    ("webhookSecret", True), ("apiSecret", True), ("APIKey", True), ("api-key", True),
+    ("x-amz-security-token", True), ("oauth2Token", True), ("access_token", True), ("otp", True),
+    ("Authorization", True),
+    # words compared whole; a last word that describes the secret keeps the column
+    ("tokenizer", False), ("keyboard", False), ("author", False), ("sort_key", False),
+    ("password_updated_at", False), ("passwordUpdatedAt", False), ("token_type", False),
+    ("tokenExpiresAt", False),
+])
+def test_secret_names_in_any_case_style(name, secret):
+    from procore_ingest.discovery.sensitive import is_secret_column
+
+    assert is_secret_column(name) is secret
+
+
+def test_prose_and_rows_without_secrets_are_rendered_unchanged():
+    from procore_ingest.discovery.sensitive import withhold_in_text, withhold_secrets
+
+    for text in ["Basic information about the site", "see https://example.com/a.pdf", 'a "b": c',
+                 "Token limits", "https://example.com/search?q=tile&page=2"]:
+        assert withhold_in_text(text) == text
+    value = {"region": "us", "items": [{"name": "x", "n": 3}], "url": "https://h/p.pdf?versionId=2"}
+    assert withhold_secrets(value) is value
