@@ -112,6 +112,8 @@ class Job(TableTotals):
     tables: dict[str, TableProgress] = field(default_factory=dict)
     withheld_columns: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
+    schema_failed: int = 0  # procore_schema_metadata documents Vespa did not take
+    dropped: dict[str, int] = field(default_factory=dict)  # table gone from the database -> removes that failed
 
     @classmethod
     def new(cls, kind: str, options: dict[str, Any]) -> Job:
@@ -125,7 +127,8 @@ class Job(TableTotals):
 
 # --- checkpoints: what sync compares against, per table --------------------------------------
 
-STATE_VERSION = 2  # 1: the untyped layout before versions (tables at the top, "__sync__", "__schema__")
+STATE_VERSION = 3  # 1: the untyped layout before versions (tables at the top, "__sync__", "__schema__");
+# 2: no `binding` (a version-2 state is taken to belong to the target and database of its first run)
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
@@ -232,6 +235,22 @@ class SchemaDocuments:
     pending: list[PendingOperation] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class StateBinding:
+    """The index and the database a sync state describes. Its checkpoints say what *that*
+    index holds of *that* database; against anything else they are meaningless."""
+
+    target: str | None = None  # vespa.targets.target_identity: no credentials
+    database: str | None = None  # source.identity.database_identity: no credentials
+
+    def differs(self, other: StateBinding) -> str | None:
+        """What of `other` this binding (when set) does not match, or None."""
+        moved = [what for what, mine, theirs in (("Vespa target", self.target, other.target),
+                                                  ("database", self.database, other.database))
+                 if mine is not None and mine != theirs]
+        return " and ".join(moved) or None
+
+
 @dataclass
 class Checkpoints:
     """checkpoints.json: everything sync keeps between cycles. Read and written only here."""
@@ -240,10 +259,21 @@ class Checkpoints:
     cycle: CycleMeta = field(default_factory=CycleMeta)
     schema: SchemaDocuments = field(default_factory=SchemaDocuments)
     dropped: dict[str, list[PendingOperation]] = field(default_factory=dict)  # dropped tables' unfinished removes
+    binding: StateBinding = field(default_factory=StateBinding)
     version: int = STATE_VERSION
 
     def table(self, name: str) -> TableCheckpoint:
         return self.tables.setdefault(name, TableCheckpoint())
+
+    def bind(self, binding: StateBinding) -> str | None:
+        """Tie the state to the index and database of this run. When it was made for another
+        one, everything it says about the index is dropped (every table is loaded in full, the
+        schema documents fed again) and what differed is returned, for the caller to log."""
+        moved = self.binding.differs(binding)
+        if moved is not None:
+            self.tables, self.schema, self.dropped = {}, SchemaDocuments(), {}
+        self.binding = binding
+        return moved
 
     @property
     def pending(self) -> int:
@@ -274,6 +304,7 @@ class Checkpoints:
                 pending=[PendingOperation(**_known(PendingOperation, p)) for p in schema.get("pending", [])]),
             dropped={name: [PendingOperation(**_known(PendingOperation, p)) for p in ops]
                      for name, ops in dropped.items()},
+            binding=StateBinding(**_known(StateBinding, data.get("binding") or {})),
         )
 
 

@@ -341,8 +341,9 @@ def test_rejected_file_documents_are_fed_again_next_run(pg_url, vespa, s3, tmp_p
     execute(pg_url, f"CREATE TABLE rfis (id bigint PRIMARY KEY, s3_key text); "
                     f"INSERT INTO rfis VALUES (1, '{KEYS['notes']}');")
     vespa.reject_ids(lambda doc_id: doc_id.startswith("rfis:1:"), status=400, message="bad field")
-    first = run_full(options(pg_url, vespa, tmp_path))
-    assert first.exit_code == 0 and first.files and first.files.document_failures == 1
+    first = run_full(options(pg_url, vespa, tmp_path))  # a page Vespa did not take fails its row: exit 3
+    assert first.exit_code == 3 and first.files and first.files.document_failures == 1
+    assert first.tables["rfis"].failed == 1
     assert first.failure_log is not None and "rfis:1:" in first.failure_log.read_text()
     assert pages_of(vespa, "rfis:1") == {}
     vespa.clear_faults()
@@ -351,6 +352,21 @@ def test_rejected_file_documents_are_fed_again_next_run(pg_url, vespa, s3, tmp_p
     assert "MIKE" in only_page(vespa, "rfis:1")["text"]
     third = run_full(options(pg_url, vespa, tmp_path))
     assert third.files and (third.files.downloaded, third.files.unchanged) == (0, 1)
+
+
+def test_a_page_rejected_during_full_is_fed_by_the_next_cycle(pg_url, vespa, s3, tmp_path):
+    from procore_ingest.pipeline.sync import SyncOptions, run_cycle
+
+    s3.put(KEYS["notes"], b"Field notes OSCAR")
+    execute(pg_url, f"CREATE TABLE rfis (id bigint PRIMARY KEY, s3_key text); "
+                    f"INSERT INTO rfis VALUES (1, '{KEYS['notes']}');")
+    vespa.reject_ids(lambda doc_id: doc_id.startswith("rfis:1:"), status=500)
+    loaded = options(pg_url, vespa, tmp_path)
+    assert run_full(loaded).exit_code == 3 and pages_of(vespa, "rfis:1") == {}
+    vespa.clear_faults()
+    cycle = run_cycle(SyncOptions(**loaded.shared()))  # the row was left pending: it and its file again
+    assert cycle.exit_code == 0 and cycle.pending == {}
+    assert "OSCAR" in only_page(vespa, "rfis:1")["text"]
 
 
 def test_a_failing_embedder_fails_the_file_not_the_row(pg_url, vespa, s3, tmp_path):

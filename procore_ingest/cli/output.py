@@ -198,8 +198,14 @@ def summary_lines(result: IngestResult) -> list[str]:
              f"  Duration: {format_duration(result.duration_s)}"]
     if result.schema_documents:
         lines.append(f"  Schema documents: {result.schema_documents}")
+    if result.schema_failed:
+        lines.append(f"  Schema documents failed: {result.schema_failed}")
     if result.files is not None:
         lines += file_summary_lines(result.files)
+    if result.dropped_tables:
+        lines.append(f"  Dropped tables' documents removed: {', '.join(result.dropped_tables)}")
+    if result.dropped_failed:
+        lines.append(f"  Dropped tables' documents not removed yet: {result.dropped_failed:,}")
     removed = sum(t.removed for t in result.tables.values())
     if removed:
         lines.append(f"  Documents of deleted rows removed: {removed:,}")

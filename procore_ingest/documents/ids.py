@@ -13,6 +13,10 @@ A row's id is `<table>:<key>`:
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
+from ..discovery.model import qualify
+
 _ENCODED = {"%": "%25", ".": "%2E", ":": "%3A", "/": "%2F"}
 
 
@@ -27,6 +31,13 @@ def table_id_part(schema: str, name: str) -> str:
     """The table as it appears in its rows' ids."""
     table = encode_name_part(name)
     return table if schema == "public" else f"{encode_name_part(schema)}.{table}"
+
+
+def table_of_id_part(part: str) -> str:
+    """The inverse of `table_id_part`: the table's qualified name (`discovery.model.qualify`)
+    for the table part of an id (what comes before its first `:`)."""
+    schema, _, name = part.rpartition(".")  # a `.` inside a name is encoded: this one separates
+    return qualify(unquote(schema) if schema else "public", unquote(name))
 
 
 def record_id(table_part: str, key: str) -> str:

@@ -188,8 +188,16 @@ def page_id(parent_id: str, location: str, page: int) -> str:
     pyvespa puts ids into URL paths without encoding `/`, and HTTP clients resolve `.` and `..`
     segments there, so a `/` in the row's id (a key with a slash) is written `%2F` (and `%`
     `%25`, to keep ids distinct); the real row id is in `parent_doc_id`."""
-    safe_parent = parent_id.replace("%", "%25").replace("/", "%2F")
-    return f"{safe_parent}:{hashlib.sha1(location.encode()).hexdigest()[:16]}:p{page}"
+    return f"{_safe_parent(parent_id)}:{hashlib.sha1(location.encode()).hexdigest()[:16]}:p{page}"
+
+
+def _safe_parent(parent_id: str) -> str:
+    return parent_id.replace("%", "%25").replace("/", "%2F")
+
+
+def parent_of(page_doc_id: str, docs: Sequence[FeedDocument]) -> FeedDocument | None:
+    """The row document among `docs` whose file a pdf_page id (`page_id`) belongs to."""
+    return next((d for d in docs if page_doc_id.startswith(_safe_parent(d.id) + ":")), None)
 
 
 def _human_size(size: int | None) -> str | None:

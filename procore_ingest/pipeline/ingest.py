@@ -29,7 +29,7 @@ import psycopg2
 from .. import database as db
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, RowBuilder, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, SCHEMA_TYPE, RowBuilder, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -40,15 +40,18 @@ from ..errors import (
     StateError,
 )
 from ..files import FileBatchResult, FileCounts
+from ..files.indexer import parent_of
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes
-from ..source.reader import count_rows, read_batches
+from ..source.reader import count_rows, key_to_json, read_batches
+from ..source.sql import begin_snapshot
 from ..state import (
     Checkpoints,
     FullLoad,
     Job,
     JobStatus,
+    PendingOperation,
     StateStore,
     TableProgress,
     TableSyncState,
@@ -59,7 +62,7 @@ from ..vespa.sink import FeedFailure, FeedResult, PendingFeed
 from .baseline import sync_state
 from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .progress import Progress
-from .removals import reconcile_ids, removal
+from .removals import live_rows, reconcile_ids, removal, remove_table, tables_in_index
 from .run import RunContext, RunOptions, load_schema
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
@@ -113,13 +116,17 @@ class IngestResult(TableTotals):
     withheld_columns: dict[str, list[str]]
     failure_log: Path | None
     files: FileCounts | None = None  # with --download-files
+    schema_failed: int = 0  # procore_schema_metadata documents Vespa did not take
+    dropped_tables: list[str] = field(default_factory=list)  # tables gone from the database, documents removed
+    dropped_failed: int = 0  # their documents Vespa did not remove
 
     @property
     def exit_code(self) -> int:
         """The contract's exit code for this outcome."""
         if self.status == "cancelled":
             return EXIT_CANCELLED
-        if self.failed == 0 and all(t.status == "completed" for t in self.tables.values()):
+        if (self.failed == 0 and not self.schema_failed and not self.dropped_failed
+                and all(t.status == "completed" for t in self.tables.values())):
             return EXIT_OK
         return EXIT_PARTIAL if self.indexed > 0 else EXIT_COMPLETE_FAILURE
 
@@ -222,7 +229,8 @@ class _BatchTally:
         self.failed += len(fed.failures)
         self.soft_deleted += part.soft_deleted
         self.failures += fed.failures
-        if files is not None:
+        if files is not None:  # a pdf_page Vespa did not take fails its row (fed again by sync)
+            self.failed += len(files.document_failures)
             self.failures += files.document_failures
 
     def close_into(self, progress: TableProgress) -> list[FeedFailure]:
@@ -244,6 +252,11 @@ class _Job:
                  cancel: threading.Event, pool: BuildPool) -> None:
         self.run, self.options, self.job, self.progress, self.cancel, self.pool = run, options, job, progress, cancel, pool
         self.baselines: dict[str, TableSyncState] = {}  # what the next sync cycle compares against
+        # what Vespa did not take, per table: the next sync cycle retries it (keyed like sync's)
+        self.pending: dict[str, list[PendingOperation]] = {}
+        self.failed_ids: dict[str, dict[str, FeedFailure]] = {}  # table -> row id -> a failure of it
+        self.schema_pending: list[PendingOperation] = []
+        self.dropped: dict[str, list[PendingOperation]] = {}  # dropped table -> removes not acknowledged
 
     def feed_table(self, plan: TablePlan) -> None:
         conn, store = self.run.conn, self.run.store
@@ -272,6 +285,7 @@ class _Job:
         if indexed is None:  # resumed: what the index holds now
             indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         self.remove_gone(plan, indexed, progress)
+        self.pending_puts(plan)
         progress.status, progress.finished_at = "completed", utc_now()
         store.save_job(self.job)
 
@@ -292,6 +306,7 @@ class _Job:
             result = self.run.settle(pending, record=False)
             files = self.run.index_files(part.docs, result, record=False)  # --download-files: same sink
             tally.add(part, result, files)
+            self.note_failures(plan, part, result, files)
             self.progress.table_advanced(plan.name, part.rows_read)
             if not part.ends_batch:
                 return
@@ -322,6 +337,38 @@ class _Job:
             if self.cancel.is_set():
                 raise JobCancelled(f"cancelled during {plan.name}")
 
+    def note_failures(self, plan: TablePlan, part: BuiltBatch, fed: FeedResult,
+                      files: FileBatchResult | None) -> None:
+        """The rows whose document (or one of their file documents) Vespa did not take."""
+        failed = self.failed_ids.setdefault(plan.name, {})
+        failed.update((f.id, f) for f in fed.failures)
+        for f in files.document_failures if files is not None else []:
+            parent = parent_of(f.id, part.docs)
+            if parent is not None:
+                failed.setdefault(parent.id, FeedFailure(parent.id, plan.name, f.status,
+                                                         f"file document {f.id}: {f.message}"))
+
+    def pending_puts(self, plan: TablePlan) -> None:
+        """Rows whose put failed become pending puts of the table's sync state, keyed as a
+        sync cycle keys them (never by a secret-looking key: None, and the table is read in
+        full); a row gone meanwhile becomes a pending remove. The baseline was taken before
+        the load, so without them the next cycle would find nothing to feed."""
+        failed = self.failed_ids.pop(plan.name, {})
+        if not failed:
+            return
+        begin_snapshot(self.run.conn)
+        live = live_rows(self.run, plan, set(failed))
+        self.run.conn.rollback()
+        usable = bool(plan.key_columns) and not plan.key_is_secret
+        ops = self.pending.setdefault(plan.name, [])
+        for doc_id in sorted(failed):
+            f = failed[doc_id]
+            if doc_id not in live:
+                ops.append(PendingOperation("remove", RECORD_TYPE, doc_id, plan.name, None, f.status, f.message))
+                continue
+            key = [key_to_json(live[doc_id][k]) for k in plan.key_columns] if usable else None
+            ops.append(PendingOperation("put", RECORD_TYPE, doc_id, plan.name, key, f.status, f.message))
+
     def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> None:
         """A full load is a full refresh: documents of the table whose rows are gone (deleted,
         or soft-deleted and not kept) are removed, so the index holds exactly the live rows."""
@@ -335,6 +382,34 @@ class _Job:
             self.run.remove(self.run.files.forget_rows([i for i in gone if i not in failed], plan.name))
         progress.removed += outcome.ok
         progress.failed += len(outcome.failures)
+        self.pending.setdefault(plan.name, []).extend(
+            PendingOperation("remove", RECORD_TYPE, f.id, plan.name, None, f.status, f.message)
+            for f in outcome.failures)
+
+    def remove_dropped(self, schema: SchemaMap) -> None:
+        """A full load of every table is a full refresh of the index: the documents of tables
+        the index holds and the database no longer has are removed (found in the index itself,
+        so a new or lost state directory misses none)."""
+        known = {t.qualified_name for t in schema.tables}
+        for name in sorted(tables_in_index(self.run, known)):
+            left = remove_table(self.run, name, [])
+            self.job.dropped[name] = len(left)
+            if left:
+                self.dropped[name] = left
+                logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
+                             "(retried by the next sync cycle)", name, len(left))
+            else:
+                logger.warning("Table %s no longer exists: its documents were removed", name)
+        self.run.store.save_job(self.job)
+
+    def feed_schema(self, schema: SchemaMap, plans: list[TablePlan]) -> int:
+        """The procore_schema_metadata documents; those Vespa did not take count as failures
+        of the job and stay pending in the sync state (the next cycle feeds them again)."""
+        result = self.run.feed(schema_documents(schema, plans))
+        self.job.schema_failed = len(result.failures)
+        self.schema_pending = [PendingOperation("put", SCHEMA_TYPE, f.id, f.table, None, f.status, f.message)
+                               for f in result.failures]
+        return result.ok
 
     def run_tables(self) -> int:
         """Every table of the plan; returns the schema documents fed."""
@@ -344,7 +419,7 @@ class _Job:
         job.withheld_columns = {p.name: list(p.withheld_columns) for p in plans if p.withheld_columns}
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
-        schema_docs = run.feed(schema_documents(schema, plans)).ok if self.options.feed_schema else 0
+        schema_docs = self.feed_schema(schema, plans) if self.options.feed_schema else 0
         for plan in plans:
             if self.cancel.is_set():
                 raise JobCancelled("cancelled")
@@ -361,6 +436,8 @@ class _Job:
                 logger.error("Reading %s failed: %s", plan.name, progress.error)
                 run.rollback()
                 run.store.save_job(job)
+        if not (self.options.tables or self.options.exclude) and not self.cancel.is_set():
+            self.remove_dropped(schema)
         return schema_docs
 
 
@@ -371,13 +448,14 @@ def _run_job(options: IngestOptions, job: Job, progress: Progress, cancel: threa
     with RunContext.open(options, job.job_id) as run:
         pool = BuildPool(options.database_url, options.processes)
         try:
+            run.binding()  # read now: the checkpoints are written even after a failure
             run.store.save_job(job)
             progress.job_started(job.job_id)
             runner = _Job(run, options, job, progress, cancel, pool)
             schema_docs = runner.run_tables()
             failed_tables = [n for n, t in job.tables.items() if t.status != "completed"]
-            job.status = "completed" if not failed_tables and job.failed == 0 else (
-                "partial" if job.indexed else "failed")
+            clean = not failed_tables and job.failed == 0 and not job.schema_failed and not any(job.dropped.values())
+            job.status = "completed" if clean else ("partial" if job.indexed else "failed")
         except JobCancelled:
             job.status = "cancelled"
         except ProcoreIngestError as exc:
@@ -388,7 +466,7 @@ def _run_job(options: IngestOptions, job: Job, progress: Progress, cancel: threa
             try:
                 run.store.save_job(job)
                 if runner is not None:
-                    _record_checkpoints(run.store, job, runner.baselines)
+                    _record_checkpoints(run, job, runner)
             finally:
                 pool.close()
     failure_log = run.store.failure_log(job.job_id)
@@ -398,28 +476,42 @@ def _run_job(options: IngestOptions, job: Job, progress: Progress, cancel: threa
         withheld_columns=job.withheld_columns,
         failure_log=failure_log if failure_log.exists() else None,
         files=run.file_counts if options.files is not None else None,
+        schema_failed=job.schema_failed, dropped_tables=sorted(job.dropped),
+        dropped_failed=sum(job.dropped.values()),
     )
 
 
-def _record_checkpoints(store: StateStore, job: Job, baselines: dict[str, TableSyncState]) -> None:
-    """Completed tables become the starting point of incremental sync. A table resumed after a
-    crash of the process that took its baseline is left without one: sync loads it in full.
-    Written while the store is still locked."""
-    checkpoints: Checkpoints = store.load_checkpoints()
+def _record_checkpoints(run: RunContext, job: Job, runner: _Job) -> None:
+    """Completed tables become the starting point of incremental sync, with what Vespa did not
+    take pending in them (retried by the next cycle); so do the schema documents and the
+    removes of dropped tables. A table resumed after a crash of the process that took its
+    baseline is left without one: sync loads it in full. A state kept for another target or
+    database is started over first. Written while the store is still locked."""
+    store = run.store
+    checkpoints: Checkpoints = run.load_checkpoints()  # its binding was read when the job started
     for name, progress in job.tables.items():
         if progress.status != "completed":
             continue
         entry = checkpoints.table(name)
         entry.full = FullLoad(job.job_id, progress.finished_at)
-        baseline = baselines.get(name)
+        baseline = runner.baselines.get(name)
         if baseline is not None:
             baseline.synced_at = progress.finished_at
             baseline.records = baseline.changes = progress.indexed
-            if progress.failed:  # rejected rows are missing from the index: next cycle compares ids
+            baseline.pending = runner.pending.get(name, [])
+            if progress.failed or baseline.pending:  # the next cycle compares ids, nothing assumed
                 baseline.fingerprint = None
             entry.sync = baseline
         else:
             entry.sync = None
+    if runner.schema_pending:
+        checkpoints.schema.pending = runner.schema_pending
+    for name in job.dropped:
+        checkpoints.tables.pop(name, None)
+        if name in runner.dropped:
+            checkpoints.dropped[name] = runner.dropped[name]
+        else:
+            checkpoints.dropped.pop(name, None)
     store.save_checkpoints(checkpoints)
 
 
@@ -444,5 +536,9 @@ def resume(job_id: str, options: IngestOptions, progress: Progress | None = None
         raise StateError(f"job {job_id} already completed; nothing to resume")
     options.apply_recorded(job.options)
     progress.resuming(job_id, job.status, job.indexed)
+    for name, table in job.tables.items():
+        if table.status == "completed" and table.failed:  # what Vespa did not take: the table again
+            job.tables[name] = TableProgress()
+    job.schema_failed, job.dropped = 0, {}  # fed and looked for again
     job.status, job.error, job.finished_at = "running", None, None
     return _run_job(options, job, progress, cancel or threading.Event())

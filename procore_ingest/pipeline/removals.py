@@ -1,7 +1,10 @@
 """Which documents go, and how a removal is addressed: shared by ingestion, sync and verify.
 
 `removal(doctype, id, table)` is the one place that knows each document type's namespace;
-`reconcile_ids` compares a table's ids in the index with its live keys in the database.
+`reconcile_ids` compares a table's ids in the index with its live keys in the database;
+`tables_in_index` finds the tables the index holds documents of that the database no longer
+has (a state directory that is new or lost knows nothing of a table dropped meanwhile) and
+`remove_table` removes a dropped table's documents.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..documents.ids import table_of_id_part
 from ..documents.record import NAMESPACE, RECORD_TYPE, SCHEMA_NAMESPACE, SCHEMA_TYPE, RowBuilder
 from ..files.indexer import DOCTYPE as FILE_DOCTYPE
 from ..files.indexer import NAMESPACE as FILE_NAMESPACE
 from ..plan import TablePlan
 from ..source import changes
 from ..source.sql import begin_snapshot
+from ..state import PendingOperation
 from ..vespa.sink import RemoveOp
 from .run import RunContext
 
@@ -56,3 +61,55 @@ def reconcile_ids(run: RunContext, plan: TablePlan, indexed: set[str],
             if skip is not None and doc_id not in indexed and doc_id not in skip:
                 missing[doc_id] = row
     return IdDifference(sorted(gone), missing)
+
+
+def live_rows(run: RunContext, plan: TablePlan, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Which of `ids` belong to a live row now: id -> its key columns (a table without a key:
+    the whole row). Read in the transaction open on the run's connection (one key scan, made
+    only when some remove is pending: a row restored with its old key and timestamps is seen)."""
+    live: dict[str, dict[str, Any]] = {}
+    if not ids:
+        return live
+    document_id = RowBuilder(plan).document_id
+    for keys in changes.all_keys(run.conn, plan, KEY_BATCH):
+        for row in keys:
+            doc_id = document_id(row)
+            if doc_id in ids:
+                live[doc_id] = row
+    return live
+
+
+def tables_in_index(run: RunContext, known: set[str]) -> set[str]:
+    """The tables the index holds documents of that are not in `known` (the database's tables):
+    the table parts of all procore_record ids (one visit of the namespace, ids only; only the
+    parts are kept, not the ids) and the tables of the `table:*` schema documents. A table a
+    feed file mentions only in puts removed later is left out (`list_ids` asked for those few
+    names: a feed file's visit replays removes too)."""
+    parts = {doc_id.partition(":")[0] for doc_id, _ in
+             run.sink.visit(RECORD_TYPE, NAMESPACE, None, with_fields=False)}
+    held = {n for n in {table_of_id_part(p) for p in parts} - known
+            if run.sink.list_ids(RECORD_TYPE, NAMESPACE, n)}
+    schema_ids: dict[str, bool] = {}
+    for doc_id, fields in run.sink.visit(SCHEMA_TYPE, SCHEMA_NAMESPACE, None, with_fields=False):
+        if doc_id.startswith("table:"):
+            schema_ids[doc_id] = fields is not None  # the last word on an id is what is held
+    described = {table_of_id_part(i[len("table:"):]) for i, alive in schema_ids.items() if alive}
+    return held | (described - known)
+
+
+def remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -> list[PendingOperation]:
+    """Remove every document of a dropped table (rows, its schema document, its files' pages)
+    and the removes `earlier` runs left pending for it; returns what Vespa did not
+    acknowledge, to be retried by the next sync cycle."""
+    ops = [removal(RECORD_TYPE, i, name) for i in sorted(run.sink.list_ids(RECORD_TYPE, NAMESPACE, name))]
+    ops.append(removal(SCHEMA_TYPE, f"table:{name}", name))
+    if run.files is not None:
+        row_ids = [op.id for op in ops if op.doctype == RECORD_TYPE] + [
+            op.id for op in earlier if op.doctype == RECORD_TYPE]
+        ops += run.files.forget_rows(row_ids, name)
+    known = {(op.doctype, op.id) for op in ops}
+    ops += [removal(op.doctype, op.id, name) for op in earlier if (op.doctype, op.id) not in known]
+    outcome = run.remove(ops)
+    failed = {f.id: f for f in outcome.failures}
+    return [PendingOperation("remove", op.doctype, op.id, name, None, failed[op.id].status, failed[op.id].message)
+            for op in ops if op.id in failed]

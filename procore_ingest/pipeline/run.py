@@ -33,9 +33,10 @@ from ..errors import DatabaseConnectionError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..state import StateStore, load_id_key
+from ..source.identity import database_identity
+from ..state import Checkpoints, StateBinding, StateStore, load_id_key
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink
-from ..vespa.targets import open_sink
+from ..vespa.targets import open_sink, target_identity
 from .lock import TargetLock
 
 
@@ -95,6 +96,7 @@ class RunContext:
         self.conn: Any = None
         self.file_counts = FileCounts()
         self.started = time.monotonic()
+        self._binding: StateBinding | None = None
 
     @classmethod
     @contextlib.contextmanager
@@ -128,6 +130,24 @@ class RunContext:
                             self.options.allow_columns, self.options.keep_soft_deleted,
                             id_key=functools.partial(load_id_key, self.options.state_dir))
         return schema, plans
+
+    # -- the sync state
+    def binding(self) -> StateBinding:
+        """This run's Vespa target and database, as the sync state records them (read once, the
+        first time it is asked: a run that may fail later asks early)."""
+        if self._binding is None:
+            self._binding = StateBinding(target_identity(self.options.vespa_url), database_identity(self.conn))
+        return self._binding
+
+    def load_checkpoints(self) -> Checkpoints:
+        """The sync state, bound to this run's target and database: a state kept for another
+        target or database is started over, which one log line says."""
+        checkpoints = self.store.load_checkpoints()
+        moved = checkpoints.bind(self.binding())
+        if moved is not None:
+            logger.warning("The sync state in %s was kept for another %s: starting it over "
+                           "(every table is loaded in full)", self.store.root, moved)
+        return checkpoints
 
     # -- writing
     def record(self, failures: list[FeedFailure]) -> None:

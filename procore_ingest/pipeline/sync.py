@@ -50,6 +50,7 @@ from ..errors import (
     VespaConnectionError,
 )
 from ..files import FileCounts
+from ..files.indexer import parent_of
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
@@ -65,7 +66,7 @@ from ..state import (
 )
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
 from .baseline import sync_state
-from .removals import reconcile_ids, removal
+from .removals import live_rows, reconcile_ids, removal, remove_table
 from .run import RunContext, RunOptions
 
 
@@ -224,7 +225,7 @@ class _Cycle:
         if batch is None:
             return
         for failure in batch.document_failures:
-            parent = next((d for d in docs if failure.id.startswith(d.id + ":")), None)
+            parent = parent_of(failure.id, docs)
             if parent is not None:
                 pending.add("put", RECORD_TYPE, FeedFailure(parent.id, parent.table, failure.status,
                                                             f"file document {failure.id}: {failure.message}"),
@@ -278,6 +279,11 @@ class _Cycle:
                 done.add(op.id)
         removes = [op for op in previous.pending if op.kind == "remove"]
         rows_removed = [op.id for op in removes if op.doctype == RECORD_TYPE and op.id not in done]
+        # never sent blind: a row restored since (same key, old timestamps) is put, not removed
+        back = live_rows(self.run, plan, set(rows_removed))
+        if back:
+            done |= self._feed_live(plan, list(back.values()), result, pending, indexed, earlier)
+        rows_removed = [i for i in rows_removed if i not in back]
         self._remove(plan, rows_removed, result, pending, earlier)
         done |= set(rows_removed)
         others = [removal(op.doctype, op.id, plan.name) for op in removes if op.doctype != RECORD_TYPE]
@@ -460,13 +466,23 @@ class _Cycle:
         difference = reconcile_ids(self.run, plan, indexed, fed)
         self._remove(plan, difference.gone, result, pending)
         missing = [difference.missing[i] for i in sorted(difference.missing)]
-        if missing and plan.key_columns:
-            keys = [[key_to_json(row[k]) for k in plan.key_columns] for row in missing]
-            for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
-                self._feed_rows(plan, [r.values for r in rows], result, pending, indexed)
-        elif missing:  # keyless rows: the key query returned whole rows, fed as they are
-            self._feed_rows(plan, missing, result, pending, indexed)
+        self._feed_live(plan, missing, result, pending, indexed)
         self.run.conn.rollback()
+
+    def _feed_live(self, plan: TablePlan, found: list[dict[str, Any]], result: TableSync, pending: _Pending,
+                   indexed: set[str] | None,
+                   earlier: dict[tuple[str, str], PendingOperation] | None = None) -> set[str]:
+        """Put the live rows `found` by a key scan (their key columns; keyless: whole rows, fed
+        as they are), read whole by key in the open transaction. Returns the ids put."""
+        if not found:
+            return set()
+        if not plan.key_columns:
+            return self._feed_rows(plan, found, result, pending, indexed, earlier)
+        keys = [[key_to_json(row[k]) for k in plan.key_columns] for row in found]
+        done: set[str] = set()
+        for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
+            done |= self._feed_rows(plan, [r.values for r in rows], result, pending, indexed, earlier)
+        return done
 
     @staticmethod
     def _bookkeeping(state: TableSyncState, result: TableSync, pending: _Pending, records: int) -> TableSyncState:
@@ -481,23 +497,6 @@ class _Cycle:
         return state
 
 
-def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -> list[PendingOperation]:
-    """Remove every document of a dropped table (rows, its schema document, its files' pages);
-    returns what Vespa did not acknowledge, to be retried by the next cycle."""
-    ops = [removal(RECORD_TYPE, i, name) for i in sorted(run.sink.list_ids(RECORD_TYPE, NAMESPACE, name))]
-    ops.append(removal(SCHEMA_TYPE, f"table:{name}", name))
-    if run.files is not None:
-        row_ids = [op.id for op in ops if op.doctype == RECORD_TYPE] + [
-            op.id for op in earlier if op.doctype == RECORD_TYPE]
-        ops += run.files.forget_rows(row_ids, name)
-    known = {(op.doctype, op.id) for op in ops}
-    ops += [removal(op.doctype, op.id, name) for op in earlier if (op.doctype, op.id) not in known]
-    outcome = run.remove(ops)
-    failed = {f.id: f for f in outcome.failures}
-    return [PendingOperation("remove", op.doctype, op.id, name, None, failed[op.id].status, failed[op.id].message)
-            for op in ops if op.id in failed]
-
-
 def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
               target_locked: bool = False) -> CycleResult:
     """One sync cycle over every table in scope. Raises DatabaseConnectionError or
@@ -508,7 +507,7 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
     started, clock = utc_now(), time.monotonic()
     job_id = "sync-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     with RunContext.open(options, job_id, target_locked=target_locked) as run:
-        checkpoints = run.store.load_checkpoints()
+        checkpoints = run.load_checkpoints()  # started over when kept for another target or database
         try:
             results, dropped = _sync_tables(run, options, checkpoints, cancel)
         except psycopg2.Error as exc:  # outside any one table: the session itself failed
@@ -590,7 +589,7 @@ def _remove_dropped_tables(run: RunContext, schema: SchemaMap, checkpoints: Chec
     for name in gone:
         entry = checkpoints.tables.pop(name, None)
         earlier = (entry.sync.pending if entry and entry.sync else []) + checkpoints.dropped.pop(name, [])
-        left = _remove_table(run, name, earlier)
+        left = remove_table(run, name, earlier)
         if left:
             checkpoints.dropped[name] = left
             logger.error("Table %s no longer exists: %d of its documents could not be removed yet "

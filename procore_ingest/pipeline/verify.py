@@ -15,7 +15,8 @@ Per table in scope (`--tables`/`--exclude` as for sync):
     the sync state's pending operations  pending
 
 plus the procore_schema_metadata documents of the tables in scope, and (no table filter) the
-documents of tables that no longer exist. Only ids are reported, never row values.
+documents of tables that no longer exist: those the sync state knows and any other the index
+holds (`removals.tables_in_index`: one visit of the ids), so a new state directory misses none. Only ids are reported, never row values.
 
 `repair`: what is missing or stale is fed, what is extra removed, through the run's sink
 (failures go to the job's failure log, and into the sync state as pending operations the next
@@ -61,7 +62,7 @@ from ..state import Checkpoints, PendingOperation, utc_now
 from ..vespa.sink import FeedResult, RemoveOp
 from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .digests import MISSING, STALE, DigestIndex
-from .removals import removal
+from .removals import removal, tables_in_index
 from .run import RunContext, RunOptions
 
 SAMPLE_IDS = 5  # ids named per kind of difference and table
@@ -156,6 +157,7 @@ class _Verifier:
         self.run, self.options, self.checkpoints, self.cancel = run, options, checkpoints, cancel
         self.pool, self.repair = pool, repair
         self.counts: dict[str, RepairCounts] = {}
+        self.dropped: set[str] = set()  # tables gone from the database met by this pass
 
     # -- the index's side
     def index_of(self, doctype: str, namespace: str, table: str | None, volatile: frozenset[str]) -> DigestIndex:
@@ -219,8 +221,10 @@ class _Verifier:
             yield from batches
 
     def dropped_table(self, name: str) -> TableVerify:
-        """A table the sync state knows that the database no longer has: its documents are extra."""
+        """A table the database no longer has (known to the sync state, or found in the index):
+        its documents are extra."""
         result = TableVerify(name, dropped=True, pending=self.pending_of(name))
+        self.dropped.add(name)
         collect = _Collect(result, self.options.sample)
         removes: list[RemoveOp] | None = [] if self.repair else None
         alive = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, name)
@@ -297,9 +301,9 @@ class _Verifier:
                                                         since=earlier.since if earlier else utc_now())
             entry.sync.pending = list(ops.values())
             entry.sync.fingerprint = None  # the next cycle lists the table's ids again
-        elif table in self.checkpoints.dropped:
-            self.checkpoints.dropped[table] += [PendingOperation(kind, doctype, f.id, table, None, f.status, f.message)
-                                                for f in outcome.failures]
+        elif table in self.checkpoints.dropped or table in self.dropped:
+            self.checkpoints.dropped.setdefault(table, []).extend([PendingOperation(kind, doctype, f.id, table, None, f.status, f.message)
+                                                for f in outcome.failures])
 
     # -- writing (repair)
     def feed_counted(self, table: str, docs: list[FeedDocument]) -> FeedResult:
@@ -348,9 +352,10 @@ def _pass(run: RunContext, schema: SchemaMap, plans: list[TablePlan], options: V
             logger.error("Verifying %s failed: %s", plan.name, message)
             tables[plan.name] = TableVerify(plan.name, error=message, pending=verifier.pending_of(plan.name))
             run.rollback()
-    if not filtered:
+    if not filtered:  # tables gone from the database: those the state knows, and any the index holds
         known = {t.qualified_name for t in schema.tables}
-        for name in sorted((set(checkpoints.tables) | set(checkpoints.dropped)) - known):
+        held = tables_in_index(run, known)
+        for name in sorted((set(checkpoints.tables) | set(checkpoints.dropped) | held) - known):
             tables[name] = verifier.dropped_table(name)
     report = VerifyReport(started, utc_now(), time.monotonic() - clock, run.description["database"],
                           run.description["vespa"], tables, schema_result)
@@ -368,7 +373,7 @@ def run_verify(options: VerifyOptions, cancel: threading.Event | None = None) ->
         pool = BuildPool(options.database_url, options.processes)
         try:
             schema, plans = run.load_plans()
-            checkpoints = run.store.load_checkpoints()
+            checkpoints = run.load_checkpoints()
             first, counts = _pass(run, schema, plans, options, checkpoints, cancel, pool, options.repair)
             if not options.repair:
                 return first

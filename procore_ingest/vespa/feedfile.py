@@ -119,11 +119,21 @@ class FileSink:
         procore_record) replayed a line at a time: (id, fields) for each put and (id, None) for
         each remove, in file order, so an id can come more than once and the last word on it
         is what the feed files leave (the caller keeps what it needs). With `with_fields=False`
-        a put's fields are an empty dict."""
-        if source_table is None and doctype == RECORD_TYPE:
-            raise ValueError("procore_record documents are visited one source table at a time")
-        path = self.directory / feed_file_name(source_table if source_table is not None else f"_{doctype}")
+        a put's fields are an empty dict. procore_record documents of every table
+        (`source_table` None): each table's file in turn, so an id's operations stay in order."""
+        if source_table is not None:
+            paths = [self.directory / feed_file_name(source_table)]
+        elif doctype == RECORD_TYPE:
+            paths = sorted(p for p in self.directory.glob("*.jsonl") if not p.name.startswith("_"))
+        else:
+            paths = [self.directory / feed_file_name(f"_{doctype}")]
         prefix = f"id:{namespace}:{doctype}::"
+        for path in paths:
+            yield from self._replay(path, prefix, with_fields)
+
+    @staticmethod
+    def _replay(path: Path, prefix: str, with_fields: bool) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """One feed file's operations on ids starting with `prefix`, in file order."""
         if not path.exists():
             return
         with open(path, "rb") as fh:
