@@ -80,7 +80,7 @@ def demo_cycles(admin: str, server) -> list[tuple[str, str, str]]:
     from procore_ingest.pipeline.sync import SyncOptions, run_cycle
     from procore_ingest.plan import build_plans
     from procore_ingest.source import changes, db
-    from procore_ingest.state import StateStore
+    from procore_ingest.state import StateStore, load_id_key
     from tests.helpers import execute
 
     execute(admin, "CREATE DATABASE demo")
@@ -106,6 +106,8 @@ def demo_cycles(admin: str, server) -> list[tuple[str, str, str]]:
     # the content check's queries alone: one slice of every table with change columns
     with db.session(demo) as conn:
         plans = [p for p in build_plans(load_schema(conn, demo)) if p.change_columns]
+        for plan in plans:  # row digests are keyed (changes.keyed_digest)
+            plan.id_key = load_id_key(state)
         conn.rollback()
         slices = []
         for phase in range(changes.CHECK_SLICES):

@@ -149,7 +149,9 @@ class Job(TableTotals):
 
 # --- checkpoints: what sync compares against, per table --------------------------------------
 
-STATE_VERSION = 2  # 1: the untyped layout before versions (tables at the top, "__sync__", "__schema__")
+# 1: the untyped layout before versions (tables at the top, "__sync__", "__schema__");
+# 2: unkeyed row digests (md5 of the whole row, withheld columns included: see F12)
+STATE_VERSION = 3
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +193,9 @@ class TableSyncState:
     checked_phases: list[int] = field(default_factory=list)  # slices whose digests are recorded
     checks_since_write: int = 0  # slices compared since the table was last written
     pending: list[PendingOperation] = field(default_factory=list)
+    # False: `recent` and `digests` are a format-2 state's unkeyed md5s, compared once the old
+    # way (changes.rekey_recent, bucket_digests(unkeyed=True)) and replaced by keyed ones
+    digests_keyed: bool = True
     synced_at: str | None = None
     records: int = 0  # live rows after the cycle
     changes: int = 0
@@ -210,6 +215,14 @@ class TableSyncState:
         for key in data.pop("retry_keys", None) or []:
             pending.append(PendingOperation("put", "procore_record", "", table, key=key))
         return cls(**_known(cls, data), pending=pending)
+
+    def forget_unkeyed(self) -> None:
+        """A format-2 state: what cannot be compared the old way once is dropped (the key
+        fingerprint: ids are listed next cycle; the content check's digests of tables with
+        change columns: recorded again over the next CHECK_SLICES cycles, nothing re-fed)."""
+        self.digests_keyed, self.fingerprint = False, None
+        if self.mode == "cursor":
+            self.digests, self.checked_phases = {}, []
 
 
 @dataclass
@@ -290,7 +303,7 @@ class Checkpoints:
         else:
             tables, cycle = data.get("tables", {}), data.get("cycle", {})
             schema, dropped = data.get("schema", {}), data.get("dropped", {})
-        return cls(
+        checkpoints = cls(
             tables={name: TableCheckpoint.from_dict(entry, name) for name, entry in tables.items()},
             cycle=CycleMeta(**_known(CycleMeta, cycle)),
             schema=SchemaDocuments(
@@ -299,6 +312,11 @@ class Checkpoints:
             dropped={name: [PendingOperation(**_known(PendingOperation, p)) for p in ops]
                      for name, ops in dropped.items()},
         )
+        if version < 3:
+            for entry in checkpoints.tables.values():
+                if entry.sync is not None:
+                    entry.sync.forget_unkeyed()
+        return checkpoints
 
 
 class StateStore:

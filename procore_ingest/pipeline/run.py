@@ -125,7 +125,7 @@ class RunContext:
         schema = load_schema(self.conn, self.options.database_url)
         plans = build_plans(schema, self.options.tables, self.options.exclude,
                             self.options.allow_columns, self.options.keep_soft_deleted)
-        if any(p.needs_id_key for p in plans):
+        if plans:  # secret-looking keys' ids and every table's row digests (changes.keyed_digest)
             id_key = load_id_key(self.options.state_dir)
             for plan in plans:
                 plan.id_key = id_key

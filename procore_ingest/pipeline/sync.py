@@ -290,6 +290,8 @@ class _Cycle:
         documents = changes.documents_fingerprint(plan)
         if previous.documents is None:  # a state from before it was kept
             previous = replace(previous, documents=documents)
+        if not previous.digests_keyed:  # a format-2 state: its rows' unkeyed md5s, keyed here
+            previous = replace(previous, recent=changes.rekey_recent(plan, previous.recent))
         reason = self._full_load_reason(plan, previous, documents)
         if reason is not None:
             return self.full_load(plan, previous, reason)
@@ -370,10 +372,14 @@ class _Cycle:
                     activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
         """The rows of the key-range buckets whose digest moved since the last cycle."""
         buckets = previous.buckets or changes.MIN_BUCKETS
-        step, digests = self._begin_pass(plan, previous, activity, "digest",
-                                         lambda cur, plan: changes.bucket_digests(cur, plan, buckets))
+        def read(cur: Any, plan: TablePlan) -> tuple[dict[str, str], dict[str, str]]:
+            keyed = changes.bucket_digests(cur, plan, buckets)
+            # a format-2 state holds unkeyed digests: compared the old way, this once
+            return keyed, (keyed if previous.digests_keyed else changes.bucket_digests(cur, plan, buckets, unkeyed=True))
+
+        step, (digests, comparable) = self._begin_pass(plan, previous, activity, "digest", read)
         old = previous.digests
-        moved = sorted(int(b) for b in set(old) | set(digests) if old.get(b) != digests.get(b))
+        moved = sorted(int(b) for b in set(old) | set(comparable) if old.get(b) != comparable.get(b))
         if moved:
             for rows in changes.rows_in_buckets(self.run.conn, plan, buckets, moved, self.options.batch_size):
                 step.fed |= self._feed_rows(plan, [r.values for r in rows], step.result, step.pending, step.indexed)
@@ -386,7 +392,7 @@ class _Cycle:
         `read` (the watermarks' maxima or the buckets' digests), the index's ids when the key
         set moved, and the operations earlier cycles left pending."""
         conn = self.run.conn
-        state = replace(previous, checks_since_write=0, activity=activity)
+        state = replace(previous, checks_since_write=0, activity=activity, digests_keyed=True)
         begin_snapshot(conn)
         with conn.cursor() as cur:
             fingerprint = changes.key_fingerprint(cur, plan)

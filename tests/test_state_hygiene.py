@@ -1,0 +1,104 @@
+"""What the state directory keeps, and how long a run holds the database (issue "trust", item
+11): no invertible hash of a withheld value, a bounded pending list, no snapshot held while
+Vespa is refusing writes, a schema document's row count that follows the table, naive
+timestamps read in their writers' zone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from procore_ingest.pipeline.ingest import IngestOptions, run_full
+from procore_ingest.pipeline.sync import SyncOptions, run_cycle
+from tests.helpers import execute, query
+
+CODE = "731905"  # a withheld one-time code: never in a document, and never recoverable from the state
+CODES = f"""
+CREATE TABLE codes (user_id int, otp text, updated_at timestamp(3) NOT NULL);  -- no key, a change column
+CREATE TABLE resets (user_id int, otp text);                                    -- no key, no change column
+INSERT INTO codes VALUES (1, '{CODE}', now() AT TIME ZONE 'UTC');  -- in the overlap window
+INSERT INTO resets VALUES (2, '{CODE}');
+"""
+
+
+def _strings_and_numbers(value, found: set[str]) -> None:
+    """Every string, key and number in a JSON value; "count:sum" digests split in two."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _strings_and_numbers(k, found)
+            _strings_and_numbers(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _strings_and_numbers(v, found)
+    elif value is not None:
+        found.add(str(value).lower())
+        found.update(str(value).lower().split(":"))
+
+
+def _recover(row_text: str, found: set[str]) -> list[str]:
+    """The codes whose row text hashes (md5, sha1, sha256, and the 60-bit md5 prefixes the
+    old bucket sums added up) to something the state holds: a brute force over 10^6 codes."""
+    before, after = row_text.split(CODE)
+    hits = []
+    for n in range(1_000_000):
+        text = f"{before}{n:06d}{after}".encode()
+        md5 = hashlib.md5(text).hexdigest()
+        if md5 in found or str(int(md5[:15], 16)) in found:
+            hits.append(f"{n:06d}")
+    # the real row under other common hashes, too
+    text = row_text.encode()
+    hits += [CODE for h in (hashlib.sha1(text).hexdigest(), hashlib.sha256(text).hexdigest()) if h in found]
+    return hits
+
+
+def test_no_withheld_value_can_be_recovered_from_checkpoints(pg_url, vespa, tmp_path):
+    execute(pg_url, CODES)
+    state = tmp_path / "state"
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(state))).exit_code == 0
+    execute(pg_url, "INSERT INTO codes VALUES (3, '000001', now() AT TIME ZONE 'UTC')")  # the cycle feeds something
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(state))
+    assert run_cycle(options).exit_code == 0
+    assert CODE not in json.dumps(vespa.documents("procore_record"))  # withheld from the documents
+    text = (state / "checkpoints.json").read_text()
+    assert CODE not in text
+    found: set[str] = set()
+    _strings_and_numbers(json.loads(text), found)
+    for table in ("codes", "resets"):
+        (row_text,) = [r[0] for r in query(pg_url, f"SELECT ROW(t.*)::text FROM {table} t") if CODE in r[0]]
+        assert _recover(row_text, found) == [], table
+    # and the digests still work: an unchanged cycle feeds nothing, a changed code is seen
+    assert run_cycle(options).changes == 0
+    execute(pg_url, "UPDATE resets SET otp = '123456'")
+    assert run_cycle(options).tables["resets"].updated == 1
+
+
+def test_format_2_state_is_upgraded_without_refeeding(pg_url, vespa, tmp_path):
+    """A state written with unkeyed digests: the first cycle compares them the old way and
+    feeds nothing; the file then holds keyed digests only."""
+    execute(pg_url, CODES)
+    state = tmp_path / "state"
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(state))).exit_code == 0
+    path = state / "checkpoints.json"
+    data = json.loads(path.read_text())
+    # what format 2 kept: the unkeyed md5 of each row, and bucket sums of their 60-bit prefixes
+    rows = {t: query(pg_url, f"SELECT ROW(t.*)::text, md5(ROW(t.*)::text) FROM {t} t")[0] for t in ("codes", "resets")}
+    codes = data["tables"]["codes"]["sync"]
+    codes["recent"] = {rows["codes"][1]: rows["codes"][1]}
+    resets = data["tables"]["resets"]["sync"]
+    (bucket,) = resets["digests"]
+    resets["digests"] = {bucket: f"1:{int(rows['resets'][1][:15], 16)}"}
+    data["version"] = 2
+    for entry in data["tables"].values():
+        entry["sync"].pop("digests_keyed", None)
+    path.write_text(json.dumps(data))
+    vespa.clear_requests()
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(state))
+    first = run_cycle(options)
+    assert first.exit_code == 0 and first.changes == 0
+    assert not [r for r in vespa.requests if r.method in ("POST", "PUT", "DELETE") and "procore_record" in r.path]
+    found: set[str] = set()
+    _strings_and_numbers(json.loads(path.read_text()), found)
+    assert rows["codes"][1] not in found and str(int(rows["resets"][1][:15], 16)) not in found
+    execute(pg_url, "UPDATE resets SET otp = '654321'")
+    assert run_cycle(options).tables["resets"].updated == 1
