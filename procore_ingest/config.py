@@ -15,6 +15,8 @@ from .errors import ConfigError
 
 DEFAULT_VESPA_URL = "http://localhost:8080"
 DEFAULT_STATE_DIR = ".procore_ingest"
+MAX_PENDING_ENV = "PROCORE_MAX_PENDING"
+DEFAULT_MAX_PENDING = 10_000  # pending operations kept one by one per table (state.TableSyncState)
 
 _dotenv_loaded = False
 
@@ -102,3 +104,12 @@ def scrub(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def max_pending() -> int:
+    """$PROCORE_MAX_PENDING (default 10,000): past this many unacknowledged operations in one
+    table, the table is marked for a full reload instead of keeping each in the state."""
+    value = setting(None, MAX_PENDING_ENV, str(DEFAULT_MAX_PENDING)) or ""
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{MAX_PENDING_ENV} must be a whole number of at least 1, not {value!r}")
+    return int(value)

@@ -193,6 +193,9 @@ class TableSyncState:
     checked_phases: list[int] = field(default_factory=list)  # slices whose digests are recorded
     checks_since_write: int = 0  # slices compared since the table was last written
     pending: list[PendingOperation] = field(default_factory=list)
+    # operations past the per-table bound (config.max_pending), counted, not kept: the next
+    # cycle reloads the table in full (a full load makes every document right again)
+    pending_overflow: int = 0
     # False: `recent` and `digests` are a format-2 state's unkeyed md5s, compared once the old
     # way (changes.rekey_recent, bucket_digests(unkeyed=True)) and replaced by keyed ones
     digests_keyed: bool = True
@@ -215,6 +218,11 @@ class TableSyncState:
         for key in data.pop("retry_keys", None) or []:
             pending.append(PendingOperation("put", "procore_record", "", table, key=key))
         return cls(**_known(cls, data), pending=pending)
+
+    @property
+    def pending_total(self) -> int:
+        """Operations not yet acknowledged: those kept, and those past the bound."""
+        return len(self.pending) + self.pending_overflow
 
     def forget_unkeyed(self) -> None:
         """A format-2 state: what cannot be compared the old way once is dropped (the key
@@ -285,7 +293,7 @@ class Checkpoints:
     @property
     def pending(self) -> int:
         """Operations not yet acknowledged, over every table, the schema and dropped tables."""
-        return (sum(len(t.sync.pending) for t in self.tables.values() if t.sync)
+        return (sum(t.sync.pending_total for t in self.tables.values() if t.sync)
                 + len(self.schema.pending) + sum(len(p) for p in self.dropped.values()))
 
     def to_dict(self) -> dict[str, Any]:

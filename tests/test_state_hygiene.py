@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
@@ -102,3 +101,39 @@ def test_format_2_state_is_upgraded_without_refeeding(pg_url, vespa, tmp_path):
     assert rows["codes"][1] not in found and str(int(rows["resets"][1][:15], 16)) not in found
     execute(pg_url, "UPDATE resets SET otp = '654321'")
     assert run_cycle(options).tables["resets"].updated == 1
+
+
+# --- pending operations are bounded ---------------------------------------------------------
+
+P = 562949953421312
+PHOTOS = "/document/v1/procore_record/procore_record/docid/photos"
+
+
+def test_pending_operations_past_the_bound_collapse_into_a_reload(pg_url, vespa, tmp_path):
+    from procore_ingest.pipeline.status import read_status
+    from procore_ingest.state import StateStore
+    from tests.test_sync import SCHEMA, assert_index_equals_database
+
+    execute(pg_url, SCHEMA)
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)).exit_code == 0
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state, batch_size=10,
+                          retry_budget_s=0.3, max_pending=5)
+    assert run_cycle(options).exit_code == 0
+    execute(pg_url, "UPDATE photos SET description = 'edited while Vespa is full', last_synced_at = now()")
+    vespa.set_outage(507, path_prefix=PHOTOS)  # feed blocked: every put of the 60 rows fails
+    blocked = run_cycle(options)
+    assert blocked.exit_code == 3 and blocked.pending == {"photos": 60}
+    photos = StateStore(state).load_checkpoints().tables["photos"].sync
+    assert photos.pending == [] and photos.pending_overflow == 60  # counted, not kept one by one
+    status = read_status(state)
+    assert status.pending == {"photos": 60}
+    assert [t.reload for t in status.tables if t.name == "photos"] == [True]
+    again = run_cycle(options)  # still blocked: the reload fails the same way, still pending
+    assert again.exit_code == 3 and again.tables["photos"].mode == "full" and again.pending == {"photos": 60}
+    vespa.clear_outage()
+    healed = run_cycle(options)
+    assert healed.exit_code == 0 and healed.pending == {}
+    assert healed.tables["photos"].mode == "full" and "pending" in (healed.tables["photos"].reason or "")
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+    assert run_cycle(options).exit_code == 0

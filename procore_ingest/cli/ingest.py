@@ -98,7 +98,7 @@ def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threa
     reporter.started("incremental")
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: cancel.set())
-    result = run_cycle(SyncOptions(**options.shared()), cancel)
+    result = run_cycle(SyncOptions(**options.shared(), max_pending=config.max_pending()), cancel)
     for name, t in result.tables.items():
         if t.changes or t.status != "ok" or t.pending:
             reporter.line(f"  {name}: {table_change_line(t)}")

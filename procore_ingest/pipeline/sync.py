@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import psycopg2
 
+from ..config import DEFAULT_MAX_PENDING
 from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
@@ -71,6 +72,7 @@ from .run import RunContext, RunOptions
 @dataclass
 class SyncOptions(RunOptions):
     overlap_s: int = changes.DEFAULT_OVERLAP_S
+    max_pending: int = DEFAULT_MAX_PENDING  # per table ($PROCORE_MAX_PENDING: config.max_pending)
 
 
 @dataclass
@@ -134,18 +136,27 @@ class CycleResult:
 
 
 class _Pending:
-    """The operations of one table that have no success yet, collected during its cycle."""
+    """The operations of one table that have no success yet, collected during its cycle. At
+    most `limit` are kept one by one (a 1M-row reload into a Vespa refusing writes must not
+    write a million entries into checkpoints.json after every table): past it they are only
+    counted (`overflow`), and the table is reloaded in full next cycle."""
 
-    def __init__(self, table: str) -> None:
-        self.table = table
+    def __init__(self, table: str, limit: int = DEFAULT_MAX_PENDING) -> None:
+        self.table, self.limit = table, limit
         self.ops: dict[tuple[str, str], PendingOperation] = {}  # (doctype, id) -> op
+        self.overflow = 0  # operations not acknowledged once the bound was passed, kept ones included
 
     def add(self, kind: str, doctype: str, failure: FeedFailure, key: list[Any] | None = None,
             earlier: PendingOperation | None = None) -> None:
+        if self.overflow:
+            self.overflow += 1
+            return
         op = PendingOperation(kind, doctype, failure.id, self.table, key, failure.status, failure.message,
                               attempts=(earlier.attempts + 1) if earlier else 1,
                               since=earlier.since if earlier else utc_now())
         self.ops[(doctype, failure.id)] = op
+        if len(self.ops) > self.limit:  # collapsed: the full reload next cycle covers every one
+            self.overflow, self.ops = len(self.ops), {}
 
     def landed(self, doctype: str, doc_id: str) -> None:
         self.ops.pop((doctype, doc_id), None)
@@ -309,6 +320,8 @@ class _Cycle:
             return "columns changed"
         if previous.documents != documents:
             return "relationships or file-reference columns changed"
+        if previous.pending_overflow:
+            return f"{previous.pending_overflow:,} operations were pending, more than are kept one by one"
         if any(op.key is None and op.kind == "put" for op in previous.pending):
             return "rows of a table without a usable key are pending"
         return None
@@ -318,7 +331,7 @@ class _Cycle:
         """Every row put again, then the index's ids made equal to the table's keys."""
         conn = self.run.conn
         result = TableSync(plan.name, mode="full", reason=reason)
-        pending = _Pending(plan.name)
+        pending = _Pending(plan.name, self.options.max_pending)
         state = changes.baseline(conn, plan, self.options.overlap_s)
         listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         begin_snapshot(conn)
@@ -336,7 +349,7 @@ class _Cycle:
         """Nothing written since the last cycle: no row is read, only (cursor mode) one slice of
         the content check while some slice has not been compared since the last write."""
         result = TableSync(plan.name, mode=previous.mode)
-        pending = _Pending(plan.name)
+        pending = _Pending(plan.name, self.options.max_pending)
         state = replace(previous)
         if previous.mode == "cursor" and state.checks_since_write < changes.CHECK_SLICES:
             # nothing written since the last cycle, but some slice has not been compared
@@ -400,7 +413,7 @@ class _Cycle:
         # The key set moved (inserts or deletes): list what the index holds for this table.
         keys_moved = fingerprint.to_json() != previous.fingerprint
         indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
-        step = _Pass(TableSync(plan.name, mode=mode), state, _Pending(plan.name), fingerprint, indexed)
+        step = _Pass(TableSync(plan.name, mode=mode), state, _Pending(plan.name, self.options.max_pending), fingerprint, indexed)
         step.fed = self._retry_pending(plan, previous, step.result, step.pending, indexed)
         return step, seen
 
@@ -475,9 +488,12 @@ class _Cycle:
     @staticmethod
     def _bookkeeping(state: TableSyncState, result: TableSync, pending: _Pending, records: int) -> TableSyncState:
         result.records = records
-        state.pending = list(pending.ops.values())
-        result.pending = len(state.pending)
-        if state.pending:  # the next cycle lists ids again: nothing is assumed about the index
+        state.pending, state.pending_overflow = list(pending.ops.values()), pending.overflow
+        result.pending = state.pending_total
+        if pending.overflow:
+            logger.error("%s: %d operations Vespa did not acknowledge, more than the %d kept one by one: "
+                         "the table is reloaded in full next cycle", result.name, pending.overflow, pending.limit)
+        if state.pending_total:  # the next cycle lists ids again: nothing is assumed about the index
             state.fingerprint = None
         state.synced_at, state.records, state.changes = utc_now(), records, result.changes
         state.inserted, state.updated, state.removed = result.inserted, result.updated, result.removed
@@ -524,8 +540,8 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
         meta.last_cycle_errors = sum(1 for r in results.values() if r.status != "ok")
         meta.last_cycle_failed_records = sum(r.failed for r in results.values())
         meta.database, meta.vespa = run.description["database"], run.description["vespa"]
-        pending = {name: len(entry.sync.pending) for name, entry in checkpoints.tables.items()
-                   if entry.sync and entry.sync.pending}
+        pending = {name: entry.sync.pending_total for name, entry in checkpoints.tables.items()
+                   if entry.sync and entry.sync.pending_total}
         pending.update({name: len(ops) for name, ops in checkpoints.dropped.items() if ops})
         if checkpoints.schema.pending:
             pending["(schema documents)"] = len(checkpoints.schema.pending)
