@@ -137,3 +137,94 @@ def test_pending_operations_past_the_bound_collapse_into_a_reload(pg_url, vespa,
     assert healed.tables["photos"].mode == "full" and "pending" in (healed.tables["photos"].reason or "")
     assert_index_equals_database(pg_url, vespa, ["photos"])
     assert run_cycle(options).exit_code == 0
+
+
+# --- no snapshot held while Vespa refuses writes ---------------------------------------------
+
+
+def _watch_sessions(url: str, busy, vespa) -> list[tuple[float, str, bool]]:
+    """(time, state, holds a snapshot) of the tool's sessions, sampled every 20 ms while
+    `busy()`, only while Vespa answers 507 (the feeder is waiting and retrying)."""
+    import time
+
+    import psycopg2
+
+    from tests.pgharness import dbname
+
+    samples = []
+    watcher = psycopg2.connect(url)
+    watcher.autocommit = True
+    try:
+        with watcher.cursor() as cur:
+            while busy():
+                refusing = any(r.status == 507 for r in vespa.requests[-5:])
+                cur.execute("SELECT state, backend_xmin IS NOT NULL FROM pg_stat_activity "
+                            "WHERE datname = %s AND application_name = 'procore-ingest' AND pid <> pg_backend_pid()",
+                            (dbname(url),))
+                if refusing:
+                    samples += [(time.monotonic(), state, bool(xmin)) for state, xmin in cur.fetchall()]
+                time.sleep(0.02)
+    finally:
+        watcher.close()
+    return samples
+
+
+def _longest_open_snapshot(samples: list[tuple[float, str, bool]]) -> float:
+    """The longest stretch (seconds) over which the tool's session sat idle inside a
+    transaction or held a snapshot without running a query."""
+    longest, since = 0.0, None
+    for at, state, xmin in samples:
+        if state == "idle in transaction" or (state != "active" and xmin):
+            since = at if since is None else since
+            longest = max(longest, at - since)
+        else:
+            since = None
+    return longest
+
+
+def _run_while_vespa_is_full(vespa, path_prefix: str, work) -> tuple[object, list]:
+    import threading
+
+    result: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: result.setdefault("r", work()))
+    vespa.set_outage(507, methods=["POST", "PUT"], path_prefix=path_prefix)
+    clear = threading.Timer(3.0, vespa.clear_outage)  # a 507 episode of 3 s, then Vespa has room again
+    clear.start()
+    thread.start()
+    return result, thread
+
+
+def test_no_snapshot_is_held_while_a_sync_waits_for_vespa(pg_url, vespa, tmp_path):
+    from tests.test_sync import SCHEMA, assert_index_equals_database
+
+    execute(pg_url, SCHEMA)
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)).exit_code == 0
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state, batch_size=20,
+                          retry_budget_s=30)
+    assert run_cycle(options).exit_code == 0
+    execute(pg_url, "UPDATE photos SET description = 'edited during a 507 episode', last_synced_at = now()")
+    vespa.clear_requests()
+    result, thread = _run_while_vespa_is_full(vespa, PHOTOS, lambda: run_cycle(options))
+    samples = _watch_sessions(pg_url, thread.is_alive, vespa)
+    thread.join()
+    assert len(samples) > 50  # the cycle did wait on Vespa, and was watched meanwhile
+    assert _longest_open_snapshot(samples) < 0.5, samples
+    assert result["r"].exit_code == 0 and result["r"].tables["photos"].updated == 60
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_no_snapshot_is_held_while_an_ingest_waits_for_vespa(pg_url, vespa, tmp_path):
+    from tests.test_sync import SCHEMA, assert_index_equals_database
+
+    execute(pg_url, SCHEMA + CODES)
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path / "state"),
+                            batch_size=20, retry_budget_s=30)
+    vespa.clear_requests()
+    result, thread = _run_while_vespa_is_full(vespa, PHOTOS, lambda: run_full(options))
+    samples = _watch_sessions(pg_url, thread.is_alive, vespa)
+    thread.join()
+    assert len(samples) > 50
+    assert _longest_open_snapshot(samples) < 0.5, samples
+    assert result["r"].exit_code == 0
+    assert_index_equals_database(pg_url, vespa, ["photos", "sync_events", "prime_contracts"])

@@ -29,8 +29,8 @@ from ..documents.ids import keyed_hash
 from ..errors import ConfigError
 from ..plan import TablePlan
 from ..state import TableSyncState
-from .reader import key_to_json
-from .sql import begin_snapshot, columns, order_by, stream, table_ident
+from .reader import key_to_json, read_pages
+from .sql import begin_snapshot, columns, stream, table_ident
 
 DEFAULT_OVERLAP_S = 300
 TRUE = sql.SQL("true")
@@ -195,8 +195,7 @@ def changed_rows(conn, plan: TablePlan, watermarks: Mapping[str, str | None], ov
     `new_watermarks` (only those need remembering for the next cycle)."""
     past, params = _past(plan, watermarks, overlap_s)
     window, window_params = _past(plan, new_watermarks or {}, overlap_s)
-    where = sql.SQL(" WHERE ") + past if params else sql.SQL("")
-    yield from _stream(conn, plan, where, params, batch_size, window, window_params)
+    yield from _stream(conn, plan, past if params else None, params, batch_size, window, window_params)
 
 
 def rows_by_keys(conn, plan: TablePlan, keys: list[list[Any]], batch_size: int) -> Iterator[list[Row]]:
@@ -206,7 +205,7 @@ def rows_by_keys(conn, plan: TablePlan, keys: list[list[Any]], batch_size: int) 
     cols = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k)) for k in plan.key_columns)
     casts = sql.SQL(", ").join(sql.SQL("(k.v->>{})::{}").format(sql.Literal(i), _column_type(plan, c))
                                for i, c in enumerate(plan.key_columns))
-    where = sql.SQL(" WHERE ({}) IN (SELECT {} FROM jsonb_array_elements(%s::jsonb) AS k(v))").format(cols, casts)
+    where = sql.SQL("({}) IN (SELECT {} FROM jsonb_array_elements(%s::jsonb) AS k(v))").format(cols, casts)
     yield from _stream(conn, plan, where, [json.dumps(keys)], batch_size)
 
 
@@ -257,7 +256,7 @@ def server_state(conn) -> tuple[bool, str | None]:
 
 def rows_in_buckets(conn, plan: TablePlan, buckets: int, chosen: list[int], batch_size: int
                     ) -> Iterator[list[Row]]:
-    where = sql.SQL(" WHERE {} = ANY(%s)").format(_bucket(plan, buckets))
+    where = sql.SQL("{} = ANY(%s)").format(_bucket(plan, buckets))
     yield from _stream(conn, plan, where, [chosen], batch_size)
 
 
@@ -268,13 +267,15 @@ def all_keys(conn, plan: TablePlan, batch_size: int) -> Iterator[list[dict[str, 
     yield from stream(conn, query, [], batch_size, lambda r: dict(zip(cols, r, strict=True)))
 
 
-def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], batch_size: int,
+def _stream(conn, plan: TablePlan, where: sql.Composable | None, params: list[Any], batch_size: int,
             flag: sql.Composable = TRUE, flag_params: list[Any] | None = None) -> Iterator[list[Row]]:
+    """The rows matching `where` (None: all), in key order, each batch read in a snapshot
+    released before the caller feeds it (`reader.read_pages`)."""
     names = [c.name for c in plan.table.columns]
-    query = sql.SQL("SELECT {}, ({}), {} FROM {} t{}{}").format(
-        keyed_digest(plan, ROW_TEXT), flag, columns(names, "t"), table_ident(plan.table), where, order_by(plan.key_columns, "t"))
-    yield from stream(conn, query, (flag_params or []) + params, batch_size,
-                      lambda r: Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])))
+    select = sql.SQL("{}, ({}), {}").format(keyed_digest(plan, ROW_TEXT), flag, columns(names, "t"))
+    yield from read_pages(conn, plan, select, where, (flag_params or []) + params, batch_size,
+                          lambda r: Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])),
+                          [2 + names.index(k) for k in plan.key_columns])
 
 
 def columns_fingerprint(plan: TablePlan) -> str:
