@@ -15,6 +15,7 @@ from .errors import ConfigError
 
 DEFAULT_VESPA_URL = "http://localhost:8080"
 DEFAULT_STATE_DIR = ".procore_ingest"
+NAIVE_TIMEZONE_ENV = "PROCORE_NAIVE_TIMEZONE"
 MAX_PENDING_ENV = "PROCORE_MAX_PENDING"
 DEFAULT_MAX_PENDING = 10_000  # pending operations kept one by one per table (state.TableSyncState)
 
@@ -113,3 +114,18 @@ def max_pending() -> int:
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"{MAX_PENDING_ENV} must be a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+def naive_timezone() -> str:
+    """$PROCORE_NAIVE_TIMEZONE (an IANA zone name, default UTC): the zone in which the mirror
+    writes `timestamp without time zone` values. Used for the epoch-millisecond fields of
+    documents (created_at, updated_at) and for the clock that caps naive change columns'
+    watermarks; rendered metadata shows the values as written, whatever the setting."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = setting(None, NAIVE_TIMEZONE_ENV, "UTC") or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{NAIVE_TIMEZONE_ENV}={name!r} is not a time zone name (e.g. UTC, America/New_York)") from None
+    return name

@@ -30,6 +30,8 @@ class TablePlan:
     # the deployment's id key (state.load_id_key), for tables whose key looks secret and
     # relationships into them: ids hold an HMAC of the key, never the value; never printed
     id_key: bytes = field(default=b"", repr=False, compare=False)
+    # the zone naive timestamps were written in (config.naive_timezone): epoch fields, clocks
+    naive_timezone: str = field(default="UTC", compare=False)
 
     @property
     def key_is_secret(self) -> bool:

@@ -275,6 +275,7 @@ class SchemaDocuments:
     fingerprint: str | None = None
     fed_at: str | None = None
     pending: list[PendingOperation] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)  # table -> the row_count last acknowledged
 
 
 @dataclass

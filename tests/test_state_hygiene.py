@@ -228,3 +228,72 @@ def test_no_snapshot_is_held_while_an_ingest_waits_for_vespa(pg_url, vespa, tmp_
     assert _longest_open_snapshot(samples) < 0.5, samples
     assert result["r"].exit_code == 0
     assert_index_equals_database(pg_url, vespa, ["photos", "sync_events", "prime_contracts"])
+
+
+# --- row counts in the schema documents follow the tables -------------------------------------
+
+
+def _row_counts(vespa) -> dict[str, int]:
+    return {f["doc_id"]: f.get("row_count") for f in vespa.documents("procore_schema_metadata").values()}
+
+
+def test_schema_documents_row_counts_follow_each_cycle(pg_url, vespa, tmp_path):
+    from tests.test_sync import SCHEMA
+
+    execute(pg_url, SCHEMA)
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)).exit_code == 0
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)
+    assert run_cycle(options).exit_code == 0
+    execute(pg_url, f"""INSERT INTO sync_events SELECT 'more-' || g, 'ok', '{{}}' FROM generate_series(1, 20) g;
+                        DELETE FROM photos WHERE id <= {P} + 5;""")
+    assert run_cycle(options).exit_code == 0
+    counts = _row_counts(vespa)
+    live = {t: query(pg_url, f"SELECT count(*) FROM {t}")[0][0] for t in ("photos", "sync_events", "prime_contracts")}
+    assert {t: counts[f"table:{t}"] for t in live} == live == {"photos": 55, "sync_events": 320, "prime_contracts": 10}
+    (database,) = [v for k, v in counts.items() if k.startswith("schema:")]
+    assert database == sum(live.values())
+    vespa.clear_requests()  # nothing moved: no schema document is fed again
+    assert run_cycle(options).changes == 0
+    assert not [r for r in vespa.requests if r.method in ("POST", "PUT") and "procore_schema_metadata" in r.path]
+
+
+# --- naive timestamps written in local time ---------------------------------------------------
+
+LOCAL = """
+CREATE TABLE inspections (id bigint PRIMARY KEY, note text,
+                          created_at timestamp(3) NOT NULL, updated_at timestamp(3) NOT NULL);
+-- the mirror writes Tokyo wall-clock time (UTC+9, no DST)
+INSERT INTO inspections VALUES (1, 'written at 09:30 in Tokyo', '2026-03-01 09:30:00', '2026-03-01 09:30:00'),
+                               (2, 'just now, Tokyo time', now() AT TIME ZONE 'Asia/Tokyo', now() AT TIME ZONE 'Asia/Tokyo');
+"""
+
+
+def test_naive_timestamps_in_a_configured_zone(pg_url, vespa, tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from procore_ingest import config
+    from procore_ingest.errors import ConfigError
+    from procore_ingest.state import StateStore
+
+    monkeypatch.setenv("PROCORE_NAIVE_TIMEZONE", "Asia/Tokyo")
+    assert config.naive_timezone() == "Asia/Tokyo"
+    execute(pg_url, LOCAL)
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state,
+                                  naive_timezone=config.naive_timezone())).exit_code == 0
+    doc = vespa.documents("procore_record")["id:procore_record:procore_record::inspections:1"]
+    assert doc["updated_at"] == doc["created_at"] == int(datetime(2026, 3, 1, 0, 30, tzinfo=timezone.utc).timestamp() * 1000)
+    assert "2026-03-01" in doc["metadata"]["updated_at"] and "09:30" in doc["metadata"]["updated_at"]  # as written
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state, naive_timezone="Asia/Tokyo")
+    assert run_cycle(options).exit_code == 0
+    # the watermark is the newest row (its Tokyo "now" is not in the future): not capped at UTC's now,
+    # which would leave the last 9 hours of rows above it, read again by every cycle
+    newest = query(pg_url, "SELECT max(updated_at)::text FROM inspections")[0][0]
+    assert StateStore(state).load_checkpoints().tables["inspections"].sync.watermarks == {"updated_at": newest}
+    monkeypatch.setenv("PROCORE_NAIVE_TIMEZONE", "Mars/Olympus_Mons")
+    try:
+        config.naive_timezone()
+        raise AssertionError("an unknown zone was accepted")
+    except ConfigError as exc:
+        assert "PROCORE_NAIVE_TIMEZONE" in str(exc) and "\n" not in str(exc)

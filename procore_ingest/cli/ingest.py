@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, processes=args.processes, allow_columns=args.allow_column,
             state_dir=config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR),
             retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
-            files=files, lock_file=args.lock_file,
+            files=files, lock_file=args.lock_file, naive_timezone=config.naive_timezone(),
         )
         if args.dry_run:
             return show_dry_run(options, reporter)

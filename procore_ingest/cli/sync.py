@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size, workers=args.workers,
             state_dir=state_dir, overlap_s=args.overlap, retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
             files=file_options(args), lock_file=args.lock_file, max_pending=config.max_pending(),
+            naive_timezone=config.naive_timezone(),
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)

@@ -158,6 +158,8 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
         plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
                             options.keep_soft_deleted)
         _announce(schema, plans, options, progress)
+        for plan in plans:
+            plan.naive_timezone = options.naive_timezone
         tables, examples = [], {}
         now = int(time.time() * 1000)
         for plan in plans:

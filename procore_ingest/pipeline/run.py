@@ -54,6 +54,7 @@ class RunOptions:
     retry_budget_s: float = 120.0
     files: FileOptions | None = None  # --download-files: index the rows' files too
     lock_file: str | None = None  # --lock-file; None: derived from the target (pipeline/lock.py)
+    naive_timezone: str = "UTC"  # $PROCORE_NAIVE_TIMEZONE: the zone naive timestamps are written in
 
     def shared(self) -> dict[str, Any]:
         """The fields of `RunOptions`, to build the options of another kind of run."""
@@ -128,7 +129,7 @@ class RunContext:
         if plans:  # secret-looking keys' ids and every table's row digests (changes.keyed_digest)
             id_key = load_id_key(self.options.state_dir)
             for plan in plans:
-                plan.id_key = id_key
+                plan.id_key, plan.naive_timezone = id_key, self.options.naive_timezone
         return schema, plans
 
     # -- writing

@@ -563,7 +563,6 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
                     "first cycle, or the statistics were reset or the server restarted since the last one")
     checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
     schema, plans = run.load_plans()
-    _sync_schema_documents(run, schema, plans, checkpoints)
     cycle = _Cycle(run, options, cancel, trust_counters=trust)
     results: dict[str, TableSync] = {}
     for plan in plans:
@@ -575,6 +574,8 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
             run.rollback()
             break
         run.store.save_checkpoints(checkpoints)  # each table's progress survives a crash
+    # after the tables: the schema documents carry the row counts this cycle found
+    _sync_schema_documents(run, schema, plans, checkpoints)
     if options.tables or cancel.is_set():
         return results, []
     return results, _remove_dropped_tables(run, schema, checkpoints)
@@ -624,16 +625,24 @@ def _remove_dropped_tables(run: RunContext, schema: SchemaMap, checkpoints: Chec
 def _sync_schema_documents(run: RunContext, schema: SchemaMap, plans: list[TablePlan],
                            checkpoints: Checkpoints) -> None:
     """Re-feed the procore_schema_metadata documents when the schema they describe moved, or
-    when some of them were not acknowledged last time."""
-    docs = schema_documents(schema, plans)
-    fingerprint = schema_fingerprint(docs)
+    when some of them were not acknowledged last time; else only those whose `row_count`
+    moved (each table's live rows as its last cycle counted them) and the database's."""
+    counts = {p.name: entry.sync.records for p in plans
+              if (entry := checkpoints.tables.get(p.name)) and entry.sync and entry.sync.synced_at}
+    docs = schema_documents(schema, plans, counts)
+    fingerprint = schema_fingerprint(docs)  # without row counts (SCHEMA_VOLATILE)
     state = checkpoints.schema
-    if state.fingerprint == fingerprint and not state.pending:
+    if state.fingerprint != fingerprint or state.pending:
+        send = docs
+    else:
+        moved = {name for name, count in counts.items() if state.row_counts.get(name) != count}
+        send = [d for d in docs if d.table in moved or not d.table] if moved else []
+    if not send:
         return
-    result = run.feed(docs)
+    result = run.feed(send)
     earlier = {op.id: op for op in state.pending}
     state.pending = [PendingOperation("put", SCHEMA_TYPE, f.id, f.table, None, f.status, f.message,
                                       attempts=earlier[f.id].attempts + 1 if f.id in earlier else 1)
                      for f in result.failures]
     if not result.failures:
-        state.fingerprint, state.fed_at = fingerprint, utc_now()
+        state.fingerprint, state.fed_at, state.row_counts = fingerprint, utc_now(), counts

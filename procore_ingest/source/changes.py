@@ -137,15 +137,17 @@ def key_fingerprint(cur, plan: TablePlan) -> Fingerprint:
 
 
 def _clock(plan: TablePlan, column: str) -> sql.Composable | None:
-    """The database's own 'now' in the column's type: naive timestamps hold UTC (Prisma), so
-    their clock is UTC too. None for types that are no clock (a version number)."""
+    """The database's own 'now' in the column's type: naive timestamps hold UTC (Prisma), or
+    wall-clock time in the plan's naive zone ($PROCORE_NAIVE_TIMEZONE), and their clock is that
+    zone's. None for types that are no clock (a version number)."""
     kind = plan.table.column(column).effective_type
+    zone = sql.Literal(plan.naive_timezone)
     if kind.startswith("timestamp") and "with time zone" in kind and "without" not in kind:
         return sql.SQL("now()")
     if kind.startswith("timestamp"):
-        return sql.SQL("(now() AT TIME ZONE 'UTC')")
+        return sql.SQL("(now() AT TIME ZONE {})").format(zone)
     if kind == "date":
-        return sql.SQL("(now() AT TIME ZONE 'UTC')::date")
+        return sql.SQL("(now() AT TIME ZONE {})::date").format(zone)
     return None
 
 
