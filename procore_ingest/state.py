@@ -10,7 +10,8 @@ Layout under the state directory (default ./.procore_ingest, mode 0700):
     id.key                    the deployment's id key (`load_id_key`), made on first use, 0600
 
 Every write is atomic (temp file, fsync, rename) with mode 0600. Nothing here holds a secret:
-URLs are stored redacted.
+URLs are stored redacted, and the row digests are keyed with a secret derived from the id key
+(source.changes.keyed_digest), so no withheld value can be brute-forced from them.
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ ID_KEY_ENV = "PROCORE_ID_KEY"
 
 
 def load_id_key(state_dir: str | os.PathLike[str]) -> bytes:
-    """The key of the HMAC that stands for secret-looking primary keys in document ids:
+    """The key of the HMAC that stands for secret-looking primary keys in document ids, and
+    from which the row digests' salt is derived (source.changes.digest_salt):
     $PROCORE_ID_KEY when set, else `<state dir>/id.key`, 32 random bytes (hex) written with mode
-    0600 the first time a table needs it. The same key must be used by every run that feeds
+    0600 by the first run that reads a table. The same key must be used by every run that feeds
     one index: ids made with another key are other documents."""
     from_env = setting(None, ID_KEY_ENV) or ""  # the environment, or `.env`
     if from_env:

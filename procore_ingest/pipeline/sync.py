@@ -1,6 +1,6 @@
 """Keep the index equal to the database: one sync cycle over every table in scope.
 
-A cycle, per table in scope (read-only snapshot each), by the first strategy that applies
+A cycle, per table in scope (read-only snapshots), by the first strategy that applies
 (`_Cycle.sync_table` picks; each returns what it did and the table's new state):
 
     new table, or its documents' shape changed -> full_load: every row, then ids reconciled
@@ -13,11 +13,16 @@ A cycle, per table in scope (read-only snapshot each), by the first strategy tha
   and last: key fingerprint moved          -> ids in the index vs keys in the database
                                                 (removals.reconcile_ids): remove what is gone,
                                                 feed what is missing
-  after every table: tables gone from the database -> their documents removed
+  after every table: the schema documents (procore_schema_metadata) -> fed when the schema
+                                                moved, else only those whose row_count moved
+                    tables gone from the database -> their documents removed
 
 What a cycle could not get acknowledged stays pending in the table's state (`state.
-PendingOperation`) and is retried by every later cycle; a cycle that leaves anything pending
-exits 3. State lives in the state store's checkpoints.json (`state.Checkpoints`).
+PendingOperation`) and is retried by every later cycle; past `SyncOptions.max_pending` in one
+table they are only counted and the table is reloaded in full next cycle. A cycle that leaves
+anything pending exits 3. Rows are read a batch at a time, each batch in a snapshot released
+before it is fed (`source.reader.read_pages`): nothing is held open while Vespa is waited on.
+State lives in the state store's checkpoints.json (`state.Checkpoints`).
 """
 
 from __future__ import annotations
