@@ -8,10 +8,14 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+
 from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 from tests.helpers import execute, query
 
+P = 562949953421312
+PHOTOS = "/document/v1/procore_record/procore_record/docid/photos"
 CODE = "731905"  # a withheld one-time code: never in a document, and never recoverable from the state
 CODES = f"""
 CREATE TABLE codes (user_id int, otp text, updated_at timestamp(3) NOT NULL);  -- no key, a change column
@@ -105,9 +109,6 @@ def test_format_2_state_is_upgraded_without_refeeding(pg_url, vespa, tmp_path):
 
 # --- pending operations are bounded ---------------------------------------------------------
 
-P = 562949953421312
-PHOTOS = "/document/v1/procore_record/procore_record/docid/photos"
-
 
 def test_pending_operations_past_the_bound_collapse_into_a_reload(pg_url, vespa, tmp_path):
     from procore_ingest.pipeline.status import read_status
@@ -182,19 +183,23 @@ def _longest_open_snapshot(samples: list[tuple[float, str, bool]]) -> float:
     return longest
 
 
-def _run_while_vespa_is_full(vespa, path_prefix: str, work) -> tuple[object, list]:
+def _run_while_vespa_is_full(vespa, path_prefix: str, work, methods=("POST", "PUT")) -> tuple[object, list]:
     import threading
 
     result: dict[str, object] = {}
     thread = threading.Thread(target=lambda: result.setdefault("r", work()))
-    vespa.set_outage(507, methods=["POST", "PUT"], path_prefix=path_prefix)
+    vespa.set_outage(507, methods=list(methods), path_prefix=path_prefix)
     clear = threading.Timer(3.0, vespa.clear_outage)  # a 507 episode of 3 s, then Vespa has room again
     clear.start()
     thread.start()
     return result, thread
 
 
-def test_no_snapshot_is_held_while_a_sync_waits_for_vespa(pg_url, vespa, tmp_path):
+@pytest.mark.parametrize("change, refused, fed", [
+    ("UPDATE photos SET description = 'edited during a 507 episode', last_synced_at = now()", "POST", (60, 0)),
+    (f"DELETE FROM photos WHERE id > {P} + 30", "DELETE", (0, 30)),  # found by the key fingerprint
+])
+def test_no_snapshot_is_held_while_a_sync_waits_for_vespa(pg_url, vespa, tmp_path, change, refused, fed):
     from tests.test_sync import SCHEMA, assert_index_equals_database
 
     execute(pg_url, SCHEMA)
@@ -203,14 +208,15 @@ def test_no_snapshot_is_held_while_a_sync_waits_for_vespa(pg_url, vespa, tmp_pat
     options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state, batch_size=20,
                           retry_budget_s=30)
     assert run_cycle(options).exit_code == 0
-    execute(pg_url, "UPDATE photos SET description = 'edited during a 507 episode', last_synced_at = now()")
+    execute(pg_url, change)
     vespa.clear_requests()
-    result, thread = _run_while_vespa_is_full(vespa, PHOTOS, lambda: run_cycle(options))
+    result, thread = _run_while_vespa_is_full(vespa, PHOTOS, lambda: run_cycle(options), [refused])
     samples = _watch_sessions(pg_url, thread.is_alive, vespa)
     thread.join()
     assert len(samples) > 50  # the cycle did wait on Vespa, and was watched meanwhile
     assert _longest_open_snapshot(samples) < 0.5, samples
-    assert result["r"].exit_code == 0 and result["r"].tables["photos"].updated == 60
+    photos = result["r"].tables["photos"]
+    assert result["r"].exit_code == 0 and (photos.updated, photos.removed) == fed
     assert_index_equals_database(pg_url, vespa, ["photos"])
 
 

@@ -415,6 +415,7 @@ class _Cycle:
         with conn.cursor() as cur:
             fingerprint = changes.key_fingerprint(cur, plan)
             seen = read(cur, plan)
+        conn.rollback()  # what follows lists Vespa and feeds: no snapshot is held meanwhile
         # The key set moved (inserts or deletes): list what the index holds for this table.
         keys_moved = fingerprint.to_json() != previous.fingerprint
         indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
@@ -480,6 +481,7 @@ class _Cycle:
         """Make the table's ids in the index equal to its live keys in the database: remove
         what is gone, feed what is missing (and was not just fed)."""
         difference = reconcile_ids(self.run, plan, indexed, fed)
+        self.run.conn.rollback()  # the removes wait on Vespa: no snapshot held meanwhile
         self._remove(plan, difference.gone, result, pending)
         missing = [difference.missing[i] for i in sorted(difference.missing)]
         if missing and plan.key_columns:
