@@ -3,6 +3,7 @@ snapshot, and the server-side-cursor fetch loop. Identifiers only ever through `
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -66,7 +67,11 @@ def stream(conn: Any, query: sql.Composable, params: Sequence[Any], size: int,
             # the fetched tuples are not kept: only what `make` built lives while it is used
             yield [make(r) for r in rows]
     finally:
-        if conn.closed == 0:
+        if conn.closed == 0 and hold:
+            # the result may have failed as it was kept (at the commit): then no cursor is left
+            # to close, and the error raised there is the one to report
+            with contextlib.suppress(psycopg2.Error):
+                cursor.close()
+            conn.rollback()
+        elif conn.closed == 0:
             cursor.close()
-            if hold:
-                conn.commit()
