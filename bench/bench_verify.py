@@ -74,12 +74,13 @@ def large_table(url: str, work: Path, table: str, rows: int, repeat: int) -> lis
 
 
 def demo_cycles(admin: str, server) -> list[tuple[str, str, str]]:
+    from procore_ingest import database as db
     from procore_ingest.demo import DemoSpec, build_demo_database
     from procore_ingest.pipeline.ingest import IngestOptions, run_full
     from procore_ingest.pipeline.run import load_schema
     from procore_ingest.pipeline.sync import SyncOptions, run_cycle
     from procore_ingest.plan import build_plans
-    from procore_ingest.source import changes, db
+    from procore_ingest.source import changes
     from procore_ingest.state import StateStore, load_id_key
     from tests.helpers import execute
 
@@ -105,9 +106,9 @@ def demo_cycles(admin: str, server) -> list[tuple[str, str, str]]:
         idle.append(time.perf_counter() - started)
     # the content check's queries alone: one slice of every table with change columns
     with db.session(demo) as conn:
-        plans = [p for p in build_plans(load_schema(conn, demo)) if p.change_columns]
-        for plan in plans:  # row digests are keyed (changes.keyed_digest)
-            plan.id_key = load_id_key(state)
+        # row digests are keyed (changes.keyed_digest): the plans carry the state's id key
+        plans = [p for p in build_plans(load_schema(conn, demo), id_key=lambda: load_id_key(state))
+                 if p.change_columns]
         conn.rollback()
         slices = []
         for phase in range(changes.CHECK_SLICES):

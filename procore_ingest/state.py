@@ -20,40 +20,17 @@ import fcntl
 import json
 import os
 import secrets
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import orjson
 
+from .atomic import atomic_write_text
+from .clock import utc_now
 from .config import setting
 from .errors import JobNotFoundError, StateBusyError, StateError
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
-    """Write `text` to `path` via a temp file in the same folder, fsync, then rename.
-
-    A reader (or a crash) sees either the old file or the new one, never half of it.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
 
 ID_KEY_ENV = "PROCORE_ID_KEY"
 
@@ -92,10 +69,6 @@ SyncMode = Literal["cursor", "digest", "full"]  # change columns, key-range dige
 TableSyncStatus = Literal["ok", "failed"]  # a table's last sync cycle
 
 JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass

@@ -13,9 +13,9 @@ import threading
 
 from .. import config
 from ..errors import EXIT_CANCELLED, INGEST_EXIT_CODES
+from ..pipeline.build import default_processes
 from ..pipeline.ingest import IngestOptions, dry_run, resume, run_full
 from ..pipeline.sync import SyncOptions, run_cycle
-from ..source.parallel import default_processes
 from . import add_file_arguments, add_lock_argument, file_options, positive_int, run, tune_process
 from .output import (
     ConsoleReporter,

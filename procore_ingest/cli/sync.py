@@ -15,11 +15,11 @@ import threading
 from .. import config
 from ..errors import SYNC_EXIT_CODES, ConfigError, JobCancelled
 from ..logs import logger
+from ..pipeline.build import default_processes
 from ..pipeline.daemon import run_daemon
 from ..pipeline.status import read_status
 from ..pipeline.sync import SyncOptions, run_cycle
 from ..pipeline.verify import VerifyOptions, run_verify
-from ..source.parallel import default_processes
 from . import add_file_arguments, add_lock_argument, file_options, positive_int, run, tune_process
 from .output import log_cycle, status_json, status_report, verify_json, verify_report
 

@@ -7,7 +7,7 @@ The path, top to bottom (DESIGN §2):
                 flight) -> run.settle -> failures logged -> checkpoint advanced -> job saved
 
 Reading and building happen in worker processes for tables of more than one range
-(procore_ingest.source.parallel), which hand the batches back in key order: the path is the same.
+(procore_ingest.pipeline.build), which hand the batches back in key order: the path is the same.
 
 A table's checkpoint moves only after every document of a batch was acknowledged or written to
 the failure log, so a crash (even kill -9) replays at most one batch per table; ids are pure
@@ -26,9 +26,10 @@ from typing import Any
 
 import psycopg2
 
+from .. import database as db
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, row_document, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, RowBuilder, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -41,8 +42,7 @@ from ..errors import (
 from ..files import FileBatchResult, FileCounts
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..source import changes, db
-from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
+from ..source import changes
 from ..source.reader import count_rows, read_batches
 from ..state import (
     Checkpoints,
@@ -56,12 +56,14 @@ from ..state import (
     utc_now,
 )
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed
+from .baseline import sync_state
+from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .progress import Progress
 from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions, load_schema
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
-# batch a range (source/parallel.py: RANGE_ROWS rows) at a time, each range is sent on at once,
+# batch a range (pipeline/build.py: RANGE_ROWS rows) at a time, each range is sent on at once,
 # and the next is read and queued while those before it are in flight; a batch's checkpoint
 # waits for its last range. Bounded in documents (per --workers connection: a few times what the
 # feeder keeps in flight, so it never runs dry; ~3 KB each) and in the bytes they hold: past
@@ -156,17 +158,15 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
     with db.session(options.database_url) as conn:
         schema = load_schema(conn, options.database_url)
         plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
-                            options.keep_soft_deleted)
+                            options.keep_soft_deleted, naive_timezone=options.naive_timezone)
         _announce(schema, plans, options, progress)
-        for plan in plans:
-            plan.naive_timezone = options.naive_timezone
         tables, examples = [], {}
         now = int(time.time() * 1000)
         for plan in plans:
             rows = count_rows(conn, plan)
-            tables.append(DryRunTable(plan.name, rows, plan.withheld_columns, plan))
+            tables.append(DryRunTable(plan.name, rows, list(plan.withheld_columns), plan))
             for batch in read_batches(conn, plan, 1):
-                examples[plan.name] = row_document(batch.rows[0], plan, now).feed_json()
+                examples[plan.name] = RowBuilder(plan).document(batch.rows[0], now).feed_json()
                 break
     return DryRunReport(schema, tables, examples)
 
@@ -258,7 +258,7 @@ class _Job:
         if progress.rows_read == 0:
             # What the next sync cycle compares against, taken before the first read; and what
             # the index holds for the table before this load (documents of rows gone go after it).
-            self.baselines[plan.name] = changes.baseline(conn, plan)
+            self.baselines[plan.name] = sync_state(changes.baseline(conn, plan))
             indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
         store.save_job(self.job)
@@ -341,7 +341,7 @@ class _Job:
         job, run = self.job, self.run
         schema, plans = run.load_plans()
         _announce(schema, plans, self.options, self.progress)
-        job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
+        job.withheld_columns = {p.name: list(p.withheld_columns) for p in plans if p.withheld_columns}
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
         schema_docs = run.feed(schema_documents(schema, plans)).ok if self.options.feed_schema else 0

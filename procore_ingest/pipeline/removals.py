@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..documents.record import NAMESPACE, RECORD_TYPE, SCHEMA_NAMESPACE, SCHEMA_TYPE, document_id
+from ..documents.record import NAMESPACE, RECORD_TYPE, SCHEMA_NAMESPACE, SCHEMA_TYPE, RowBuilder
 from ..files.indexer import DOCTYPE as FILE_DOCTYPE
 from ..files.indexer import NAMESPACE as FILE_NAMESPACE
 from ..plan import TablePlan
@@ -47,9 +47,10 @@ def reconcile_ids(run: RunContext, plan: TablePlan, indexed: set[str],
     begin_snapshot(conn)
     gone = indexed - skip if skip is not None else set(indexed)
     missing: dict[str, dict[str, Any]] = {}
+    document_id = RowBuilder(plan).document_id
     for keys in changes.all_keys(conn, plan, KEY_BATCH):
         for row in keys:
-            doc_id = document_id(row, plan)
+            doc_id = document_id(row)
             gone.discard(doc_id)
             if skip is not None and doc_id not in indexed and doc_id not in skip:
                 missing[doc_id] = row

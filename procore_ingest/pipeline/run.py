@@ -14,24 +14,25 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import psycopg2
 
 from .. import config
+from .. import database as db
 from ..config import redact_url
 from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
 from ..discovery.profile import ProfileOptions
-from ..documents.record import Document
+from ..documents.record import FeedDocument
 from ..errors import DatabaseConnectionError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..source import db
 from ..state import StateStore, load_id_key
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink
 from ..vespa.targets import open_sink
@@ -125,11 +126,9 @@ class RunContext:
         """The schema as it is now, and a plan for each table in scope."""
         schema = load_schema(self.conn, self.options.database_url)
         plans = build_plans(schema, self.options.tables, self.options.exclude,
-                            self.options.allow_columns, self.options.keep_soft_deleted)
-        if plans:  # secret-looking keys' ids and every table's row digests (changes.keyed_digest)
-            id_key = load_id_key(self.options.state_dir)
-            for plan in plans:
-                plan.id_key, plan.naive_timezone = id_key, self.options.naive_timezone
+                            self.options.allow_columns, self.options.keep_soft_deleted,
+                            id_key=functools.partial(load_id_key, self.options.state_dir),
+                            naive_timezone=self.options.naive_timezone)
         return schema, plans
 
     # -- writing
@@ -139,13 +138,13 @@ class RunContext:
         for failure in failures[:3]:
             logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         """Put `docs`; what Vespa rejects is recorded."""
         result = self.sink.feed(docs) if docs else FeedResult()
         self.record(result.failures)
         return result
 
-    def submit(self, docs: list[Document]) -> PendingFeed:
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
         """Put `docs` without waiting for their outcomes (`settle` waits and records them):
         the next batch streams in while this one is still in flight."""
         return self.sink.submit(docs) if docs else PendingFeed.settled(FeedResult())
@@ -164,7 +163,7 @@ class RunContext:
         self.record(result.failures)
         return result
 
-    def index_files(self, docs: list[Document], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
+    def index_files(self, docs: Sequence[FeedDocument], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
         """--download-files: fetch and index the files of the rows Vespa took, through the same
         sink; file documents Vespa rejects are recorded like the rows' (`record` as in `settle`)."""
         if self.files is None:

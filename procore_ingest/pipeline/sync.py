@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 import psycopg2
 
+from .. import database as db
 from ..config import DEFAULT_MAX_PENDING
 from ..discovery.model import SchemaMap
 from ..documents.record import (
@@ -43,8 +44,7 @@ from ..documents.record import (
     RECORD_TYPE,
     SCHEMA_TYPE,
     Document,
-    document_id,
-    row_documents,
+    RowBuilder,
     schema_documents,
     schema_fingerprint,
 )
@@ -58,7 +58,7 @@ from ..errors import (
 from ..files import FileCounts
 from ..logs import logger
 from ..plan import TablePlan
-from ..source import changes, db
+from ..source import changes
 from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
 from ..state import (
@@ -70,6 +70,7 @@ from ..state import (
     utc_now,
 )
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
+from .baseline import sync_state
 from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions
 
@@ -184,8 +185,9 @@ class _Pass:
 
 class _Cycle:
     def __init__(self, run: RunContext, options: SyncOptions, cancel: threading.Event,
-                 trust_counters: bool = True) -> None:
+                 plans: list[TablePlan], trust_counters: bool = True) -> None:
         self.run, self.options, self.cancel = run, options, cancel
+        self.builders = {plan.name: RowBuilder(plan) for plan in plans}  # each table's, made once
         self.trust_counters = trust_counters  # False on a hot standby or after a statistics reset
 
     # -- feeding
@@ -202,7 +204,7 @@ class _Cycle:
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
-        docs = row_documents(live, plan, now)
+        docs = self.builders[plan.name].documents(live, now)
         fed = self.run.feed(docs)
         failed = {f.id: f for f in fed.failures}
         keys = {d.id: self._key(plan, row) for d, row in zip(docs, live, strict=True)}
@@ -217,7 +219,7 @@ class _Cycle:
                     result.updated += 1
         result.failed += len(failed)
         self._index_files(docs, fed, keys, pending)
-        removed = [document_id(r, plan) for r in gone]
+        removed = [self.builders[plan.name].document_id(r) for r in gone]
         self._remove(plan, removed, result, pending, earlier)
         return {d.id for d in docs} | set(removed)
 
@@ -282,7 +284,7 @@ class _Cycle:
         found: set[str] = set()
         for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
             values = [r.values for r in rows]
-            found |= {document_id(v, plan) for v in values}
+            found |= {self.builders[plan.name].document_id(v) for v in values}
             done |= self._feed_rows(plan, values, result, pending, indexed, earlier)
         for op in puts:
             if op.key is None:  # a keyless row: the table is read in full (see sync_table)
@@ -337,7 +339,7 @@ class _Cycle:
         conn = self.run.conn
         result = TableSync(plan.name, mode="full", reason=reason)
         pending = _Pending(plan.name, self.options.max_pending)
-        state = changes.baseline(conn, plan, self.options.overlap_s)
+        state = sync_state(changes.baseline(conn, plan, self.options.overlap_s))
         listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         begin_snapshot(conn)
         fed: set[str] = set()
@@ -449,7 +451,7 @@ class _Cycle:
                  if phase in state.checked_phases else [])
         again: set[str] = set()
         for rows_ in changes.rows_in_buckets(conn, plan, state.buckets, moved, self.options.batch_size):
-            fresh = [r.values for r in rows_ if document_id(r.values, plan) not in fed]
+            fresh = [r.values for r in rows_ if self.builders[plan.name].document_id(r.values) not in fed]
             counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
             again |= self._feed_rows(plan, fresh, counted, pending, indexed)
             result.rechecked += counted.fed + counted.removed
@@ -570,7 +572,7 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
                     "first cycle, or the statistics were reset or the server restarted since the last one")
     checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
     schema, plans = run.load_plans()
-    cycle = _Cycle(run, options, cancel, trust_counters=trust)
+    cycle = _Cycle(run, options, cancel, plans, trust_counters=trust)
     results: dict[str, TableSync] = {}
     for plan in plans:
         if cancel.is_set():

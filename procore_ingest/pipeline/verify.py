@@ -35,6 +35,7 @@ from typing import Any
 
 import psycopg2
 
+from .. import database as db
 from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
@@ -43,7 +44,7 @@ from ..documents.record import (
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     SCHEMA_VOLATILE,
-    Document,
+    FeedDocument,
     content_digest,
     schema_documents,
 )
@@ -55,11 +56,10 @@ from ..errors import (
 )
 from ..logs import logger
 from ..plan import TablePlan
-from ..source import db
-from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows
 from ..state import Checkpoints, PendingOperation, utc_now
 from ..vespa.sink import FeedResult, RemoveOp
+from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .digests import MISSING, STALE, DigestIndex
 from .removals import removal
 from .run import RunContext, RunOptions
@@ -186,7 +186,7 @@ class _Verifier:
         collect = _Collect(result, self.options.sample)
         index = self.index_of(RECORD_TYPE, NAMESPACE, plan.name, RECORD_VOLATILE)
         result.documents = len(index)
-        puts: list[Document] | None = [] if self.repair else None
+        puts: list[FeedDocument] | None = [] if self.repair else None
         for batch in self.rows(plan):
             if self.cancel.is_set():
                 raise JobCancelled(f"cancelled during {plan.name}")
@@ -247,7 +247,7 @@ class _Verifier:
             else:
                 held[doc_id] = content_digest(fields, SCHEMA_VOLATILE)
         result.documents = len(held)
-        puts = []
+        puts: list[FeedDocument] = []
         for doc in expected:
             digest = held.pop(doc.id, None)
             kind = ("missing" if digest is None else
@@ -302,7 +302,7 @@ class _Verifier:
                                                 for f in outcome.failures]
 
     # -- writing (repair)
-    def feed_counted(self, table: str, docs: list[Document]) -> FeedResult:
+    def feed_counted(self, table: str, docs: list[FeedDocument]) -> FeedResult:
         outcome = self.run.feed(docs)
         counts = self.counts.setdefault(table, RepairCounts())
         counts.fed += outcome.ok
@@ -310,7 +310,7 @@ class _Verifier:
         docs.clear()
         return outcome
 
-    def feed(self, table: str, docs: list[Document]) -> None:
+    def feed(self, table: str, docs: list[FeedDocument]) -> None:
         """Put rows' documents (and with --download-files index their files, as a cycle does)."""
         batch = list(docs)
         outcome = self.feed_counted(table, docs)

@@ -139,7 +139,7 @@ def read_pages(conn, plan: TablePlan, select: sql.Composable, where: sql.Composa
 
 # --- the same, shared between processes -----------------------------------------------------
 #
-# procore_ingest.source.parallel reads a table with several sessions: this one walks the keys and cuts
+# procore_ingest.pipeline.build reads a table with several sessions: this one walks the keys and cuts
 # them into ranges, the others read the ranges' rows. All see one snapshot,
 # exported here and imported there (what pg_dump --jobs does).
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..documents.record import RECORD_TYPE, Document
+from ..documents.record import RECORD_TYPE, FeedDocument
 from ..errors import VespaConnectionError
 from .sink import FeedResult, PendingFeed, RemoveOp
 
@@ -66,13 +66,13 @@ class FileSink:
             finally:
                 os.close(fd)
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         # lines in Vespa's JSON feed format, as orjson writes them (the same JSON as json.dumps,
         # about ten times faster: feed files are the hot path of `--vespa-url file://`)
         self._append((d.doctype, d.table, d.feed_line()) for d in docs)
         return FeedResult(ok=len(docs))
 
-    def submit(self, docs: list[Document]) -> PendingFeed:
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
         """Written at once: the batch comes back settled."""
         return PendingFeed.settled(self.feed(docs))
 

@@ -10,11 +10,11 @@ advance its checkpoint safely (at least once, idempotent).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..documents.record import Document
+from ..documents.record import FeedDocument
 
 # Transient: throttled (429), overloaded or restarting (503), gateway timeout (504), and
 # transport failures (no HTTP answer at all), which our streaming feeder reports as 599.
@@ -88,10 +88,10 @@ class Sink(Protocol):
     description: str
 
     def check(self) -> None: ...
-    def feed(self, docs: list[Document]) -> FeedResult: ...
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult: ...
     # Hand `docs` over without waiting for their outcomes where the sink streams (VespaSink);
     # a sink that answers at once (FileSink) returns a settled PendingFeed.
-    def submit(self, docs: list[Document]) -> PendingFeed: ...
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed: ...
     def remove(self, ops: list[RemoveOp]) -> FeedResult: ...
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]: ...
     def visit(self, doctype: str, namespace: str, source_table: str | None,

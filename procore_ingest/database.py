@@ -1,4 +1,4 @@
-"""Read-only PostgreSQL sessions.
+"""Read-only PostgreSQL sessions: the bottom of the data path, used by discovery and source alike.
 
 Every session this package opens is a read-only transaction with a statement timeout: the
 source database is never written. Connection failures become `DatabaseConnectionError` and
@@ -16,9 +16,9 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
-from ..config import scrub
-from ..errors import ConfigError, DatabaseConnectionError, DatabasePermissionError
-from ..logs import logger
+from .config import scrub
+from .errors import ConfigError, DatabaseConnectionError, DatabasePermissionError
+from .logs import logger
 
 APPLICATION_NAME = "procore-ingest"
 # Failures worth another attempt: the server is starting, restarting or briefly unreachable.
