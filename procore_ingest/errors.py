@@ -63,6 +63,11 @@ class StateBusyError(StateError):
     """Another process holds the state store's lock; names its pid."""
 
 
+class StateWriteError(StateError):
+    """The state directory cannot be created or written (full disk, read-only file system,
+    permission): not "busy", whatever the command."""
+
+
 class RangeReadError(ProcoreIngestError):
     """A range could not be read: the database's one-line message, and why: `error` (about
     the statement or the data), `connection_lost`, or `lock` (the worker would have had to

@@ -16,11 +16,13 @@ URLs are stored redacted, and the row digests are keyed with a secret derived fr
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -30,7 +32,7 @@ import orjson
 from .atomic import atomic_write_text
 from .clock import utc_now
 from .config import setting
-from .errors import JobNotFoundError, StateBusyError, StateError
+from .errors import JobNotFoundError, StateBusyError, StateError, StateWriteError
 
 ID_KEY_ENV = "PROCORE_ID_KEY"
 
@@ -51,16 +53,17 @@ def load_id_key(state_dir: str | os.PathLike[str]) -> bytes:
         pass
     except OSError as exc:
         raise StateError(f"cannot read the id key {path}: {exc.strerror}") from None
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another run made it first
+    with state_os_errors("write the id key", path):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another run made it first
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
         return path.read_bytes().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return path.read_bytes().strip()
 
 
 JobStatus = Literal["running", "completed", "partial", "failed", "cancelled"]  # an ingestion job
@@ -303,6 +306,16 @@ class Checkpoints:
         return checkpoints
 
 
+@contextlib.contextmanager
+def state_os_errors(doing: str, path: Path) -> Iterator[None]:
+    """An OSError (full disk, read-only file system, permission) as a StateError naming the
+    path: one line and the script's exit code, not "unexpected error: OSError"."""
+    try:
+        yield
+    except OSError as exc:
+        raise StateWriteError(f"cannot {doing} {path}: {exc.strerror or exc}") from None
+
+
 class StateStore:
     """Files under one state directory. `lock()` before writing from a long-running process."""
 
@@ -313,7 +326,8 @@ class StateStore:
     # -- layout
     def _ensure(self) -> None:
         for sub in (self.root, self.root / "jobs", self.root / "failures"):
-            sub.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with state_os_errors("create the state directory", sub):
+                sub.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def job_path(self, job_id: str) -> Path:
         return self.root / "jobs" / f"{job_id}.json"
@@ -325,15 +339,21 @@ class StateStore:
     def lock(self) -> None:
         """Exclusive ownership of the store, or StateBusyError naming who holds it."""
         self._ensure()
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with state_os_errors("open the state lock", self.root / "lock"):
+            fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise StateBusyError(f"state directory {self.root} is in use by pid {holder}") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            with state_os_errors("write the state lock", self.root / "lock"):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except StateError:
+            os.close(fd)
+            raise
         self._lock_fd = fd
 
     def unlock(self) -> None:
@@ -350,7 +370,8 @@ class StateStore:
         self._ensure()
         text = orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
                             | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_APPEND_NEWLINE)
-        atomic_write_text(path, text.decode(), mode=0o600)
+        with state_os_errors("write the state file", path):
+            atomic_write_text(path, text.decode(), mode=0o600)
 
     def _read(self, path: Path) -> Any:
         try:
@@ -378,12 +399,13 @@ class StateStore:
             return
         self._ensure()
         path = self.failure_log(job_id)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            for failure in failures:
-                fh.write(json.dumps(failure, sort_keys=True, default=str) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        with state_os_errors("write the failure log", path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as fh:
+                for failure in failures:
+                    fh.write(json.dumps(failure, sort_keys=True, default=str) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
 
     # -- checkpoints (per table, across runs)
     def load_checkpoints(self) -> Checkpoints:

@@ -3,6 +3,7 @@
 
     python3 scripts/quickstart.py          # install into .venv, then run the demo end to end
     python3 scripts/quickstart.py test     # install test extras into .venv, run the test suite
+    python3 scripts/quickstart.py lint     # install dev extras into .venv, run ruff and mypy (CI does)
 
 The demo starts an embedded PostgreSQL (from PyPI) holding a Procore-shaped database and runs
 the project's scripts against it. Extra arguments after `test` go to pytest.
@@ -55,6 +56,15 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["test"]:
         python = ensure_installed("test")
         return subprocess.run([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
+    if argv[:1] == ["lint"]:
+        python = ensure_installed("dev")
+        for tool in (["ruff", "check", "procore_ingest", "tests", "bench", "scripts"],
+                     ["mypy", "procore_ingest"]):
+            print(f"[quickstart] {' '.join(tool)}", flush=True)
+            code = subprocess.run([str(python), "-m", *tool], cwd=ROOT).returncode
+            if code:
+                return code
+        return 0
     if argv and argv[0] not in ("demo",):
         print(__doc__)
         return 2

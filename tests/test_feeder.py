@@ -1,4 +1,4 @@
-"""The streaming feeder (procore_ingest/vespa/feeder.py) against the strict Vespa protocol server:
+"""The streaming feeder (procore_ingest/vespa/feed/) against the strict Vespa protocol server:
 HTTP/2 with many operations in flight, the adaptive limit under a 429 storm, retries (503, 504,
 507), a GOAWAY mid-batch, a slow server, per-document order, rejected documents, the HTTP/1.1
 fallback, and kill -9 mid-stream followed by --resume."""

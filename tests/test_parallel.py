@@ -1,4 +1,4 @@
-"""Worker processes read and build documents (procore_ingest.source.parallel): the same documents and
+"""Worker processes read and build documents (procore_ingest.pipeline.build): the same documents and
 checkpoints as one process, on one snapshot, and a fallback when workers cannot connect."""
 
 import json

@@ -1,7 +1,7 @@
 """Rows and the schema as Vespa documents. Pure functions: no I/O.
 
 A row of table T with primary key K becomes `procore_record` document `T:K` (namespace
-`procore_record`), the convention of the user's existing index (procore-facts §9); names that
+`procore_record`), the convention the user's existing index was fed with; names that
 could be ambiguous are encoded and secret-looking keys hashed (documents/ids.py). Its id is a
 pure function of table and key, and a put replaces the whole document, so replaying a batch
 is harmless.
@@ -24,7 +24,7 @@ import orjson
 
 from ..discovery.filerefs import FileRef, dedupe, extract_references
 from ..discovery.model import Relationship, SchemaMap, Table, qualify
-from ..discovery.sensitive import keyed_hash, secret_key
+from ..discovery.sensitive import keyed_hash, secret_key, unsigned_url
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
@@ -231,7 +231,11 @@ _REF_KEYS = [(name, _json_string(name) + ": ") for name in sorted(_REF_FIELDS)]
 
 def _ref_json(ref: FileRef) -> str:
     """`json.dumps(ref.to_dict(), sort_keys=True, ensure_ascii=False)`, written directly: the
-    fields are strs or None (None fields left out), so no asdict copy and no encoder."""
+    fields are strs or None (None fields left out), so no asdict copy and no encoder. The URL
+    is kept without its signing parameters (`unsigned_url`): a presigned URL's credential and
+    signature never reach the index; the file itself is fetched with the full URL."""
+    if ref.url is not None and type(ref.url) is str:
+        ref = dataclasses.replace(ref, url=unsigned_url(ref.url))
     parts = []
     for name, key in _REF_KEYS:
         value = getattr(ref, name)

@@ -53,6 +53,7 @@ import orjson
 from psycopg2.extras import Range
 
 from ..discovery.model import Column
+from ..discovery.sensitive import withhold_in_text, withhold_secrets
 from ..source.pgtext import JSON_NULL, JsonNull, interval_to_iso, iso_interval, parse_json_exact
 from ..vespa.text import vespa_safe_text
 
@@ -356,7 +357,7 @@ def _render_array(value: object, element_category: str) -> str:
     if isinstance(value, str):
         delimiter = ";" if element_category == "box" else ","
         value = _convert_text_items(parse_pg_array(value, delimiter), element_category)
-    return canonical_json(value)
+    return canonical_json(withhold_secrets(value))  # json elements' secret keys, bearer values
 
 
 # --- public API -------------------------------------------------------------------------------
@@ -394,15 +395,16 @@ _ESCAPE_FREE = frozenset({bool, int, Decimal, float, datetime, date, time, timed
 
 def _render_plain_value(value: Any) -> str:
     kind = type(value)
-    if kind is str:
-        return vespa_safe_text(value)
+    if kind is str:  # secrets inside text (JSON members, bearer values, URL signatures) withheld
+        return vespa_safe_text(withhold_in_text(value))
     if kind in _ESCAPE_FREE:
         return _SCALAR[kind](value)
     return vespa_safe_text(_render_scalar(value))
 
 
 def _render_json_value(value: object) -> str:
-    return vespa_safe_text(canonical_parsed_json(value))
+    # secret-looking keys at any depth keep their key, their value is withheld (sensitive.py)
+    return vespa_safe_text(canonical_parsed_json(withhold_secrets(value)))
 
 
 def _orjson_default(value: object) -> object:

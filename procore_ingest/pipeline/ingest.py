@@ -1,6 +1,6 @@
 """Full ingestion, resume and dry run: every row of every chosen table into Vespa.
 
-The path, top to bottom (DESIGN §2):
+The path, top to bottom (docs/architecture.md, "Principles of the data path"):
 
     discover -> plans -> for each table: read batch (keyset, one snapshot)
              -> documents -> run.submit (streamed: the next batch is read while this one is in

@@ -1,7 +1,7 @@
 """Change detection queries. Everything is computed inside PostgreSQL; only changed rows, or
 small digests, cross the wire.
 
-Three mechanisms (DESIGN §4, README "Change detection"):
+Three mechanisms (docs/change-detection.md):
 
 - Cursor: rows whose change-tracking column (every one the table has, e.g. updated_at AND
   last_synced_at) moved past the stored watermark minus an overlap window. A row re-read in the
