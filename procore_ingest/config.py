@@ -141,25 +141,17 @@ def scrub(text: str, *secrets: str | None) -> str:
     return text
 
 
-def max_pending() -> int:
-    """$PROCORE_MAX_PENDING (default 10,000): past this many unacknowledged operations in one
-    table, the table is marked for a full reload instead of keeping each in the state."""
-    value = setting(None, MAX_PENDING_ENV, str(DEFAULT_MAX_PENDING)) or ""
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"{MAX_PENDING_ENV} must be a whole number of at least 1, not {value!r}")
-    return int(value)
 
-
-def naive_timezone() -> str:
-    """$PROCORE_NAIVE_TIMEZONE (an IANA zone name, default UTC): the zone in which the mirror
-    writes `timestamp without time zone` values. Used for the epoch-millisecond fields of
-    documents (created_at, updated_at) and for the clock that caps naive change columns'
-    watermarks; rendered metadata shows the values as written, whatever the setting."""
+def check_timezone(name: str) -> str:
+    """`name` when it is a time zone (IANA name, e.g. UTC, America/New_York), else ConfigError:
+    the zone in which the mirror writes `timestamp without time zone` values ($PROCORE_NAIVE_
+    TIMEZONE, `naive_timezone`). Used for the epoch-millisecond fields of documents (created_at,
+    updated_at) and for the clock that caps naive change columns' watermarks; metadata shows
+    the values as written, whatever the zone."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    name = setting(None, NAIVE_TIMEZONE_ENV, "UTC") or "UTC"
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{NAIVE_TIMEZONE_ENV}={name!r} is not a time zone name (e.g. UTC, America/New_York)") from None
+        raise ConfigError(f"{NAIVE_TIMEZONE_ENV}: {name!r} is not a time zone name (e.g. UTC, America/New_York)") from None
     return name
