@@ -81,7 +81,7 @@ def demo_cycles(admin: str, server) -> list[tuple[str, str, str]]:
     from procore_ingest.pipeline.sync import SyncOptions, run_cycle
     from procore_ingest.plan import build_plans
     from procore_ingest.source import changes
-    from procore_ingest.state import StateStore
+    from procore_ingest.state import StateStore, load_id_key
     from tests.helpers import execute
 
     execute(admin, "CREATE DATABASE demo")
@@ -106,7 +106,9 @@ def demo_cycles(admin: str, server) -> list[tuple[str, str, str]]:
         idle.append(time.perf_counter() - started)
     # the content check's queries alone: one slice of every table with change columns
     with db.session(demo) as conn:
-        plans = [p for p in build_plans(load_schema(conn, demo)) if p.change_columns]
+        # row digests are keyed (changes.keyed_digest): the plans carry the state's id key
+        plans = [p for p in build_plans(load_schema(conn, demo), id_key=lambda: load_id_key(state))
+                 if p.change_columns]
         conn.rollback()
         slices = []
         for phase in range(changes.CHECK_SLICES):

@@ -15,6 +15,9 @@ from .errors import ConfigError, VespaConnectionError
 
 DEFAULT_VESPA_URL = "http://localhost:8080"
 DEFAULT_STATE_DIR = ".procore_ingest"
+NAIVE_TIMEZONE_ENV = "PROCORE_NAIVE_TIMEZONE"
+MAX_PENDING_ENV = "PROCORE_MAX_PENDING"
+DEFAULT_MAX_PENDING = 10_000  # pending operations kept one by one per table (state.TableSyncState)
 
 _dotenv_loaded = False
 
@@ -136,3 +139,19 @@ def scrub(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+
+def check_timezone(name: str) -> str:
+    """`name` when it is a time zone (IANA name, e.g. UTC, America/New_York), else ConfigError:
+    the zone in which the mirror writes `timestamp without time zone` values ($PROCORE_NAIVE_
+    TIMEZONE, `naive_timezone`). Used for the epoch-millisecond fields of documents (created_at,
+    updated_at) and for the clock that caps naive change columns' watermarks; metadata shows
+    the values as written, whatever the zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{NAIVE_TIMEZONE_ENV}: {name!r} is not a time zone name (e.g. UTC, America/New_York)") from None
+    return name

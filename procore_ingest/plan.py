@@ -34,16 +34,14 @@ class TablePlan:
     # the deployment's id key (state.load_id_key), for tables whose key looks secret and
     # relationships into them: ids hold an HMAC of the key, never the value; never printed
     id_key: bytes = field(default=b"", repr=False, compare=False)
+    # the zone naive timestamps were written in (config.naive_timezone): epoch fields, clocks
+    naive_timezone: str = field(default="UTC", compare=False)
 
     @property
     def key_is_secret(self) -> bool:
         """A key column looks secret: key values are never written to ids or state files
         (a resume re-reads the table, a pending row re-reads it in full)."""
         return secret_key(self.key_columns)
-
-    @property
-    def needs_id_key(self) -> bool:
-        return secret_key(self.key_columns) or any(secret_key(r.target_columns) for r in self.outgoing)
 
     def is_soft_deleted(self, row: dict) -> bool:
         return self.soft_delete_column is not None and row.get(self.soft_delete_column) is not None
@@ -109,7 +107,7 @@ SOFT_DELETE_COLUMNS = ("deleted_at",)
 
 
 def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None = None,
-               keep_soft_deleted: bool = False, id_key: bytes = b"") -> TablePlan:
+               keep_soft_deleted: bool = False, id_key: bytes = b"", naive_timezone: str = "UTC") -> TablePlan:
     allowed = set(allow_columns or [])
     withheld = tuple(c.name for c in table.columns
                      if is_secret_column(c.name) and c.name not in allowed
@@ -125,18 +123,22 @@ def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None 
         soft_delete_column=None if keep_soft_deleted else next(
             (c.name for c in table.columns if c.name in SOFT_DELETE_COLUMNS), None),
         id_key=id_key,
+        naive_timezone=naive_timezone,
     )
 
 
 def build_plans(schema: SchemaMap, include: list[str] | None = None, exclude: list[str] | None = None,
                 allow_columns: list[str] | None = None, keep_soft_deleted: bool = False,
-                id_key: Callable[[], bytes] | None = None) -> list[TablePlan]:
+                id_key: Callable[[], bytes] | None = None, naive_timezone: str = "UTC") -> list[TablePlan]:
     """A plan for each table in scope. `id_key` (e.g. `state.load_id_key` of the state
-    directory) is called only when a planned table needs it (a key, or a relationship's
-    target key, looks secret): a deployment without such tables never makes a key file."""
+    directory) is called when any table is planned: ids of tables whose key (or a
+    relationship's target key) looks secret hold an HMAC under it, and every table's row
+    digests in the sync state are keyed with a secret derived from it (source.changes.
+    keyed_digest). `naive_timezone`: the zone naive timestamps are written in."""
     tables = select_tables(schema, include, exclude)
-    plans = [plan_table(schema, t, allow_columns, keep_soft_deleted) for t in tables]
-    if id_key is not None and any(p.needs_id_key for p in plans):
+    plans = [plan_table(schema, t, allow_columns, keep_soft_deleted, naive_timezone=naive_timezone)
+             for t in tables]
+    if id_key is not None and plans:
         key = id_key()
         plans = [dataclasses.replace(p, id_key=key) for p in plans]
     return plans

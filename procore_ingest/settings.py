@@ -120,6 +120,11 @@ _FILES = (  # --download-files and its flags (ingest and sync)
     Key("refresh_files", bool, False),
 )
 
+_SYNC_STATE = (  # no flags (the CLI contract has none): environment, file or default
+    Key("naive_timezone", str, "UTC", env=config.NAIVE_TIMEZONE_ENV),  # config.check_timezone
+    Key("max_pending", int, config.DEFAULT_MAX_PENDING, env=config.MAX_PENDING_ENV, minimum=1),
+)
+
 SECTIONS: dict[str, dict[str, Key]] = {
     "discover": _keys(
         Key("output", str),
@@ -138,6 +143,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
         Key("lock_file", str),
         Key("retry_budget", float, 120.0, minimum=0),
         Key("progress", bool),  # None: on when the output is a terminal
+        *_SYNC_STATE,  # --incremental runs a sync cycle
     ),
     "sync": _keys(
         Key("tables", list, env="PROCORE_SYNC_TABLES"),
@@ -154,6 +160,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
         Key("metrics_port", int, env="PROCORE_METRICS_PORT", minimum=0, maximum=65535),
         Key("metrics_host", str, "127.0.0.1"),
         Key("format", str, "text", choices=("text", "json")),
+        *_SYNC_STATE,
     ),
 }
 

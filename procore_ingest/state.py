@@ -10,7 +10,8 @@ Layout under the state directory (default ./.procore_ingest, mode 0700):
     id.key                    the deployment's id key (`load_id_key`), made on first use, 0600
 
 Every write is atomic (temp file, fsync, rename) with mode 0600. Nothing here holds a secret:
-URLs are stored redacted.
+URLs are stored redacted, and the row digests are keyed with a secret derived from the id key
+(source.changes.keyed_digest), so no withheld value can be brute-forced from them.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ ID_KEY_ENV = "PROCORE_ID_KEY"
 
 
 def load_id_key(state_dir: str | os.PathLike[str]) -> bytes:
-    """The key of the HMAC that stands for secret-looking primary keys in document ids:
+    """The key of the HMAC that stands for secret-looking primary keys in document ids, and
+    from which the row digests' salt is derived (source.changes.digest_salt):
     $PROCORE_ID_KEY when set, else `<state dir>/id.key`, 32 random bytes (hex) written with mode
-    0600 the first time a table needs it. The same key must be used by every run that feeds
+    0600 by the first run that reads a table. The same key must be used by every run that feeds
     one index: ids made with another key are other documents."""
     from_env = setting(None, ID_KEY_ENV) or ""  # the environment, or `.env`
     if from_env:
@@ -127,8 +129,10 @@ class Job(TableTotals):
 
 # --- checkpoints: what sync compares against, per table --------------------------------------
 
-STATE_VERSION = 3  # 1: the untyped layout before versions (tables at the top, "__sync__", "__schema__");
-# 2: no `binding` (a version-2 state is taken to belong to the target and database of its first run)
+# 1: the untyped layout before versions (tables at the top, "__sync__", "__schema__");
+# 2: unkeyed row digests (md5 of the whole row, withheld columns included: see F12) and no
+#    `binding` (a version-2 state is taken to belong to the target and database of its first run)
+STATE_VERSION = 3
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
@@ -170,6 +174,12 @@ class TableSyncState:
     checked_phases: list[int] = field(default_factory=list)  # slices whose digests are recorded
     checks_since_write: int = 0  # slices compared since the table was last written
     pending: list[PendingOperation] = field(default_factory=list)
+    # operations past the per-table bound (config.max_pending), counted, not kept: the next
+    # cycle reloads the table in full (a full load makes every document right again)
+    pending_overflow: int = 0
+    # False: `recent` and `digests` are a format-2 state's unkeyed md5s, compared once the old
+    # way (changes.rekey_recent, bucket_digests(unkeyed=True)) and replaced by keyed ones
+    digests_keyed: bool = True
     synced_at: str | None = None
     records: int = 0  # live rows after the cycle
     changes: int = 0
@@ -189,6 +199,19 @@ class TableSyncState:
         for key in data.pop("retry_keys", None) or []:
             pending.append(PendingOperation("put", "procore_record", "", table, key=key))
         return cls(**_known(cls, data), pending=pending)
+
+    @property
+    def pending_total(self) -> int:
+        """Operations not yet acknowledged: those kept, and those past the bound."""
+        return len(self.pending) + self.pending_overflow
+
+    def forget_unkeyed(self) -> None:
+        """A format-2 state: what cannot be compared the old way once is dropped (the key
+        fingerprint: ids are listed next cycle; the content check's digests of tables with
+        change columns: recorded again over the next CHECK_SLICES cycles, nothing re-fed)."""
+        self.digests_keyed, self.fingerprint = False, None
+        if self.mode == "cursor":
+            self.digests, self.checked_phases = {}, []
 
 
 @dataclass
@@ -233,6 +256,7 @@ class SchemaDocuments:
     fingerprint: str | None = None
     fed_at: str | None = None
     pending: list[PendingOperation] = field(default_factory=list)
+    row_counts: dict[str, int] = field(default_factory=dict)  # table -> the row_count last acknowledged
 
 
 @dataclass(frozen=True)
@@ -278,7 +302,7 @@ class Checkpoints:
     @property
     def pending(self) -> int:
         """Operations not yet acknowledged, over every table, the schema and dropped tables."""
-        return (sum(len(t.sync.pending) for t in self.tables.values() if t.sync)
+        return (sum(t.sync.pending_total for t in self.tables.values() if t.sync)
                 + len(self.schema.pending) + sum(len(p) for p in self.dropped.values()))
 
     def to_dict(self) -> dict[str, Any]:
@@ -296,7 +320,7 @@ class Checkpoints:
         else:
             tables, cycle = data.get("tables", {}), data.get("cycle", {})
             schema, dropped = data.get("schema", {}), data.get("dropped", {})
-        return cls(
+        checkpoints = cls(
             tables={name: TableCheckpoint.from_dict(entry, name) for name, entry in tables.items()},
             cycle=CycleMeta(**_known(CycleMeta, cycle)),
             schema=SchemaDocuments(
@@ -306,6 +330,11 @@ class Checkpoints:
                      for name, ops in dropped.items()},
             binding=StateBinding(**_known(StateBinding, data.get("binding") or {})),
         )
+        if version < 3:
+            for entry in checkpoints.tables.values():
+                if entry.sync is not None:
+                    entry.sync.forget_unkeyed()
+        return checkpoints
 
 
 @contextlib.contextmanager

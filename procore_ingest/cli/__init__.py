@@ -107,6 +107,10 @@ class CommandLine:
         group.add_argument(flag, dest=key, default=None, help=f"{help} ({extra})", **kwargs)
         self.names.append(key)
 
+    def unflagged(self, *keys: str) -> None:
+        """Settings without a flag (the CLI contract has none): environment > file > default."""
+        self.names.extend(keys)
+
     def add_output_options(self, group: Any) -> None:
         """--config, --print-config, --log-format and --verbose: the same on every command."""
         group.add_argument("--config", metavar="PATH",

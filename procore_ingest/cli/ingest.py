@@ -14,6 +14,7 @@ import sys
 import threading
 
 from .. import config
+from ..config import DEFAULT_MAX_PENDING
 from ..errors import EXIT_CANCELLED, INGEST_EXIT_CODES
 from ..pipeline.build import default_processes
 from ..pipeline.ingest import IngestOptions, dry_run, resume, run_full
@@ -73,6 +74,7 @@ def command_line(prog: str | None = None) -> CommandLine:
     cli.setting(tuning, "--retry-budget", "retry_budget",
                 "seconds to keep retrying throttled or unavailable Vespa", metavar="SECONDS")
     add_file_arguments(cli)  # --download-files and friends (procore_ingest.files)
+    cli.unflagged("naive_timezone", "max_pending")  # $PROCORE_NAIVE_TIMEZONE, $PROCORE_MAX_PENDING
     output = cli.group("output")
     cli.setting(output, "--progress", "progress",
                 "progress bars; without a terminal, a progress log line per table every "
@@ -103,12 +105,12 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             workers=args.workers, processes=args.processes, allow_columns=args.allow_column or [],
             state_dir=args.state_dir,
             retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
-            files=files, lock_file=args.lock_file,
+            files=files, lock_file=args.lock_file, naive_timezone=config.check_timezone(args.naive_timezone),
         )
         if args.dry_run:
             return show_dry_run(options, reporter)
         if args.incremental:
-            return incremental(options, reporter, cancel)
+            return incremental(options, reporter, cancel, args.max_pending)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: cancel.set())
         result = (resume(args.resume, options, reporter, cancel) if args.resume
@@ -121,13 +123,14 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     return run(job, INGEST_EXIT_CODES, args)
 
 
-def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threading.Event) -> int:
+def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threading.Event,
+                max_pending: int = DEFAULT_MAX_PENDING) -> int:
     """One sync cycle over the chosen tables: what changed since each table's checkpoint
     (a table never ingested before is loaded in full)."""
     reporter.started("incremental")
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: cancel.set())
-    result = run_cycle(SyncOptions(**options.shared()), cancel)
+    result = run_cycle(SyncOptions(**options.shared(), max_pending=max_pending), cancel)
     for name, t in result.tables.items():
         if t.changes or t.status != "ok" or t.pending:
             reporter.line(f"  {name}: {table_change_line(t)}")

@@ -379,7 +379,7 @@ def status_report(status: SyncStatus, now: datetime | None = None) -> str:
         else:
             detail = f"synced at {when} ({t.records or 0} records, {t.changes or 0} changes)"
         if t.pending:
-            detail += f", {t.pending} pending"
+            detail += f", {t.pending} pending" + (" (too many to keep: reloaded in full next cycle)" if t.reload else "")
         lines.append(f"  {t.name:<{width}} : {detail}")
     lines += ["", "Overall:", f"  Tables monitored: {len(status.tables)}",
               f"  Total records: {status.total_records:,}", f"  Changes detected: {status.changes:,}",

@@ -67,6 +67,7 @@ def command_line(prog: str | None = None) -> CommandLine:
                 "seconds to keep retrying throttled or unavailable Vespa within a cycle; what is still "
                 "not acknowledged is retried by the next cycle", metavar="SECONDS")
     add_file_arguments(cli)  # keep the rows' files indexed too (procore_ingest.files)
+    cli.unflagged("naive_timezone", "max_pending")  # $PROCORE_NAIVE_TIMEZONE, $PROCORE_MAX_PENDING
     daemon = cli.group("daemon")
     cli.setting(daemon, "--interval", "interval", "seconds between cycle starts", metavar="SECONDS")
     cli.setting(daemon, "--pid-file", "pid_file", "pid file of the daemon", metavar="PATH")
@@ -116,7 +117,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             database_url=config.database_url(args.database_url), vespa_url=config.vespa_url(args.vespa_url),
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size, workers=args.workers,
             state_dir=state_dir, overlap_s=args.overlap, retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
-            files=file_options(args), lock_file=args.lock_file,
+            files=file_options(args), lock_file=args.lock_file, max_pending=args.max_pending,
+            naive_timezone=config.check_timezone(args.naive_timezone),
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)

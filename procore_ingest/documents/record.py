@@ -16,8 +16,9 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -150,12 +151,16 @@ def _escape_key_part(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def epoch_millis(value: Any) -> int | None:
-    """Epoch milliseconds; naive timestamps are UTC (Prisma stores UTC), never local time."""
+def epoch_millis(value: Any, naive_zone: tzinfo | None = None) -> int | None:
+    """Epoch milliseconds; naive timestamps are UTC (Prisma stores UTC), or wall-clock time in
+    `naive_zone` when given (a mirror writing local time: $PROCORE_NAIVE_TIMEZONE)."""
     if isinstance(value, datetime):
-        if not value.tzinfo:  # what .replace(tzinfo=utc).timestamp() computes, without the copy
-            return int((value - _EPOCH).total_seconds() * 1000)
-        return int(value.timestamp() * 1000)
+        if value.tzinfo:
+            return int(value.timestamp() * 1000)
+        if naive_zone is not None:  # an ambiguous hour (DST fall-back) is read as its first pass
+            return int(value.replace(tzinfo=naive_zone).timestamp() * 1000)
+        # what .replace(tzinfo=utc).timestamp() computes, without the copy
+        return int((value - _EPOCH).total_seconds() * 1000)
     if isinstance(value, date):
         return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp() * 1000)
     return None  # infinity and other values Python cannot hold: leave the field out
@@ -266,6 +271,7 @@ class RowBuilder:
         self.outgoing = [self._outgoing_part(rel, table) for rel in plan.outgoing]
         self.incoming = [self._incoming_part(rel) for rel in plan.incoming]
         self.projects_by_id = table.name == "projects" and plan.key_columns == ("id",)
+        self.naive_zone = None if plan.naive_timezone == "UTC" else ZoneInfo(plan.naive_timezone)
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
@@ -365,7 +371,7 @@ class RowBuilder:
         if project_long is not None:
             fields["project_id"] = project_long
         for name in ("created_at", "updated_at"):
-            millis = epoch_millis(row.get(name))
+            millis = epoch_millis(row.get(name), self.naive_zone)
             if millis is not None:
                 fields[name] = millis
         return Document(RECORD_TYPE, NAMESPACE, doc_id, fields, table=self.name, file_refs=refs)
@@ -404,8 +410,12 @@ def _rel_json(rel: Relationship, direction: str) -> str:
     }, sort_keys=True)
 
 
-def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document]:
-    """`table:{name}` for each planned table and `schema:{database}` for the whole."""
+def schema_documents(schema: SchemaMap, plans: list[TablePlan],
+                     row_counts: Mapping[str, int] | None = None) -> list[Document]:
+    """`table:{name}` for each planned table and `schema:{database}` for the whole. `row_count`
+    is `row_counts[table]` when given (sync: the live rows its last cycle counted), else
+    discovery's (PostgreSQL's estimate, exact for a table never analysed)."""
+    counts = {p.name: p.table.row_count for p in plans} | dict(row_counts or {})
     docs = []
     for plan in plans:
         t = plan.table
@@ -414,7 +424,7 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document
                               sort_keys=True) for c in t.columns]
         content = " ".join([t.qualified_name, table_description(t)] + [c.name for c in t.columns])
         doc_id = f"table:{table_id_part(t.schema, t.name)}"
-        fields = {
+        fields: dict[str, Any] = {
             "doc_id": doc_id,
             "metadata_type": "table",
             "database_name": schema.database_name,
@@ -430,8 +440,8 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document
             "discovery_timestamp": schema.discovery_timestamp,
             "content_text": vespa_safe_text(content),
         }
-        if t.row_count is not None:
-            fields["row_count"] = t.row_count
+        if counts[plan.name] is not None:
+            fields["row_count"] = counts[plan.name]
         docs.append(Document(SCHEMA_TYPE, SCHEMA_NAMESPACE, doc_id, fields, table=plan.name))
     summary = {
         "tables": [p.name for p in plans],
@@ -448,7 +458,7 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document
         "database_name": schema.database_name,
         "discovery_timestamp": schema.discovery_timestamp,
         "schema_summary": json.dumps(summary, sort_keys=True),
-        "row_count": sum(p.table.row_count or 0 for p in plans),
+        "row_count": sum(counts[p.name] or 0 for p in plans),
         "content_text": vespa_safe_text(f"Database {schema.database_name}: tables " + ", ".join(summary["tables"])),
     }, table=""))
     return docs

@@ -46,8 +46,7 @@ class IdDifference:
 def reconcile_ids(run: RunContext, plan: TablePlan, indexed: set[str],
                   skip: set[str] | None = None) -> IdDifference:
     """What the index holds for `plan`'s table (`indexed`) against its live keys, read in a
-    snapshot that stays open for the caller to read the missing rows in (the caller rolls
-    back). `skip`: ids just put or removed, neither gone nor missing; None: every live row was
+    snapshot the caller ends (rolls back) before it feeds or removes anything. `skip`: ids just put or removed, neither gone nor missing; None: every live row was
     just put (a full load), so only what is gone is looked for."""
     conn = run.conn
     begin_snapshot(conn)

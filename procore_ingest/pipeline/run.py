@@ -56,6 +56,7 @@ class RunOptions:
     retry_budget_s: float = 120.0
     files: FileOptions | None = None  # --download-files: index the rows' files too
     lock_file: str | None = None  # --lock-file; None: derived from the target (pipeline/lock.py)
+    naive_timezone: str = "UTC"  # $PROCORE_NAIVE_TIMEZONE: the zone naive timestamps are written in
 
     def shared(self) -> dict[str, Any]:
         """The fields of `RunOptions`, to build the options of another kind of run."""
@@ -128,7 +129,8 @@ class RunContext:
         schema = load_schema(self.conn, self.options.database_url)
         plans = build_plans(schema, self.options.tables, self.options.exclude,
                             self.options.allow_columns, self.options.keep_soft_deleted,
-                            id_key=functools.partial(load_id_key, self.options.state_dir))
+                            id_key=functools.partial(load_id_key, self.options.state_dir),
+                            naive_timezone=self.options.naive_timezone)
         return schema, plans
 
     # -- the sync state

@@ -19,6 +19,7 @@ class TableStatus:
     status: TableSyncStatus | Literal["never synced"]
     error: str | None = None
     pending: int = 0  # operations Vespa has not acknowledged yet
+    reload: bool = False  # too many were pending to keep one by one: the next cycle reloads the table
 
 
 @dataclass
@@ -71,10 +72,10 @@ def read_status(state_dir: str, pid_file: str | None = None) -> SyncStatus:
             failed = sync is not None and sync.status == "failed"
             tables.append(TableStatus(name, entry.full.completed_at if entry.full else None, None, None,
                                       "failed" if failed else "never synced", sync.error if sync else None,
-                                      len(sync.pending) if sync else 0))
+                                      sync.pending_total if sync else 0, bool(sync and sync.pending_overflow)))
             continue
         tables.append(TableStatus(name, sync.synced_at, sync.records, sync.changes, sync.status, sync.error,
-                                  len(sync.pending)))
+                                  sync.pending_total, bool(sync.pending_overflow)))
     pending = {t.name: t.pending for t in tables if t.pending}
     pending.update({name: len(ops) for name, ops in checkpoints.dropped.items() if ops})
     if checkpoints.schema.pending:

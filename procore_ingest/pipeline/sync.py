@@ -1,6 +1,6 @@
 """Keep the index equal to the database: one sync cycle over every table in scope.
 
-A cycle, per table in scope (read-only snapshot each), by the first strategy that applies
+A cycle, per table in scope (read-only snapshots), by the first strategy that applies
 (`_Cycle.sync_table` picks; each returns what it did and the table's new state):
 
     new table, or its documents' shape changed -> full_load: every row, then ids reconciled
@@ -13,11 +13,16 @@ A cycle, per table in scope (read-only snapshot each), by the first strategy tha
   and last: key fingerprint moved          -> ids in the index vs keys in the database
                                                 (removals.reconcile_ids): remove what is gone,
                                                 feed what is missing
-  after every table: tables gone from the database -> their documents removed
+  after every table: the schema documents (procore_schema_metadata) -> fed when the schema
+                                                moved, else only those whose row_count moved
+                    tables gone from the database -> their documents removed
 
 What a cycle could not get acknowledged stays pending in the table's state (`state.
-PendingOperation`) and is retried by every later cycle; a cycle that leaves anything pending
-exits 3. State lives in the state store's checkpoints.json (`state.Checkpoints`).
+PendingOperation`) and is retried by every later cycle; past `SyncOptions.max_pending` in one
+table they are only counted and the table is reloaded in full next cycle. A cycle that leaves
+anything pending exits 3. Rows are read a batch at a time, each batch in a snapshot released
+before it is fed (`source.reader.read_pages`): nothing is held open while Vespa is waited on.
+State lives in the state store's checkpoints.json (`state.Checkpoints`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any, TypeVar
 import psycopg2
 
 from .. import database as db
+from ..config import DEFAULT_MAX_PENDING
 from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
@@ -73,6 +79,7 @@ from .run import RunContext, RunOptions
 @dataclass
 class SyncOptions(RunOptions):
     overlap_s: int = changes.DEFAULT_OVERLAP_S
+    max_pending: int = DEFAULT_MAX_PENDING  # per table ($PROCORE_MAX_PENDING: config.max_pending)
 
 
 @dataclass
@@ -136,18 +143,27 @@ class CycleResult:
 
 
 class _Pending:
-    """The operations of one table that have no success yet, collected during its cycle."""
+    """The operations of one table that have no success yet, collected during its cycle. At
+    most `limit` are kept one by one (a 1M-row reload into a Vespa refusing writes must not
+    write a million entries into checkpoints.json after every table): past it they are only
+    counted (`overflow`), and the table is reloaded in full next cycle."""
 
-    def __init__(self, table: str) -> None:
-        self.table = table
+    def __init__(self, table: str, limit: int = DEFAULT_MAX_PENDING) -> None:
+        self.table, self.limit = table, limit
         self.ops: dict[tuple[str, str], PendingOperation] = {}  # (doctype, id) -> op
+        self.overflow = 0  # operations not acknowledged once the bound was passed, kept ones included
 
     def add(self, kind: str, doctype: str, failure: FeedFailure, key: list[Any] | None = None,
             earlier: PendingOperation | None = None) -> None:
+        if self.overflow:
+            self.overflow += 1
+            return
         op = PendingOperation(kind, doctype, failure.id, self.table, key, failure.status, failure.message,
                               attempts=(earlier.attempts + 1) if earlier else 1,
                               since=earlier.since if earlier else utc_now())
         self.ops[(doctype, failure.id)] = op
+        if len(self.ops) > self.limit:  # collapsed: the full reload next cycle covers every one
+            self.overflow, self.ops = len(self.ops), {}
 
     def landed(self, doctype: str, doc_id: str) -> None:
         self.ops.pop((doctype, doc_id), None)
@@ -298,6 +314,8 @@ class _Cycle:
         documents = changes.documents_fingerprint(plan)
         if previous.documents is None:  # a state from before it was kept
             previous = replace(previous, documents=documents)
+        if not previous.digests_keyed:  # a format-2 state: its rows' unkeyed md5s, keyed here
+            previous = replace(previous, recent=changes.rekey_recent(plan, previous.recent))
         reason = self._full_load_reason(plan, previous, documents)
         if reason is not None:
             return self.full_load(plan, previous, reason)
@@ -315,6 +333,8 @@ class _Cycle:
             return "columns changed"
         if previous.documents != documents:
             return "relationships or file-reference columns changed"
+        if previous.pending_overflow:
+            return f"{previous.pending_overflow:,} operations were pending, more than are kept one by one"
         if any(op.key is None and op.kind == "put" for op in previous.pending):
             return "rows of a table without a usable key are pending"
         return None
@@ -324,7 +344,7 @@ class _Cycle:
         """Every row put again, then the index's ids made equal to the table's keys."""
         conn = self.run.conn
         result = TableSync(plan.name, mode="full", reason=reason)
-        pending = _Pending(plan.name)
+        pending = _Pending(plan.name, self.options.max_pending)
         state = sync_state(changes.baseline(conn, plan, self.options.overlap_s))
         listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         begin_snapshot(conn)
@@ -342,7 +362,7 @@ class _Cycle:
         """Nothing written since the last cycle: no row is read, only (cursor mode) one slice of
         the content check while some slice has not been compared since the last write."""
         result = TableSync(plan.name, mode=previous.mode)
-        pending = _Pending(plan.name)
+        pending = _Pending(plan.name, self.options.max_pending)
         state = replace(previous)
         if previous.mode == "cursor" and state.checks_since_write < changes.CHECK_SLICES:
             # nothing written since the last cycle, but some slice has not been compared
@@ -378,10 +398,14 @@ class _Cycle:
                     activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
         """The rows of the key-range buckets whose digest moved since the last cycle."""
         buckets = previous.buckets or changes.MIN_BUCKETS
-        step, digests = self._begin_pass(plan, previous, activity, "digest",
-                                         lambda cur, plan: changes.bucket_digests(cur, plan, buckets))
+        def read(cur: Any, plan: TablePlan) -> tuple[dict[str, str], dict[str, str]]:
+            keyed = changes.bucket_digests(cur, plan, buckets)
+            # a format-2 state holds unkeyed digests: compared the old way, this once
+            return keyed, (keyed if previous.digests_keyed else changes.bucket_digests(cur, plan, buckets, unkeyed=True))
+
+        step, (digests, comparable) = self._begin_pass(plan, previous, activity, "digest", read)
         old = previous.digests
-        moved = sorted(int(b) for b in set(old) | set(digests) if old.get(b) != digests.get(b))
+        moved = sorted(int(b) for b in set(old) | set(comparable) if old.get(b) != comparable.get(b))
         if moved:
             for rows in changes.rows_in_buckets(self.run.conn, plan, buckets, moved, self.options.batch_size):
                 step.fed |= self._feed_rows(plan, [r.values for r in rows], step.result, step.pending, step.indexed)
@@ -394,15 +418,16 @@ class _Cycle:
         `read` (the watermarks' maxima or the buckets' digests), the index's ids when the key
         set moved, and the operations earlier cycles left pending."""
         conn = self.run.conn
-        state = replace(previous, checks_since_write=0, activity=activity)
+        state = replace(previous, checks_since_write=0, activity=activity, digests_keyed=True)
         begin_snapshot(conn)
         with conn.cursor() as cur:
             fingerprint = changes.key_fingerprint(cur, plan)
             seen = read(cur, plan)
+        conn.rollback()  # what follows lists Vespa and feeds: no snapshot is held meanwhile
         # The key set moved (inserts or deletes): list what the index holds for this table.
         keys_moved = fingerprint.to_json() != previous.fingerprint
         indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
-        step = _Pass(TableSync(plan.name, mode=mode), state, _Pending(plan.name), fingerprint, indexed)
+        step = _Pass(TableSync(plan.name, mode=mode), state, _Pending(plan.name, self.options.max_pending), fingerprint, indexed)
         step.fed = self._retry_pending(plan, previous, step.result, step.pending, indexed)
         return step, seen
 
@@ -464,6 +489,7 @@ class _Cycle:
         """Make the table's ids in the index equal to its live keys in the database: remove
         what is gone, feed what is missing (and was not just fed)."""
         difference = reconcile_ids(self.run, plan, indexed, fed)
+        self.run.conn.rollback()  # the removes wait on Vespa: no snapshot held meanwhile
         self._remove(plan, difference.gone, result, pending)
         missing = [difference.missing[i] for i in sorted(difference.missing)]
         self._feed_live(plan, missing, result, pending, indexed)
@@ -487,9 +513,12 @@ class _Cycle:
     @staticmethod
     def _bookkeeping(state: TableSyncState, result: TableSync, pending: _Pending, records: int) -> TableSyncState:
         result.records = records
-        state.pending = list(pending.ops.values())
-        result.pending = len(state.pending)
-        if state.pending:  # the next cycle lists ids again: nothing is assumed about the index
+        state.pending, state.pending_overflow = list(pending.ops.values()), pending.overflow
+        result.pending = state.pending_total
+        if pending.overflow:
+            logger.error("%s: %d operations Vespa did not acknowledge, more than the %d kept one by one: "
+                         "the table is reloaded in full next cycle", result.name, pending.overflow, pending.limit)
+        if state.pending_total:  # the next cycle lists ids again: nothing is assumed about the index
             state.fingerprint = None
         state.synced_at, state.records, state.changes = utc_now(), records, result.changes
         state.inserted, state.updated, state.removed = result.inserted, result.updated, result.removed
@@ -519,8 +548,8 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
         meta.last_cycle_errors = sum(1 for r in results.values() if r.status != "ok")
         meta.last_cycle_failed_records = sum(r.failed for r in results.values())
         meta.database, meta.vespa = run.description["database"], run.description["vespa"]
-        pending = {name: len(entry.sync.pending) for name, entry in checkpoints.tables.items()
-                   if entry.sync and entry.sync.pending}
+        pending = {name: entry.sync.pending_total for name, entry in checkpoints.tables.items()
+                   if entry.sync and entry.sync.pending_total}
         pending.update({name: len(ops) for name, ops in checkpoints.dropped.items() if ops})
         if checkpoints.schema.pending:
             pending["(schema documents)"] = len(checkpoints.schema.pending)
@@ -542,7 +571,6 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
                     "first cycle, or the statistics were reset or the server restarted since the last one")
     checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
     schema, plans = run.load_plans()
-    _sync_schema_documents(run, schema, plans, checkpoints)
     cycle = _Cycle(run, options, cancel, plans, trust_counters=trust)
     results: dict[str, TableSync] = {}
     for plan in plans:
@@ -554,6 +582,8 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
             run.rollback()
             break
         run.store.save_checkpoints(checkpoints)  # each table's progress survives a crash
+    # after the tables: the schema documents carry the row counts this cycle found
+    _sync_schema_documents(run, schema, plans, checkpoints)
     if options.tables or cancel.is_set():
         return results, []
     return results, _remove_dropped_tables(run, schema, checkpoints)
@@ -603,16 +633,24 @@ def _remove_dropped_tables(run: RunContext, schema: SchemaMap, checkpoints: Chec
 def _sync_schema_documents(run: RunContext, schema: SchemaMap, plans: list[TablePlan],
                            checkpoints: Checkpoints) -> None:
     """Re-feed the procore_schema_metadata documents when the schema they describe moved, or
-    when some of them were not acknowledged last time."""
-    docs = schema_documents(schema, plans)
-    fingerprint = schema_fingerprint(docs)
+    when some of them were not acknowledged last time; else only those whose `row_count`
+    moved (each table's live rows as its last cycle counted them) and the database's."""
+    counts = {p.name: entry.sync.records for p in plans
+              if (entry := checkpoints.tables.get(p.name)) and entry.sync and entry.sync.synced_at}
+    docs = schema_documents(schema, plans, counts)
+    fingerprint = schema_fingerprint(docs)  # without row counts (SCHEMA_VOLATILE)
     state = checkpoints.schema
-    if state.fingerprint == fingerprint and not state.pending:
+    if state.fingerprint != fingerprint or state.pending:
+        send = docs
+    else:
+        moved = {name for name, count in counts.items() if state.row_counts.get(name) != count}
+        send = [d for d in docs if d.table in moved or not d.table] if moved else []
+    if not send:
         return
-    result = run.feed(docs)
+    result = run.feed(send)
     earlier = {op.id: op for op in state.pending}
     state.pending = [PendingOperation("put", SCHEMA_TYPE, f.id, f.table, None, f.status, f.message,
                                       attempts=earlier[f.id].attempts + 1 if f.id in earlier else 1)
                      for f in result.failures]
     if not result.failures:
-        state.fingerprint, state.fed_at = fingerprint, utc_now()
+        state.fingerprint, state.fed_at, state.row_counts = fingerprint, utc_now(), counts

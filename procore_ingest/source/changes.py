@@ -5,7 +5,7 @@ Three mechanisms (docs/change-detection.md):
 
 - Cursor: rows whose change-tracking column (every one the table has, e.g. updated_at AND
   last_synced_at) moved past the stored watermark minus an overlap window. A row re-read in the
-  overlap is fed again only if its content hash (md5 of the row's text) differs from the one
+  overlap is fed again only if its content hash (a keyed md5 of the row's text) differs from the one
   kept from the last cycle, so late-committing transactions are caught without re-feeding.
 - Digest: tables without a change column are hashed per key-range bucket in one grouped scan;
   only buckets whose digest moved are read and fed.
@@ -17,6 +17,7 @@ Three mechanisms (docs/change-detection.md):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,9 +26,10 @@ from typing import Any, Literal, NamedTuple
 from psycopg2 import sql
 
 from ..discovery.sensitive import keyed_hash
+from ..errors import ConfigError
 from ..plan import TablePlan
-from .reader import key_to_json
-from .sql import begin_snapshot, columns, order_by, stream, table_ident
+from .reader import key_to_json, read_pages
+from .sql import begin_snapshot, columns, stream, table_ident
 
 DEFAULT_OVERLAP_S = 300
 TRUE = sql.SQL("true")
@@ -52,9 +54,41 @@ def _key_text(plan: TablePlan) -> sql.Composable:
                                                                   for k in plan.key_columns))
 
 
-def _hash64(expr: sql.Composable) -> sql.Composable:
-    # 60 bits of md5 as a bigint: sums of millions of them stay exact (sum(bigint) is numeric).
-    return sql.SQL("('x' || substr(md5({}), 1, 15))::bit(60)::bigint").format(expr)
+def digest_salt(id_key: bytes) -> str:
+    """The secret every row digest is keyed with, derived from the deployment's id key (which
+    itself never leaves the process): the digests kept in checkpoints.json cover whole rows,
+    withheld columns included, and an unkeyed md5 of a row gives a low-entropy secret (a
+    6-digit code) away to anyone who reads the file and knows the rest of the row."""
+    if not id_key:
+        raise ConfigError("row digests need the deployment's id key (PROCORE_ID_KEY or the state "
+                          "directory's id.key)")
+    return hmac.new(id_key, b"procore-ingest row digests", hashlib.sha256).hexdigest()
+
+
+def keyed_digest(plan: TablePlan, expr: sql.Composable) -> sql.Composable:
+    """md5(salt || md5(`expr`)), computed by PostgreSQL (which has no HMAC without pgcrypto):
+    the one way a row or key is digested for the state. The salt is secret, so no digest can be
+    inverted by trying candidate values. The inner md5 is the digest states before format 3
+    kept, so their row digests convert in Python (`rekey_recent`) instead of re-feeding rows."""
+    return sql.SQL("md5({} || md5({}))").format(sql.Literal(digest_salt(plan.id_key)), expr)
+
+
+def rekey(plan: TablePlan, unkeyed: str) -> str:
+    """`keyed_digest` of a row whose unkeyed md5 (format 2 and before) is `unkeyed`."""
+    return hashlib.md5((digest_salt(plan.id_key) + unkeyed).encode()).hexdigest()
+
+
+def rekey_recent(plan: TablePlan, recent: Mapping[str, str]) -> dict[str, str]:
+    """A state's `recent` rows (format 2 and before: unkeyed md5s) as this version keys them:
+    the rows re-read in the overlap are compared as before, none is fed again for the upgrade."""
+    return {(k if plan.key_columns else rekey(plan, k)): rekey(plan, v) for k, v in recent.items()}
+
+
+def _hash64(plan: TablePlan | None, expr: sql.Composable) -> sql.Composable:
+    # 60 bits of the keyed md5 as a bigint: sums of millions of them stay exact (sum(bigint) is
+    # numeric). `plan` None: the unkeyed md5 of states before format 3 (`bucket_digests`).
+    digest = keyed_digest(plan, expr) if plan is not None else sql.SQL("md5({})").format(expr)
+    return sql.SQL("('x' || substr({}, 1, 15))::bit(60)::bigint").format(digest)
 
 
 def _live(plan: TablePlan) -> sql.Composable:
@@ -96,21 +130,23 @@ class Fingerprint:
 
 def key_fingerprint(cur, plan: TablePlan) -> Fingerprint:
     cur.execute(sql.SQL("SELECT count(*), coalesce(sum({}), 0)::text FROM {} t{}").format(
-        _hash64(_key_text(plan)), table_ident(plan.table), _live(plan)))
+        _hash64(plan, _key_text(plan)), table_ident(plan.table), _live(plan)))
     count, key_sum = cur.fetchone()
     return Fingerprint(int(count), key_sum)
 
 
 def _clock(plan: TablePlan, column: str) -> sql.Composable | None:
-    """The database's own 'now' in the column's type: naive timestamps hold UTC (Prisma), so
-    their clock is UTC too. None for types that are no clock (a version number)."""
+    """The database's own 'now' in the column's type: naive timestamps hold UTC (Prisma), or
+    wall-clock time in the plan's naive zone ($PROCORE_NAIVE_TIMEZONE), and their clock is that
+    zone's. None for types that are no clock (a version number)."""
     kind = plan.table.column(column).effective_type
+    zone = sql.Literal(plan.naive_timezone)
     if kind.startswith("timestamp") and "with time zone" in kind and "without" not in kind:
         return sql.SQL("now()")
     if kind.startswith("timestamp"):
-        return sql.SQL("(now() AT TIME ZONE 'UTC')")
+        return sql.SQL("(now() AT TIME ZONE {})").format(zone)
     if kind == "date":
-        return sql.SQL("(now() AT TIME ZONE 'UTC')::date")
+        return sql.SQL("(now() AT TIME ZONE {})::date").format(zone)
     return None
 
 
@@ -137,7 +173,7 @@ def _column_type(plan: TablePlan, name: str) -> sql.SQL:
 
 
 class Row(NamedTuple):
-    digest: str  # md5 of the row's text, computed by PostgreSQL
+    digest: str  # keyed md5 of the row's text (`keyed_digest`), computed by PostgreSQL
     values: dict[str, Any]
     in_window: bool = True  # inside the overlap window of the new watermarks: re-read next cycle
 
@@ -160,8 +196,7 @@ def changed_rows(conn, plan: TablePlan, watermarks: Mapping[str, str | None], ov
     `new_watermarks` (only those need remembering for the next cycle)."""
     past, params = _past(plan, watermarks, overlap_s)
     window, window_params = _past(plan, new_watermarks or {}, overlap_s)
-    where = sql.SQL(" WHERE ") + past if params else sql.SQL("")
-    yield from _stream(conn, plan, where, params, batch_size, window, window_params)
+    yield from _stream(conn, plan, past if params else None, params, batch_size, window, window_params)
 
 
 def rows_by_keys(conn, plan: TablePlan, keys: list[list[Any]], batch_size: int) -> Iterator[list[Row]]:
@@ -171,7 +206,7 @@ def rows_by_keys(conn, plan: TablePlan, keys: list[list[Any]], batch_size: int) 
     cols = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k)) for k in plan.key_columns)
     casts = sql.SQL(", ").join(sql.SQL("(k.v->>{})::{}").format(sql.Literal(i), _column_type(plan, c))
                                for i, c in enumerate(plan.key_columns))
-    where = sql.SQL(" WHERE ({}) IN (SELECT {} FROM jsonb_array_elements(%s::jsonb) AS k(v))").format(cols, casts)
+    where = sql.SQL("({}) IN (SELECT {} FROM jsonb_array_elements(%s::jsonb) AS k(v))").format(cols, casts)
     yield from _stream(conn, plan, where, [json.dumps(keys)], batch_size)
 
 
@@ -183,10 +218,12 @@ def _bucket(plan: TablePlan, buckets: int) -> sql.Composable:
     return sql.SQL("mod(hashtext({}) & 2147483647, {})").format(_key_text(plan), sql.Literal(buckets))
 
 
-def bucket_digests(cur, plan: TablePlan, buckets: int) -> dict[str, str]:
-    """bucket -> "count:sum of row hashes", for every non-empty bucket, in one grouped scan."""
+def bucket_digests(cur, plan: TablePlan, buckets: int, unkeyed: bool = False) -> dict[str, str]:
+    """bucket -> "count:sum of row hashes", for every non-empty bucket, in one grouped scan.
+    `unkeyed`: as states before format 3 kept them, to compare with one once (never stored)."""
     cur.execute(sql.SQL("SELECT {b} AS b, count(*) || ':' || sum({h}) FROM {t} t{live} GROUP BY 1").format(
-        b=_bucket(plan, buckets), h=_hash64(ROW_TEXT), t=table_ident(plan.table), live=_live(plan)))
+        b=_bucket(plan, buckets), h=_hash64(None if unkeyed else plan, ROW_TEXT), t=table_ident(plan.table),
+        live=_live(plan)))
     return {str(b): digest for b, digest in cur.fetchall()}
 
 
@@ -195,7 +232,7 @@ def bucket_slice_digests(cur, plan: TablePlan, buckets: int, slices: int, phase:
     content check of tables with change columns (one slice per cycle)."""
     cur.execute(sql.SQL("SELECT {b} AS b, count(*) || ':' || sum({h}) FROM {t} t WHERE mod({b}, {n}) = {p}{live} "
                         "GROUP BY 1").format(
-        b=_bucket(plan, buckets), h=_hash64(ROW_TEXT), t=table_ident(plan.table),
+        b=_bucket(plan, buckets), h=_hash64(plan, ROW_TEXT), t=table_ident(plan.table),
         n=sql.Literal(slices), p=sql.Literal(phase),
         live=sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column))
         if plan.soft_delete_column else sql.SQL("")))
@@ -220,7 +257,7 @@ def server_state(conn) -> tuple[bool, str | None]:
 
 def rows_in_buckets(conn, plan: TablePlan, buckets: int, chosen: list[int], batch_size: int
                     ) -> Iterator[list[Row]]:
-    where = sql.SQL(" WHERE {} = ANY(%s)").format(_bucket(plan, buckets))
+    where = sql.SQL("{} = ANY(%s)").format(_bucket(plan, buckets))
     yield from _stream(conn, plan, where, [chosen], batch_size)
 
 
@@ -231,13 +268,15 @@ def all_keys(conn, plan: TablePlan, batch_size: int) -> Iterator[list[dict[str, 
     yield from stream(conn, query, [], batch_size, lambda r: dict(zip(cols, r, strict=True)))
 
 
-def _stream(conn, plan: TablePlan, where: sql.Composable, params: list[Any], batch_size: int,
+def _stream(conn, plan: TablePlan, where: sql.Composable | None, params: list[Any], batch_size: int,
             flag: sql.Composable = TRUE, flag_params: list[Any] | None = None) -> Iterator[list[Row]]:
+    """The rows matching `where` (None: all), in key order, each batch read in a snapshot
+    released before the caller feeds it (`reader.read_pages`)."""
     names = [c.name for c in plan.table.columns]
-    query = sql.SQL("SELECT md5({}), ({}), {} FROM {} t{}{}").format(
-        ROW_TEXT, flag, columns(names, "t"), table_ident(plan.table), where, order_by(plan.key_columns, "t"))
-    yield from stream(conn, query, (flag_params or []) + params, batch_size,
-                      lambda r: Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])))
+    select = sql.SQL("{}, ({}), {}").format(keyed_digest(plan, ROW_TEXT), flag, columns(names, "t"))
+    yield from read_pages(conn, plan, select, where, (flag_params or []) + params, batch_size,
+                          lambda r: Row(r[0], dict(zip(names, r[2:], strict=True)), bool(r[1])),
+                          [2 + names.index(k) for k in plan.key_columns])
 
 
 def columns_fingerprint(plan: TablePlan) -> str:

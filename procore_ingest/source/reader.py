@@ -1,23 +1,26 @@
-"""Read a table in key order, a batch at a time, from one consistent snapshot.
+"""Read a table in key order, a batch at a time.
 
-Keyset, not OFFSET: `WHERE (k1, k2) > (last) ORDER BY k1, k2` through a server-side cursor, so
-memory stays constant whatever the table size and a resumed run starts right after the last
-acknowledged key. The transaction is REPEATABLE READ and READ ONLY: every batch of a table sees
-the same snapshot.
+Keyset, not OFFSET: `WHERE (k1, k2) > (last) ORDER BY k1, k2 LIMIT n`, so memory stays constant
+whatever the table size and a resumed run starts right after the last acknowledged key. Each
+batch is read in a REPEATABLE READ, READ ONLY transaction of its own, ended before the batch is
+fed: no snapshot is held while Vespa is waited on (`read_pages`). The parallel reader below
+shares one snapshot between sessions instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg2 import sql
 
 from ..plan import TablePlan
 from .sql import begin_snapshot, columns, order_by, stream, table_ident
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -81,15 +84,57 @@ def _select_dicts(conn, query: sql.Composable, params: list[Any], names: list[st
 def read_batches(conn, plan: TablePlan, batch_size: int,
                  after_key: list[Any] | None = None) -> Iterator[Batch]:
     """Yield the table's rows (as dicts, secret columns included: the document builder drops
-    withheld ones) in batches of `batch_size`, from one snapshot."""
+    withheld ones) in batches of `batch_size`, each read in a snapshot released before it is
+    handed over (`read_pages`)."""
     begin_snapshot(conn)
-    query, params = select_query(plan, after_key)
+    names = [c.name for c in plan.table.columns]
     try:
-        for dicts in _select_dicts(conn, query, params, [c.name for c in plan.table.columns], batch_size):
+        for dicts in read_pages(conn, plan, columns(names), None, [], batch_size,
+                                lambda r: dict(zip(names, r, strict=True)),
+                                [names.index(k) for k in plan.key_columns], after_key):
             last = ([key_to_json(dicts[-1][k]) for k in plan.key_columns] if plan.key_columns else None)
             yield Batch(dicts, last)
     finally:
-        conn.rollback()  # read only: nothing to commit; ends the snapshot
+        conn.rollback()  # read only: nothing to commit
+
+
+def read_pages(conn, plan: TablePlan, select: sql.Composable, where: sql.Composable | None,
+               params: list[Any], size: int, make: Callable[[tuple], T], key_at: list[int],
+               after_key: list[Any] | None = None) -> Iterator[list[T]]:
+    """`SELECT <select> FROM <table> t [WHERE <where>]` in key order, `size` rows at a time,
+    each page read in a short transaction of its own, ended before the page is handed over:
+    no snapshot stays open (holding back vacuum, and the locks that queue a migration's ALTER
+    TABLE and every query behind it) while the caller waits on Vespa. Page to page by key
+    (`key_at`: where the key columns are in a row), after `after_key` when given; every page
+    sees the rows committed before it was read, so a row changed meanwhile is read as it is
+    then (sync's states are taken before the table is read: the change is seen again next
+    cycle). A table without a key is read from one snapshot whose result the server keeps
+    (`stream(hold=True)`), released before the first page."""
+    if not plan.key_columns:
+        query = sql.SQL("SELECT {} FROM {} t{}").format(
+            select, table_ident(plan.table), sql.SQL(" WHERE ") + where if where is not None else sql.SQL(""))
+        yield from stream(conn, query, params, size, make, hold=True)
+        return
+    after = after_key
+    while True:
+        conditions, page_params = ([sql.SQL("({})").format(where)] if where is not None else []), list(params)
+        if after is not None:
+            condition, values = _key_condition(plan, ">", after)
+            conditions.append(condition)
+            page_params += values
+        query = sql.SQL("SELECT {} FROM {} t{}{} LIMIT {}").format(
+            select, table_ident(plan.table),
+            sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
+            order_by(plan.key_columns, "t"), sql.Literal(size))
+        with conn.cursor() as cur:
+            cur.execute(query, page_params)
+            rows = cur.fetchall()
+        conn.rollback()  # read only: the page's snapshot ends before the caller sees it
+        if rows:
+            yield [make(r) for r in rows]
+        if len(rows) < size:
+            return
+        after = [key_to_json(rows[-1][i]) for i in key_at]
 
 
 # --- the same, shared between processes -----------------------------------------------------

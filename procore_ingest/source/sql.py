@@ -3,6 +3,7 @@ snapshot, and the server-side-cursor fetch loop. Identifiers only ever through `
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -43,15 +44,34 @@ def begin_snapshot(conn: Any) -> None:
 
 
 def stream(conn: Any, query: sql.Composable, params: Sequence[Any], size: int,
-           make: Callable[[tuple], T]) -> Iterator[list[T]]:
+           make: Callable[[tuple], T], hold: bool = False) -> Iterator[list[T]]:
     """`query`'s rows, each turned into `make(row)`, `size` at a time, through a server-side
-    cursor in the transaction open on `conn`: constant memory whatever the table size."""
-    cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}")
+    cursor in the transaction open on `conn`: constant memory whatever the table size.
+
+    `hold`: the cursor is WITH HOLD and the transaction is ended at once: the server keeps the
+    result as the snapshot saw it (in a temporary file past work_mem) and the snapshot is
+    released, and every batch is fetched in a transaction ended before it is handed over, so no
+    snapshot is held while the caller waits (on Vespa). For reads that cannot page by key."""
+    cursor = conn.cursor(name=f"procore_ingest_{uuid.uuid4().hex[:12]}", withhold=hold)
     cursor.itersize = size
     try:
         cursor.execute(query, list(params))
-        while rows := cursor.fetchmany(size):
+        if hold:
+            conn.commit()  # read only, nothing written: the result is kept, the snapshot let go
+        while True:
+            rows = cursor.fetchmany(size)
+            if hold:
+                conn.commit()  # the FETCH's transaction: ended before the batch is handed over
+            if not rows:
+                break
             # the fetched tuples are not kept: only what `make` built lives while it is used
             yield [make(r) for r in rows]
     finally:
-        cursor.close()
+        if conn.closed == 0 and hold:
+            # the result may have failed as it was kept (at the commit): then no cursor is left
+            # to close, and the error raised there is the one to report
+            with contextlib.suppress(psycopg2.Error):
+                cursor.close()
+            conn.rollback()
+        elif conn.closed == 0:
+            cursor.close()
