@@ -26,7 +26,7 @@ import pickle
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +95,7 @@ def default_processes() -> int:
 
 
 def serial_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] | None = None,
-                   digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
+                   digests: bool = False, parts: bool = False) -> Generator[BuiltBatch, None, None]:
     """The table's batches read and built in this process (each whole, `parts` or not: its
     rows are read at once)."""
     builder = RowBuilder(plan)
@@ -223,7 +223,7 @@ class BuildPool:
         return self._executor
 
     def batches(self, conn, plan: TablePlan, batch_size: int, after_key: list[Any] | None = None,
-                digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
+                digests: bool = False, parts: bool = False) -> Generator[BuiltBatch, None, None]:
         """The table's batches, built by the workers, in key order. Each batch is read as
         ranges of RANGE_ROWS rows, a few ranges ahead of the caller: memory stays bounded.
         `digests`: each batch comes with its documents' content digests, computed by the
@@ -259,7 +259,7 @@ class BuildPool:
                 concurrent.futures.wait([t.future for t in window if t.future is not None])
 
     def _finished(self, conn, builder: RowBuilder, window: collections.deque[_Task], partial: BuiltBatch,
-                  keep: int, digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
+                  keep: int, digests: bool = False, parts: bool = False) -> Generator[BuiltBatch, None, None]:
         """Take results from the front of `window` while more than `keep` tasks are out (or the
         front one is done), adding them to `partial`; yield each batch as it completes (with
         `parts`: each result, as it comes)."""

@@ -247,7 +247,7 @@ class SyncMetrics:
 def _label_values(metric: Any) -> list[tuple[str, ...]]:
     """The label values a labelled metric currently exports (prometheus_client has no public
     accessor; collect() is the public way)."""
-    values = []
+    values: list[tuple[str, ...]] = []
     for family in metric.collect():
         for sample in family.samples:
             if "table" in sample.labels:
