@@ -7,6 +7,7 @@ from __future__ import annotations
 import h2.connection
 
 from procore_ingest.vespa.feed import Feeder, http2
+from procore_ingest.vespa.feed.scheduler import H1_CONNECTIONS_PER_WORKER
 from procore_ingest.vespa.throttle import Throttle
 from tests.test_feeder import DOCTYPE, puts, stored_ids
 from tests.vespa_server import VespaServer
@@ -31,7 +32,6 @@ def test_a_timed_out_http11_request_closes_its_connection_and_the_next_ones_succ
         feeder = Feeder(server.url, connections=1, request_timeout_s=0.2, retry_budget_s=0.3)
         try:
             late = feeder.run(puts(3, "late:"))
-            opened = feeder.stats.connections_opened
             server.set_delay(0)
             outcomes = feeder.run(puts(20))
         finally:
@@ -39,7 +39,9 @@ def test_a_timed_out_http11_request_closes_its_connection_and_the_next_ones_succ
         assert {(o.status, o.message) for o in late} == {(599, f"no answer from Vespa at {server.url} within 0.2s")}
         # a late answer is never read as the next request's: those go on new connections
         assert [o.status for o in outcomes] == [200] * 20
-        assert feeder.stats.connections_opened > opened
+        # the pool is H1_CONNECTIONS_PER_WORKER connections: more were opened, so the ones that
+        # timed out were closed and replaced (perhaps already before the second run, under load)
+        assert feeder.stats.connections_opened > H1_CONNECTIONS_PER_WORKER
         assert {f"t:{i}" for i in range(20)} <= {i.split("::", 1)[-1] for i in stored_ids(server)}
 
 
