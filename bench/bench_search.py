@@ -23,7 +23,8 @@ Ranking, as Vespa does it for `bm25(content_text)`:
 Queries are written from the data, not from the documents: "name of a related record + a word
 of the row's own text (+ the record's kind for Procore tables)", the way a user types them
 ("Riverside Tower RFI conduit", "Led Zeppelin stairway", "Nancy Davolio Madrid"). The word is
-picked at random (seeded) among the row's own words of 4+ letters that are not in the name.
+picked at random (seeded) between the row's two most distinctive own words (of 4+ letters, not in
+the name; fewest rows of the same kind have them), as a user types what they remember best.
 A query's right rows are all rows of its kind with that related name and that word.
 """
 
@@ -148,19 +149,20 @@ QUERY_SETS: dict[str, list[tuple[str, str, str]]] = {
     # kind, kind word (Procore tables: what users call the record; "" for other databases), SQL
     "demo": [
         ("project + RFI + subject word", "RFI",
-         "SELECT 'rfis', r.id::text, p.name, r.subject FROM rfis r JOIN projects p ON p.id = r.project_id"),
+         "SELECT 'rfis', r.id::text, coalesce(p.display_name, p.name), r.subject FROM rfis r JOIN projects p ON p.id = r.project_id"),
         ("project + photo + description word", "photo",
-         "SELECT 'photos', x.id::text, p.name, concat_ws(' ', x.description, x.location) "
+         "SELECT 'photos', x.id::text, coalesce(p.display_name, p.name), concat_ws(' ', x.description, x.location) "
          "FROM photos x JOIN projects p ON p.id = x.project_id"),
         ("project + drawing + title word", "drawing",
-         "SELECT 'drawings', d.id::text, p.name, d.title FROM drawings d JOIN projects p ON p.id = d.project_id"),
+         "SELECT 'drawings', d.id::text, coalesce(p.display_name, p.name), d.title FROM drawings d JOIN projects p ON p.id = d.project_id"),
         ("project + submittal + title word", "submittal",
-         "SELECT 'submittals', s.id::text, p.name, s.title FROM submittals s JOIN projects p ON p.id = s.project_id"),
-        ("vendor + commitment + title word", "commitment",
-         "SELECT 'commitment_contracts', c.id::text, v.name, c.title FROM commitment_contracts c "
+         "SELECT 'submittals', s.id::text, coalesce(p.display_name, p.name), s.title FROM submittals s JOIN projects p ON p.id = s.project_id"),
+        ("vendor + commitment + title/description word", "commitment",
+         "SELECT 'commitment_contracts', c.id::text, v.name, concat_ws(' ', c.title, c.description) "
+         "FROM commitment_contracts c "
          "JOIN vendors v ON v.id = c.vendor_id"),
         ("project + daily log + description word", "daily log",
-         "SELECT 'daily_logs', d.id::text, p.name, d.description FROM daily_logs d JOIN projects p ON p.id = d.project_id"),
+         "SELECT 'daily_logs', d.id::text, coalesce(p.display_name, p.name), d.description FROM daily_logs d JOIN projects p ON p.id = d.project_id"),
     ],
     "chinook": [
         ("track by artist (two links) + track word", "",
@@ -230,8 +232,12 @@ def make_queries(database: str, url: str, per_kind: int, seed: int) -> list[Quer
                 cur.execute(query)
                 rows = [(t, k, n, x) for t, k, n, x in cur.fetchall() if n]
                 by_name: dict[str, list[tuple[str, set[str]]]] = defaultdict(list)
+                frequency: dict[str, int] = defaultdict(int)  # rows of the kind with the word
                 for table, key, name, text in rows:
-                    by_name[name].append((doc_id(table, key), set(tokens(text or ""))))
+                    words = set(tokens(text or ""))
+                    by_name[name].append((doc_id(table, key), words))
+                    for word in words:
+                        frequency[word] += 1
                 rng = random.Random(f"{seed}:{database}:{kind}")
                 rows.sort(key=lambda r: (r[0], r[1]))
                 rng.shuffle(rows)
@@ -240,7 +246,9 @@ def make_queries(database: str, url: str, per_kind: int, seed: int) -> list[Quer
                     words = own_words(text, name)
                     if not words:
                         continue
-                    word = rng.choice(words)
+                    # a distinctive word: one of the row's two rarest among the rows of its kind
+                    words.sort(key=lambda w: (frequency[stem(_fold(w))], w))
+                    word = rng.choice(words[:2])
                     wanted = stem(_fold(word))
                     relevant = {d for d, toks in by_name[name] if wanted in toks}
                     parts = [name, kind_word, word] if kind_word else [name, word]

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .discovery.model import FileReferenceColumn, Relationship, SchemaMap, Table
+from .discovery.naming import DEFAULT_CONTEXT_DEPTH, TableNaming, display_name, table_namings
 from .discovery.sensitive import is_secret_column
 from .documents.ids import secret_key
 from .errors import UnknownTableError
@@ -30,6 +33,17 @@ class TablePlan:
     # the deployment's id key (state.load_id_key), for tables whose key looks secret and
     # relationships into them: ids hold an HMAC of the key, never the value; never printed
     id_key: bytes = field(default=b"", repr=False, compare=False)
+    # what the rows are called and which linked rows' names their search text shows
+    # (discovery/naming.py); None: the display name alone, no context
+    naming: TableNaming | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.naming.display_name if self.naming else display_name(self.table)
+
+    @property
+    def context_links(self) -> tuple:
+        return self.naming.context_links if self.naming else ()
 
     @property
     def key_is_secret(self) -> bool:
@@ -41,7 +55,7 @@ class TablePlan:
     def needs_id_key(self) -> bool:
         return secret_key(self.key_columns) or any(secret_key(r.target_columns) for r in self.outgoing)
 
-    def is_soft_deleted(self, row: dict) -> bool:
+    def is_soft_deleted(self, row: Mapping[str, Any]) -> bool:
         return self.soft_delete_column is not None and row.get(self.soft_delete_column) is not None
 
     @property
@@ -64,6 +78,9 @@ class TablePlan:
             "soft_delete_column": self.soft_delete_column,
             "outgoing": len(self.outgoing),
             "incoming": len(self.incoming),
+            "display_name": self.display_name,
+            "name_columns": list(self.naming.name_columns) if self.naming else [],
+            "context_links": [link.describe() for link in self.context_links],
         }
 
 
@@ -105,11 +122,9 @@ SOFT_DELETE_COLUMNS = ("deleted_at",)
 
 
 def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None = None,
-               keep_soft_deleted: bool = False) -> TablePlan:
+               keep_soft_deleted: bool = False, naming: TableNaming | None = None) -> TablePlan:
     allowed = set(allow_columns or [])
-    withheld = [c.name for c in table.columns
-                if is_secret_column(c.name) and c.name not in allowed
-                and f"{table.qualified_name}.{c.name}" not in allowed]
+    withheld = withheld_columns(table, allowed)
     return TablePlan(
         table=table,
         key_columns=list(table.primary_key),
@@ -120,10 +135,25 @@ def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None 
         change_columns=[c.name for c in table.change_tracking_columns],
         soft_delete_column=None if keep_soft_deleted else next(
             (c.name for c in table.columns if c.name in SOFT_DELETE_COLUMNS), None),
+        naming=naming,
     )
 
 
+def withheld_columns(table: Table, allowed: set[str]) -> list[str]:
+    """Secret-looking columns of `table` not allowed by `--allow-column`."""
+    return [c.name for c in table.columns
+            if is_secret_column(c.name) and c.name not in allowed
+            and f"{table.qualified_name}.{c.name}" not in allowed]
+
+
 def build_plans(schema: SchemaMap, include: list[str] | None = None, exclude: list[str] | None = None,
-                allow_columns: list[str] | None = None, keep_soft_deleted: bool = False) -> list[TablePlan]:
-    return [plan_table(schema, t, allow_columns, keep_soft_deleted)
-            for t in select_tables(schema, include, exclude)]
+                allow_columns: list[str] | None = None, keep_soft_deleted: bool = False,
+                table_settings: Mapping[str, Mapping[str, Any]] | None = None,
+                context_depth: int = DEFAULT_CONTEXT_DEPTH) -> list[TablePlan]:
+    """A plan per table in scope. `table_settings`: per-table overrides of the display name,
+    naming columns and context links (`discovery.naming.table_namings`)."""
+    tables = select_tables(schema, include, exclude)
+    allowed = set(allow_columns or [])
+    withheld = {t.qualified_name: withheld_columns(t, allowed) for t in schema.tables}
+    namings = table_namings(schema, tables, table_settings, context_depth, withheld)
+    return [plan_table(schema, t, allow_columns, keep_soft_deleted, namings[t.qualified_name]) for t in tables]

@@ -157,7 +157,8 @@ def name_columns(table: Table, withheld: Collection[str] = ()) -> tuple[str, ...
        pair `first_name` + `last_name`, then `title`, `subject`, `label`, the table's own
        singular name (`city.city`, `country.country`), `<table>_name` (`category_name` of
        `categories`), `company_name`, then any other `*_name` but `first_name`, `last_name`,
-       `user_name`, `file_name`/`filename`;
+       `user_name`, `file_name`/`filename`; last, `<table>_description` (`territory_description`
+       of `territories`);
     2. before it, a number when the table has one: `number`, `<table>_number` or
        `<last word of table>_number` (`project_number`, `drawing_number`, `revision_number`),
        text or integer.
@@ -193,6 +194,8 @@ def name_columns(table: Table, withheld: Collection[str] = ()) -> tuple[str, ...
     if not name:
         skip = {"first_name", "last_name", "user_name", "file_name", "filename"}
         name = [c.name for n, c in text.items() if n.endswith("_name") and n not in skip][:1]
+    if not name and f"{stem}_description" in text:  # northwind's territories and region
+        name = [text[f"{stem}_description"].name]
     return tuple(chosen + name)
 
 

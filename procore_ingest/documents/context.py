@@ -20,11 +20,15 @@ ContextNames = Sequence[tuple[str, str | None]]  # (label, name of the linked ro
 
 def context_lines(display_name: str, names: ContextNames) -> list[str]:
     """`[display_name, "label: name", ...]`: a link without a linked row (NULL, dangling, or
-    a row with no name) gives no line. One line each: whitespace runs become one space."""
+    a row with no name) gives no line, nor does a name an earlier line already holds (said
+    twice, a name would outweigh the row's own words). One line each: whitespace runs become
+    one space."""
     lines = [" ".join(display_name.split())] if display_name.strip() else []
+    shown: list[str] = []
     for label, name in names:
         if name:
             text = " ".join(strip_for_vespa(name).split())
-            if text:
+            if text and not any(text in other for other in shown):
                 lines.append(f"{label}: {text}")
+                shown.append(text)
     return lines

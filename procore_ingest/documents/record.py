@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import json
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -27,6 +27,7 @@ from ..discovery.model import Relationship, SchemaMap, Table, qualify
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
+from .context import ContextNames, context_lines
 from .ids import keyed_hash, record_id, secret_key, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
@@ -173,15 +174,22 @@ def table_description(table: Table) -> str:
         ", ..." if len(table.columns) > 12 else "")
 
 
-def row_document(row: Mapping[str, Any], plan: TablePlan, ingested_at_ms: int) -> Document:
-    """The procore_record document of one row (secret columns already left out by the plan)."""
-    return _builder_for(plan).document(row, ingested_at_ms)
+def row_document(row: Mapping[str, Any], plan: TablePlan, ingested_at_ms: int,
+                 context: ContextNames = ()) -> Document:
+    """The procore_record document of one row (secret columns already left out by the plan);
+    `context`: the names its context links show (`source.context.ContextReader`)."""
+    return _builder_for(plan).document(row, ingested_at_ms, context)
 
 
-def row_documents(rows: Iterable[Mapping[str, Any]], plan: TablePlan, ingested_at_ms: int) -> list[Document]:
-    """`row_document` of each live row (soft-deleted ones left out, as the plan says)."""
+def row_documents(rows: Sequence[Mapping[str, Any]], plan: TablePlan, ingested_at_ms: int,
+                  contexts: Sequence[ContextNames] | None = None) -> list[Document]:
+    """`row_document` of each live row (soft-deleted ones left out, as the plan says);
+    `contexts`: each row's context names, in the order of `rows`."""
     build, soft_deleted = _builder_for(plan).document, plan.is_soft_deleted
-    return [build(row, ingested_at_ms) for row in rows if not soft_deleted(row)]
+    if contexts is None:
+        return [build(row, ingested_at_ms) for row in rows if not soft_deleted(row)]
+    return [build(row, ingested_at_ms, names) for row, names in zip(rows, contexts, strict=True)
+            if not soft_deleted(row)]
 
 
 # --- building the documents of one table -------------------------------------------------------
@@ -262,6 +270,8 @@ class _RowBuilder:
         self.outgoing = [self._outgoing_part(rel, table) for rel in plan.outgoing]
         self.incoming = [self._incoming_part(rel) for rel in plan.incoming]
         self.projects_by_id = table.name == "projects" and plan.key_columns == ["id"]
+        self.display_name = plan.display_name
+        self.kind_line = context_lines(self.display_name, ())
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
@@ -320,8 +330,9 @@ class _RowBuilder:
         # each column's references are already without repeats; across columns there may be some
         return refs if len(self.file_columns) < 2 else dedupe(refs)
 
-    def document(self, row: Mapping[str, Any], ingested_at_ms: int) -> Document:
+    def document(self, row: Mapping[str, Any], ingested_at_ms: int, context: ContextNames = ()) -> Document:
         key = self.key(row)
+        head = context_lines(self.display_name, context) if context else self.kind_line
         doc_id = record_id(self.id_table, key)
         refs = self.file_references(row)
         fields: dict[str, Any] = {
@@ -333,7 +344,7 @@ class _RowBuilder:
             "incoming_relationships": [template.fill(hint + key + '"') for hint, template in self.incoming],
             "file_references": [_ref_json(r) for r in refs],
             "ingested_at": ingested_at_ms,
-            "content_text": content_text_with(row, self.content, max_chars=CONTENT_MAX_CHARS),
+            "content_text": content_text_with(row, self.content, max_chars=CONTENT_MAX_CHARS, head=head),
             "table_description": self.description,
             "column_types": dict(self.column_types),  # a copy: documents never share mutable parts
         }
@@ -374,13 +385,14 @@ class _PlanShape:
     Checked for every row, so kept to identity and length tests."""
 
     def __init__(self, plan: TablePlan) -> None:
-        self.table, self.columns, self.id_key = plan.table, plan.table.columns, plan.id_key
+        self.table, self.columns, self.id_key, self.naming = plan.table, plan.table.columns, plan.id_key, plan.naming
         self.lists = (plan.key_columns, plan.withheld_columns, plan.file_columns, plan.outgoing, plan.incoming)
         self.lengths = [len(x) for x in (self.columns, *self.lists)]
 
     def matches(self, plan: TablePlan) -> bool:
         lists = self.lists
         return (plan.table is self.table and plan.table.columns is self.columns and plan.id_key is self.id_key
+                and plan.naming is self.naming
                 and plan.key_columns is lists[0] and plan.withheld_columns is lists[1]
                 and plan.file_columns is lists[2] and plan.outgoing is lists[3] and plan.incoming is lists[4]
                 and self.lengths == [len(x) for x in (self.columns, *lists)])

@@ -42,6 +42,7 @@ from ..files import FileBatchResult, FileCounts
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes, db
+from ..source.context import context_of
 from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows, read_batches
 from ..source.sql import begin_snapshot
@@ -163,7 +164,8 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
             rows = count_rows(conn, plan)
             tables.append(DryRunTable(plan.name, rows, plan.withheld_columns, plan))
             for batch in read_batches(conn, plan, 1):
-                examples[plan.name] = row_document(batch.rows[0], plan, now).feed_json()
+                row = batch.rows[0]
+                examples[plan.name] = row_document(row, plan, now, context_of(conn, [row], plan)[0]).feed_json()
                 break
     return DryRunReport(schema, tables, examples)
 

@@ -33,7 +33,6 @@ from ..documents.record import (
     SCHEMA_TYPE,
     Document,
     document_id,
-    row_documents,
     schema_documents,
     schema_fingerprint,
 )
@@ -49,6 +48,7 @@ from ..files import FileCounts
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes, db
+from ..source.context import documents_with_context
 from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
 from ..state import Checkpoints, PendingOperation, TableSyncState, utc_now
@@ -159,7 +159,7 @@ class _Cycle:
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
-        docs = row_documents(live, plan, now)
+        docs = documents_with_context(self.run.conn, live, plan, now)
         fed = self.run.feed(docs)
         failed = {f.id: f for f in fed.failures}
         keys = {d.id: self._key(plan, row) for d, row in zip(docs, live, strict=True)}

@@ -39,7 +39,6 @@ from ..documents.record import (
     PackedDocuments,
     content_digest,
     pack_documents,
-    row_documents,
     unpack_documents,
 )
 from ..documents.values import type_name
@@ -48,6 +47,7 @@ from ..logs import logger
 from ..plan import TablePlan
 from ..tuning import tune_process
 from . import db
+from .context import documents_with_context
 from .reader import KeyRange, key_batches, range_rows, read_batches, read_range, shared_snapshot
 
 
@@ -92,7 +92,7 @@ def serial_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] 
     """The table's batches read and built in this process (each whole, `parts` or not: its
     rows are read at once)."""
     for batch in read_batches(conn, plan, batch_size, after_key):
-        docs = row_documents(batch.rows, plan, int(time.time() * 1000))
+        docs = documents_with_context(conn, batch.rows, plan, int(time.time() * 1000))
         yield BuiltBatch(docs, len(batch.rows), batch.last_key, _digests(docs, digests))
 
 
@@ -143,7 +143,7 @@ def build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str, digests
     try:
         for chunk in read_range(conn, plan, key_range, snapshot):
             rows += len(chunk)
-            docs += row_documents(chunk, plan, now)
+            docs += documents_with_context(conn, chunk, plan, now)
     except psycopg2.errors.LockNotAvailable as exc:
         raise RangeReadError(db.first_line(exc), "lock") from None
     except psycopg2.Error as exc:  # not sent as is: driver errors do not survive pickling well
@@ -291,7 +291,7 @@ class BuildPool:
                 self.local_only = True
         # the range read by this session, inside the snapshot transaction it keeps open
         rows = [row for chunk in range_rows(conn, plan, task.key_range) for row in chunk]
-        docs = row_documents(rows, plan, int(time.time() * 1000))
+        docs = documents_with_context(conn, rows, plan, int(time.time() * 1000))
         return _checked(BuiltBatch(docs, len(rows), task.key_range.last_key, _digests(docs, digests)), task.key_range)
 
     def close(self) -> None:
