@@ -28,7 +28,20 @@ def context_lines(display_name: str, names: ContextNames) -> list[str]:
     for label, name in names:
         if name:
             text = " ".join(strip_for_vespa(name).split())
-            if text and not any(text in other for other in shown):
+            if text and not any(_within(text, other) for other in shown):
                 lines.append(f"{label}: {text}")
                 shown.append(text)
     return lines
+
+
+def _within(name: str, other: str) -> bool:
+    """`name` appears in `other` as whole words ("R.E.M." in "The Best Of R.E.M.", not "Led Zep"
+    in "Led Zeppelin IV")."""
+    start = other.find(name)
+    while start >= 0:
+        end = start + len(name)
+        if (start == 0 or not other[start - 1].isalnum()) and (end == len(other) or not other[end].isalnum()):
+            return True
+        start = other.find(name, start + 1)
+    return False
+

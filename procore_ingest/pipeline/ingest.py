@@ -58,7 +58,7 @@ from ..state import (
 )
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 from .progress import Progress
-from .run import RunContext, RunOptions, load_schema
+from .run import RunContext, RunOptions, load_schema, record_context_names
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
 # batch a range (source/parallel.py: RANGE_ROWS rows) at a time, each range is sent on at once,
@@ -337,6 +337,9 @@ class _Job:
         assert run.schema is not None
         _announce(run.schema, plans, self.options, self.progress)
         job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
+        resumed = any(t.status != "pending" for t in job.tables.values())
+        # before any row is read: what sync compares the names in context with (sync.py)
+        record_context_names(run, plans, keep_known=resumed)
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
         schema_docs = run.feed(schema_documents(run.schema, plans)).ok if self.options.feed_schema else 0

@@ -32,6 +32,8 @@ from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import db
+from ..source.context import context_targets, name_digests
+from ..source.sql import begin_snapshot
 from ..state import StateStore, load_id_key
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink, submit_feed
 from ..vespa.targets import open_sink
@@ -203,3 +205,22 @@ class RunContext:
     def description(self) -> dict[str, str]:
         """Where this run reads and writes, redacted."""
         return {"database": redact_url(self.options.database_url), "vespa": redact_url(self.options.vespa_url)}
+
+
+def record_context_names(run: RunContext, plans: list[TablePlan], keep_known: bool = False,
+                         save: bool = True) -> dict[str, dict[str, dict[str, str]]]:
+    """The digests of what every context target's rows show others, as they are now (one
+    snapshot), saved as the state the next sync cycle compares with. `keep_known`: digests
+    already saved stay (a resumed ingest: documents fed before it may show older names, and
+    an older digest makes the next cycle feed them again; a newer one would hide that)."""
+    known = run.store.load_context_names() if keep_known else {}
+    names: dict[str, dict[str, dict[str, str]]] = {}
+    begin_snapshot(run.conn)
+    for target in context_targets(plans):
+        earlier = known.get(target.name, {}).get(target.key_column)
+        names.setdefault(target.name, {})[target.key_column] = (
+            earlier if earlier is not None else name_digests(run.conn, target))
+    run.conn.rollback()
+    if save:
+        run.store.save_context_names(names)
+    return names

@@ -9,6 +9,7 @@ reached by several links is read once per batch with the columns all of them nee
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg2 import sql
@@ -108,3 +109,90 @@ def documents_with_context(conn: Any, rows: Sequence[Mapping[str, Any]], plan: T
     if not plan.context_links or not rows:
         return row_documents(rows, plan, ingested_at_ms)
     return row_documents(rows, plan, ingested_at_ms, context_of(conn, rows, plan))
+
+
+# --- keeping context true: which rows show a name that moved -----------------------------------
+
+
+@dataclass(frozen=True)
+class ContextTarget:
+    """A table whose rows other rows' context shows: the columns that shape what they show
+    (its naming columns where a link ends there; the next link's column where one passes
+    through, so a re-parenting moves it too)."""
+
+    name: str  # qualified
+    schema: str
+    table: str
+    key_column: str
+    key_type: str
+    columns: tuple[str, ...]
+
+    @property
+    def where(self) -> tuple[str, str]:
+        """(table, key column): what `dependent_rows` finds moved keys by."""
+        return self.name, self.key_column
+
+
+def context_targets(plans: Sequence[TablePlan]) -> list[ContextTarget]:
+    """Every (table, key column) the plans' context links pass through or end at."""
+    found: dict[tuple[str, str], dict[str, None]] = {}
+    hops: dict[tuple[str, str], Hop] = {}
+    for plan in plans:
+        for link in plan.context_links:
+            for i, hop in enumerate(link.hops):
+                wanted = link.name_columns if i == len(link.hops) - 1 else (link.hops[i + 1].source_column,)
+                where = (hop.target, hop.target_column)
+                found.setdefault(where, {}).update(dict.fromkeys(wanted))
+                hops[where] = hop
+    return [ContextTarget(target, hops[(target, key)].target_schema, hops[(target, key)].target_table, key,
+                          hops[(target, key)].key_type, tuple(columns))
+            for (target, key), columns in sorted(found.items())]
+
+def name_digests(conn: Any, target: ContextTarget) -> dict[str, str]:
+    """key (as text) -> digest of the columns that shape what its row shows others, for every
+    row of `target`: computed in the database, 16 hex characters a row travel."""
+    query = sql.SQL("SELECT {key}::text, left(md5(ROW({cols})::text), 16) FROM {table} WHERE {key} IS NOT NULL").format(
+        key=sql.Identifier(target.key_column), cols=sql.SQL(", ").join(sql.Identifier(c) for c in target.columns),
+        table=sql.Identifier(target.schema, target.table))
+    with conn.cursor() as cur:
+        cur.execute(query)
+        return dict(cur.fetchall())
+
+
+def dependents_query(plan: TablePlan, link: ContextLink, position: int,
+                     keys: Sequence[str]) -> tuple[sql.Composable, list[Any]]:
+    """SELECT of the rows of `plan`'s table whose `link` passes, at hop `position`, through a
+    row of that hop's target keyed by one of `keys` (keys as text, cast to the key's type)."""
+    hop = link.hops[position]
+    condition: sql.Composable = sql.SQL("{} = ANY(%s::{}[])").format(sql.Identifier(hop.source_column),
+                                                                     sql.SQL(hop.key_type))
+    for inner in range(position - 1, -1, -1):  # from the changed row back to the row itself
+        step = link.hops[inner]
+        condition = sql.SQL("{col} IN (SELECT {key} FROM {table} WHERE {cond})").format(
+            col=sql.Identifier(step.source_column), key=sql.Identifier(step.target_column),
+            table=sql.Identifier(step.target_schema, step.target_table), cond=condition)
+    query = sql.SQL("SELECT {cols} FROM {table} WHERE {cond}").format(
+        cols=sql.SQL(", ").join(sql.Identifier(c.name) for c in plan.table.columns),
+        table=sql.Identifier(plan.table.schema, plan.table.name), cond=condition)
+    return query, [list(keys)]
+
+
+def dependent_rows(conn: Any, plan: TablePlan, moved: Mapping[tuple[str, str], set[str]]) -> list[dict[str, Any]]:
+    """The rows of `plan`'s table whose context shows a row that moved (`moved`: (table, key
+    column) -> keys whose digest changed, appeared or disappeared), each once, read on `conn`."""
+    rows: dict[Any, dict[str, Any]] = {}
+    names = [c.name for c in plan.table.columns]
+    for link in plan.context_links:
+        for position, hop in enumerate(link.hops):
+            keys = moved.get((hop.target, hop.target_column))
+            if not keys:
+                continue
+            query, params = dependents_query(plan, link, position, sorted(keys))
+            with conn.cursor() as cur:
+                cur.execute(query, params)
+                for found in cur.fetchall():
+                    row = dict(zip(names, found, strict=True))
+                    identity = tuple(row[k] for k in plan.key_columns) if plan.key_columns else tuple(
+                        map(repr, found))
+                    rows[identity] = row
+    return list(rows.values())
