@@ -154,3 +154,13 @@ def test_worker_processes_and_serial_build_the_same_documents(pg_url, vespa, tmp
     serial, parallel = texts(one), texts(two)
     assert serial == parallel and len(serial) == 3 + 3 + 30 + 3 + 1 + 2
     assert any("artist: Led Zeppelin" in t for t in parallel.values())
+
+
+def test_schema_documents_record_display_name_and_context_links(env, vespa):
+    docs = vespa.documents("procore_schema_metadata")
+    track = docs["id:procore_schema_metadata:procore_schema_metadata::table:track"]
+    assert 'Shown in search as "Track"' in track["table_description"]
+    assert "album_id -> album.artist_id -> artist (as 'artist')" in track["table_description"]
+    assert track["content_text"].startswith("Track track ")
+    notes = docs["id:procore_schema_metadata:procore_schema_metadata::table:notes"]
+    assert "named by none (named through its links); context: none" in notes["table_description"]

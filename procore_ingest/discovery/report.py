@@ -6,10 +6,15 @@ import json
 from typing import Any
 
 from .model import SchemaMap, Table
+from .naming import table_namings
 
 
 def to_json(schema: SchemaMap, indent: int = 2) -> str:
-    return json.dumps(schema.to_dict(), indent=indent, ensure_ascii=False, default=str) + "\n"
+    """The contract's JSON, plus `naming`: per table, the display name, naming columns and
+    context links its documents will have with default settings (discovery/naming.py)."""
+    data = schema.to_dict()
+    data["naming"] = {name: naming.describe() for name, naming in table_namings(schema).items()}
+    return json.dumps(data, indent=indent, ensure_ascii=False, default=str) + "\n"
 
 
 def _cell(value: Any) -> str:
@@ -76,6 +81,19 @@ def to_markdown(schema: SchemaMap) -> str:
         [[f"{r.source_table}.{r.source_column}", f"{r.target_table}.{r.target_column}", r.kind,
           "" if r.confidence is None else f"{r.confidence:.0%} of {r.sampled_values}",
           r.cardinality] for r in schema.relationships],
+    )
+    lines.append("")
+
+    namings = table_namings(schema)
+    lines += ["## Names in search text", "",
+              "What each table's documents say they are, what names a row, and which linked rows' "
+              "names their search text shows (defaults; overridable per table).", ""]
+    lines += _rows(
+        ["table", "display name", "naming columns", "context links"],
+        [[t.qualified_name, namings[t.qualified_name].display_name,
+          ", ".join(namings[t.qualified_name].name_columns) or "—",
+          "; ".join(link.describe() for link in namings[t.qualified_name].context_links) or "—"]
+         for t in tables if t.kind != "partition"],
     )
     lines.append("")
 

@@ -428,6 +428,15 @@ def _rel_json(rel: Relationship, direction: str) -> str:
     }, sort_keys=True)
 
 
+def naming_description(plan: TablePlan) -> str:
+    """`Shown in search as "RFI"; named by number, subject; context: project_id -> projects
+    (as 'project')`: what a table's documents say they are and which names they carry."""
+    naming = plan.naming
+    names = ", ".join(naming.name_columns) if naming and naming.name_columns else "none (named through its links)"
+    links = "; ".join(link.describe() for link in plan.context_links) or "none"
+    return f'Shown in search as "{plan.display_name}"; named by {names}; context: {links}'
+
+
 def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document]:
     """`table:{name}` for each planned table and `schema:{database}` for the whole."""
     docs = []
@@ -436,14 +445,17 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document
         columns = [json.dumps({"name": c.name, "data_type": c.data_type, "is_nullable": c.is_nullable,
                                "default_value": c.default_value, "withheld": c.name in plan.withheld_columns},
                               sort_keys=True) for c in t.columns]
-        content = " ".join([t.qualified_name, table_description(t)] + [c.name for c in t.columns])
+        naming = naming_description(plan)
+        content = " ".join([plan.display_name, t.qualified_name, table_description(t), naming]
+                           + [c.name for c in t.columns])
         doc_id = f"table:{table_id_part(t.schema, t.name)}"
         fields = {
             "doc_id": doc_id,
             "metadata_type": "table",
             "database_name": schema.database_name,
             "table_name": plan.name,
-            "table_description": table_description(t),
+            # the deployed schema has no field of its own for these: they are said in words here
+            "table_description": f"{table_description(t)}. {naming}",
             "columns": columns,
             "timestamp_columns": [ts.name for ts in t.timestamp_columns],
             "file_reference_columns": [json.dumps({"column_name": f.column_name, "reference_type": f.reference_type,
@@ -458,6 +470,7 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan]) -> list[Document
             fields["row_count"] = t.row_count
         docs.append(Document(SCHEMA_TYPE, SCHEMA_NAMESPACE, doc_id, fields, table=plan.name))
     summary = {
+        "naming": {p.name: p.naming.describe() for p in plans if p.naming is not None},
         "tables": [p.name for p in plans],
         "table_count": len(plans),
         "relationship_count": len(schema.relationships),
