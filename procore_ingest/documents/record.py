@@ -332,7 +332,7 @@ class _RowBuilder:
 
     def document(self, row: Mapping[str, Any], ingested_at_ms: int, context: ContextNames = ()) -> Document:
         key = self.key(row)
-        head = context_lines(self.display_name, context) if context else self.kind_line
+        head = _context_lines(self.display_name, tuple(context)) if context else self.kind_line
         doc_id = record_id(self.id_table, key)
         refs = self.file_references(row)
         fields: dict[str, Any] = {
@@ -359,6 +359,13 @@ class _RowBuilder:
             if millis is not None:
                 fields[name] = millis
         return Document(RECORD_TYPE, NAMESPACE, doc_id, fields, table=self.name, file_refs=refs)
+
+
+@functools.lru_cache(maxsize=8192)
+def _context_lines(display_name: str, context: tuple[tuple[str, str | None], ...]) -> list[str]:
+    """`context_lines`, remembered: rows of a batch mostly show the same few linked rows
+    (a project's records all show the project). Callers never change the list."""
+    return context_lines(display_name, context)
 
 
 def _renderer_of(table: Table, column: str) -> Renderer:
