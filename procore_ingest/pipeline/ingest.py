@@ -339,7 +339,11 @@ class _Job:
         job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
         resumed = any(t.status != "pending" for t in job.tables.values())
         # before any row is read: what sync compares the names in context with (sync.py)
-        record_context_names(run, plans, keep_known=resumed)
+        if resumed:
+            record_context_names(run, plans, run.store.load_context_names(),
+                                 keep={t.qualified_name for t in run.schema.tables})
+        else:
+            record_context_names(run, plans)
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
         schema_docs = run.feed(schema_documents(run.schema, plans)).ok if self.options.feed_schema else 0

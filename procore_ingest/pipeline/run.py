@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -207,17 +207,19 @@ class RunContext:
         return {"database": redact_url(self.options.database_url), "vespa": redact_url(self.options.vespa_url)}
 
 
-def record_context_names(run: RunContext, plans: list[TablePlan], keep_known: bool = False,
-                         save: bool = True) -> dict[str, dict[str, dict[str, str]]]:
+def record_context_names(run: RunContext, plans: list[TablePlan], known: dict[str, dict[str, dict[str, str]]] | None = None,
+                         keep: Collection[str] = (), save: bool = True) -> dict[str, dict[str, dict[str, str]]]:
     """The digests of what every context target's rows show others, as they are now (one
-    snapshot), saved as the state the next sync cycle compares with. `keep_known`: digests
-    already saved stay (a resumed ingest: documents fed before it may show older names, and
-    an older digest makes the next cycle feed them again; a newer one would hide that)."""
-    known = run.store.load_context_names() if keep_known else {}
+    snapshot), saved as the state the next sync cycle compares with. Targets named in `keep`
+    take their digests from `known` when it has them, unread: a resumed ingest keeps the
+    digests it started with (documents fed before may show older names; an older digest makes
+    the next cycle feed them again, a newer one would hide that), and a sync cycle does not
+    read a target table none of whose rows it saw change."""
+    known = known or {}
     names: dict[str, dict[str, dict[str, str]]] = {}
     begin_snapshot(run.conn)
     for target in context_targets(plans):
-        earlier = known.get(target.name, {}).get(target.key_column)
+        earlier = known.get(target.name, {}).get(target.key_column) if target.name in keep else None
         names.setdefault(target.name, {})[target.key_column] = (
             earlier if earlier is not None else name_digests(run.conn, target))
     run.conn.rollback()

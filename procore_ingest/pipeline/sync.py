@@ -548,7 +548,12 @@ def _refeed_context(run: RunContext, cycle: _Cycle, plans: list[TablePlan], chec
     Procore mirror moves `last_synced_at`) moves no digest and costs no re-feed; what is re-fed
     is the rows affected, found by key (`= ANY`), never the whole dependent table."""
     before = run.store.load_context_names()
-    now = record_context_names(run, plans, save=False)  # saved once the rows are fed (or pending)
+    # a planned table none of whose rows changed this cycle shows the same names as before: not
+    # read (the Procore mirror's rewrites do count as changes; their digests just do not move)
+    quiet = {p.name for p in plans if p.name in results and results[p.name].status == "ok"
+             and not (results[p.name].changes or results[p.name].failed or results[p.name].rechecked
+                      or results[p.name].mode == "full")}
+    now = record_context_names(run, plans, before, keep=quiet, save=False)  # saved once the rows are fed
     moved: dict[tuple[str, str], set[str]] = {}
     for name, by_column in now.items():
         for column, digests in by_column.items():
