@@ -164,3 +164,16 @@ def test_schema_documents_record_display_name_and_context_links(env, vespa):
     assert track["content_text"].startswith("Track track ")
     notes = docs["id:procore_schema_metadata:procore_schema_metadata::table:notes"]
     assert "named by none (named through its links); context: none" in notes["table_description"]
+
+
+def test_per_table_settings_change_display_name_content_and_links(pg_url, vespa, tmp_path):
+    execute(pg_url, SCHEMA)
+    settings = {"track": {"display_name": "Song", "context_links": ["album_id"], "content_columns": []},
+                "album": {"name_columns": []}, "artist": {"display_name": "Band"}}
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path),
+                            table_settings=settings, context_depth=1)
+    assert run_full(options).exit_code == 0
+    # the album has no name any more and depth 1 stops there: a song shows nothing else
+    assert content(vespa, "track", 1) == "Song"
+    assert content(vespa, "album", 11).splitlines()[:2] == ["Album", "artist: Deep Purple"]
+    assert content(vespa, "artist", 1) == "Band\nname: Led Zeppelin"

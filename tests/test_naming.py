@@ -155,11 +155,12 @@ def test_a_cycle_of_links_ends() -> None:
 
 
 def test_settings_override_display_name_name_columns_and_links() -> None:
-    settings = {"track": {"display_name": "Song", "context_links": ["genre_id"]},
+    settings = {"track": {"display_name": "Song", "context_links": ["genre_id"], "content_columns": ["name"]},
                 "artist": {"name_columns": ["name", "api_token", "nope"]},
                 "genre": {"name_columns": []}}
     namings = table_namings(music(), settings=settings)
     assert namings["track"].display_name == "Song"
+    assert namings["track"].content_columns == ("name",) and namings["album"].content_columns is None
     assert namings["artist"].name_columns == ("name",)  # a secret column is never a name
     # genre has no name any more, so the only link kept (genre_id) names nothing
     assert namings["track"].context_links == ()

@@ -103,10 +103,16 @@ class TableNaming:
     display_name: str
     name_columns: tuple[str, ...]
     context_links: tuple[ContextLink, ...]
+    # the columns whose text goes into content_text (a `content_columns` setting); None: every
+    # text-like column (documents/content.py decides which are)
+    content_columns: tuple[str, ...] | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"display_name": self.display_name, "name_columns": list(self.name_columns),
-                "context_links": [link.describe() for link in self.context_links]}
+        out: dict[str, Any] = {"display_name": self.display_name, "name_columns": list(self.name_columns),
+                               "context_links": [link.describe() for link in self.context_links]}
+        if self.content_columns is not None:
+            out["content_columns"] = list(self.content_columns)
+        return out
 
 
 def singular(word: str) -> str:
@@ -315,8 +321,10 @@ def table_namings(schema: SchemaMap, tables: Sequence[Table] | None = None,
     """`TableNaming` of each of `tables` (default: every table), by qualified name.
 
     `settings` maps a table's name to its overrides (the keys of `[tables.<name>]` in the
-    configuration file): `display_name` (text), `name_columns` (list of columns), and
-    `context_links` (list of the row's link columns to keep; `[]`: none). `withheld` maps a
+    configuration file): `display_name` (text), `name_columns` (list of columns),
+    `context_links` (list of the row's link columns to keep; `[]`: none) and `content_columns`
+    (the columns whose text goes into content_text; secret-looking and withheld columns never
+    do). `withheld` maps a
     table to its withheld columns (never used to name a row).
     """
     settings = settings or {}
@@ -340,6 +348,7 @@ def table_namings(schema: SchemaMap, tables: Sequence[Table] | None = None,
             display_name=str(own.get("display_name") or display_name(t)),
             name_columns=names[t.qualified_name],
             context_links=context_links(schema, t, names, depth, None if only is None else set(only), index),
+            content_columns=None if own.get("content_columns") is None else tuple(own["content_columns"]),
         )
     return out
 

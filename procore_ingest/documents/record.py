@@ -261,7 +261,8 @@ class _RowBuilder:
         self.hash_key = plan.key_is_secret
         visible = [c for c in table.columns if c.name not in plan.withheld_columns]
         self.metadata = [(c.name, column_renderer(c)) for c in visible]
-        self.content = content_parts(visible)
+        content = plan.naming.content_columns if plan.naming else None
+        self.content = content_parts(visible if content is None else [c for c in visible if c.name in content])
         self.column_types = {c.name: c.data_type for c in visible}
         self.description = vespa_safe_text(table_description(table))
         self.file_columns = [(f.column_name, f.reference_type) for f in plan.file_columns]

@@ -156,7 +156,7 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
     with db.session(options.database_url) as conn:
         schema = load_schema(conn, options.database_url)
         plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
-                            options.keep_soft_deleted)
+                            options.keep_soft_deleted, options.table_settings, options.context_depth)
         _announce(schema, plans, options, progress)
         tables, examples = [], {}
         now = int(time.time() * 1000)

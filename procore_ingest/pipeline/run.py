@@ -25,6 +25,7 @@ from .. import config
 from ..config import redact_url
 from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
+from ..discovery.naming import DEFAULT_CONTEXT_DEPTH
 from ..discovery.profile import ProfileOptions
 from ..documents.record import Document
 from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
@@ -56,6 +57,10 @@ class RunOptions:
     retry_budget_s: float = 120.0
     files: FileOptions | None = None  # --download-files: index the rows' files too
     lock_file: str | None = None  # --lock-file; None: derived from the target (pipeline/lock.py)
+    # per-table overrides of what rows are called and which names their search text shows:
+    # table -> {display_name, name_columns, content_columns, context_links} (discovery/naming.py)
+    table_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    context_depth: int = DEFAULT_CONTEXT_DEPTH  # links followed for context (discovery/naming.py)
 
     def shared(self) -> dict[str, Any]:
         """The fields of `RunOptions`, to build the options of another kind of run."""
@@ -138,7 +143,8 @@ class RunContext:
         """The schema as it is now, and a plan for each table in scope."""
         self.schema = load_schema(self.conn, self.options.database_url)
         self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
-                                 self.options.allow_columns, self.options.keep_soft_deleted)
+                                 self.options.allow_columns, self.options.keep_soft_deleted,
+                                 self.options.table_settings, self.options.context_depth)
         if any(p.needs_id_key for p in self.plans):
             id_key = load_id_key(self.options.state_dir)
             for plan in self.plans:

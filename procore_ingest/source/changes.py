@@ -258,7 +258,9 @@ def documents_fingerprint(plan: TablePlan) -> str:
                    r.target_columns, str(r.kind), r.cardinality] for r in [*plan.outgoing, *plan.incoming])
     files = sorted([f.column_name, str(f.reference_type)] for f in plan.file_columns)
     # what the rows are called and which names their context shows (discovery/naming.py)
-    naming = [plan.display_name, *[[link.label, link.describe(), list(link.name_columns)] for link in plan.context_links]]
+    content = plan.naming.content_columns if plan.naming else None
+    naming = [plan.display_name, content, *[[link.label, link.describe(), list(link.name_columns)]
+                                            for link in plan.context_links]]
     return hashlib.sha256(json.dumps([rels, files, plan.withheld_columns, naming]).encode()).hexdigest()[:16]
 
 
