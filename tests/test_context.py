@@ -9,6 +9,7 @@ import pytest
 from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 from procore_ingest.pipeline.verify import VerifyOptions, run_verify
+from procore_ingest.settings import TableSettings
 from tests.helpers import execute
 
 SCHEMA = """
@@ -168,8 +169,8 @@ def test_schema_documents_record_display_name_and_context_links(env, vespa):
 
 def test_per_table_settings_change_display_name_content_and_links(pg_url, vespa, tmp_path):
     execute(pg_url, SCHEMA)
-    settings = {"track": {"display_name": "Song", "context_links": ["album_id"], "content_columns": []},
-                "album": {"name_columns": []}, "artist": {"display_name": "Band"}}
+    settings = {"track": TableSettings(display_name="Song", context_links=["album_id"], content_columns=[]),
+                "album": TableSettings(name_columns=[]), "artist": TableSettings(display_name="Band")}
     options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path),
                             table_settings=settings, context_depth=1)
     assert run_full(options).exit_code == 0

@@ -21,6 +21,7 @@ from procore_ingest.discovery.naming import (
     table_namings,
 )
 from procore_ingest.documents.context import context_lines
+from procore_ingest.settings import TableSettings
 
 
 def col(name: str, data_type: str = "text", position: int = 1) -> Column:
@@ -155,9 +156,9 @@ def test_a_cycle_of_links_ends() -> None:
 
 
 def test_settings_override_display_name_name_columns_and_links() -> None:
-    settings = {"track": {"display_name": "Song", "context_links": ["genre_id"], "content_columns": ["name"]},
-                "artist": {"name_columns": ["name", "api_token", "nope"]},
-                "genre": {"name_columns": []}}
+    settings = {"track": TableSettings(display_name="Song", context_links=["genre_id"], content_columns=["name"]),
+                "artist": TableSettings(name_columns=["name", "api_token", "nope"]),
+                "genre": TableSettings(name_columns=[])}
     namings = table_namings(music(), settings=settings)
     assert namings["track"].display_name == "Song"
     assert namings["track"].content_columns == ("name",) and namings["album"].content_columns is None

@@ -12,8 +12,8 @@ Riverside Tower`). This module decides, per table and without reading a row:
   whose targets' names go into the row's search text, following a second link from a linked
   row (rental -> inventory -> film, track -> album -> artist) up to `depth`.
 
-Every choice can be overridden per table (`TableSettings`-shaped mappings: `display_name`,
-`name_columns`, `context_links`). Pure: no I/O.
+Every choice can be overridden per table (`[tables.<name>]` of the configuration file:
+settings.TableSettings). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..settings import TableSettings
 from .model import Column, Relationship, SchemaMap, Table, qualify
 from .sensitive import is_secret_column
 
@@ -315,40 +316,39 @@ def _unique(label: str, used: set[str], before: str) -> str:
 
 
 def table_namings(schema: SchemaMap, tables: Sequence[Table] | None = None,
-                  settings: Mapping[str, Mapping[str, Any]] | None = None,
+                  settings: Mapping[str, TableSettings] | None = None,
                   depth: int = DEFAULT_CONTEXT_DEPTH,
                   withheld: Mapping[str, Collection[str]] | None = None) -> dict[str, TableNaming]:
     """`TableNaming` of each of `tables` (default: every table), by qualified name.
 
-    `settings` maps a table's name to its overrides (the keys of `[tables.<name>]` in the
-    configuration file): `display_name` (text), `name_columns` (list of columns),
-    `context_links` (list of the row's link columns to keep; `[]`: none) and `content_columns`
-    (the columns whose text goes into content_text; secret-looking and withheld columns never
-    do). `withheld` maps a
-    table to its withheld columns (never used to name a row).
+    `settings` maps a table's name to its `[tables.<name>]` settings (settings.TableSettings):
+    `display_name`, `name_columns`, `context_links` (the row's link columns to keep; `[]`:
+    none) and `content_columns` (the columns whose text goes into content_text); secret-looking,
+    withheld and missing columns are never used, whatever they say. `withheld` maps a table to
+    its withheld columns. `depth`: how many links are followed (`[documents] context_depth`).
     """
     settings = settings or {}
     withheld = withheld or {}
     everything = schema.tables
     names: dict[str, tuple[str, ...]] = {}
     for t in everything:
-        configured = settings.get(t.qualified_name, {}).get("name_columns")
+        configured = settings[t.qualified_name].name_columns if t.qualified_name in settings else None
+        hidden = withheld.get(t.qualified_name, ())
         if configured is not None:
-            # configured names are still never secret-looking, withheld or missing columns
-            usable = {c.name for c in t.columns if _usable(c, withheld.get(t.qualified_name, ()))}
+            usable = {c.name for c in t.columns if _usable(c, hidden)}
             names[t.qualified_name] = tuple(c for c in configured if c in usable)
         else:
-            names[t.qualified_name] = name_columns(t, withheld.get(t.qualified_name, ())) if t.readable else ()
+            names[t.qualified_name] = name_columns(t, hidden) if t.readable else ()
     out: dict[str, TableNaming] = {}
     index = LinkIndex(schema)
     for t in tables if tables is not None else everything:
-        own = settings.get(t.qualified_name, {})
-        only = own.get("context_links")
+        own = settings.get(t.qualified_name) or TableSettings()
+        only = own.context_links
         out[t.qualified_name] = TableNaming(
-            display_name=str(own.get("display_name") or display_name(t)),
+            display_name=own.display_name or display_name(t),
             name_columns=names[t.qualified_name],
             context_links=context_links(schema, t, names, depth, None if only is None else set(only), index),
-            content_columns=None if own.get("content_columns") is None else tuple(own["content_columns"]),
+            content_columns=None if own.content_columns is None else tuple(own.content_columns),
         )
     return out
 

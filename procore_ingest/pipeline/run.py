@@ -14,29 +14,31 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import psycopg2
 
 from .. import config
+from .. import database as db
 from ..config import redact_url
 from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
 from ..discovery.naming import DEFAULT_CONTEXT_DEPTH
 from ..discovery.profile import ProfileOptions
-from ..documents.record import Document
-from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
+from ..documents.record import FeedDocument
+from ..errors import DatabaseConnectionError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..source import db
+from ..settings import TableSettings
 from ..source.context import context_targets, name_digests
 from ..source.sql import begin_snapshot
 from ..state import StateStore, load_id_key
-from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink, submit_feed
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink
 from ..vespa.targets import open_sink
 from .lock import TargetLock
 
@@ -57,10 +59,10 @@ class RunOptions:
     retry_budget_s: float = 120.0
     files: FileOptions | None = None  # --download-files: index the rows' files too
     lock_file: str | None = None  # --lock-file; None: derived from the target (pipeline/lock.py)
-    # per-table overrides of what rows are called and which names their search text shows:
-    # table -> {display_name, name_columns, content_columns, context_links} (discovery/naming.py)
-    table_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    context_depth: int = DEFAULT_CONTEXT_DEPTH  # links followed for context (discovery/naming.py)
+    # [tables.<name>] of the configuration file: what rows are called and which names their
+    # search text shows (discovery/naming.py); [documents] context_depth: how many links
+    table_settings: dict[str, TableSettings] = field(default_factory=dict)
+    context_depth: int = DEFAULT_CONTEXT_DEPTH
 
     def shared(self) -> dict[str, Any]:
         """The fields of `RunOptions`, to build the options of another kind of run."""
@@ -86,18 +88,10 @@ def open_file_indexer(files: FileOptions | None, state_dir: str) -> FileIndexer 
     return indexer
 
 
-@contextlib.contextmanager
-def locked_target(options: RunOptions, busy: type[Exception] = StateError) -> Iterator[TargetLock]:
-    """The target's lock, held for the block; `busy` (naming the holder) when another run has it."""
-    lock = TargetLock(options.vespa_url, options.lock_file)
-    try:
-        lock.acquire()
-    except AlreadyRunningError as exc:
-        raise busy(str(exc)) from None
-    try:
-        yield lock
-    finally:
-        lock.release()
+def locked_target(options: RunOptions) -> TargetLock:
+    """The target's lock, to hold in a `with` block; TargetBusyError (naming the holder) when
+    another run has it."""
+    return TargetLock(options.vespa_url, options.lock_file)
 
 
 class RunContext:
@@ -107,49 +101,43 @@ class RunContext:
                  files: FileIndexer | None) -> None:
         self.options, self.job_id, self.store, self.sink, self.files = options, job_id, store, sink, files
         self.conn: Any = None
-        self.schema: SchemaMap | None = None
-        self.plans: list[TablePlan] = []
         self.file_counts = FileCounts()
         self.started = time.monotonic()
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, options: RunOptions, job_id: str, *, busy: type[Exception] = StateError,
-             connect: bool = True, target_locked: bool = False) -> Iterator[RunContext]:
+    def open(cls, options: RunOptions, job_id: str, *, connect: bool = True,
+             target_locked: bool = False) -> Iterator[RunContext]:
         """Everything a run needs, closed again in reverse order however the block ends.
-        `busy`: the error raised when another run holds the target or the state store.
-        `target_locked`: the caller (the daemon) holds the target's lock already."""
+        TargetBusyError / StateBusyError when another run holds the target or the state store
+        (each command maps them to its exit code: errors.py). `target_locked`: the caller (the
+        daemon) holds the target's lock already."""
         sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
         with contextlib.ExitStack() as stack:
             stack.callback(sink.close)
             sink.check()  # exit 2 within seconds, before anything is read
             if not target_locked:
-                stack.enter_context(locked_target(options, busy))
+                stack.enter_context(locked_target(options))
             files = open_file_indexer(options.files, options.state_dir)  # bad --embedder: before any state
             if files is not None:
                 stack.callback(files.close)
             store = StateStore(options.state_dir)
-            try:
-                store.lock()
-            except StateError as exc:
-                raise busy(str(exc)) from None
+            store.lock()
             stack.callback(store.unlock)
             run = cls(options, job_id, store, sink, files)
             if connect:
                 run.conn = stack.enter_context(db.session(options.database_url))
             yield run
 
-    def load_plans(self) -> list[TablePlan]:
+    def load_plans(self) -> tuple[SchemaMap, list[TablePlan]]:
         """The schema as it is now, and a plan for each table in scope."""
-        self.schema = load_schema(self.conn, self.options.database_url)
-        self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
-                                 self.options.allow_columns, self.options.keep_soft_deleted,
-                                 self.options.table_settings, self.options.context_depth)
-        if any(p.needs_id_key for p in self.plans):
-            id_key = load_id_key(self.options.state_dir)
-            for plan in self.plans:
-                plan.id_key = id_key
-        return self.plans
+        schema = load_schema(self.conn, self.options.database_url)
+        plans = build_plans(schema, self.options.tables, self.options.exclude,
+                            self.options.allow_columns, self.options.keep_soft_deleted,
+                            id_key=functools.partial(load_id_key, self.options.state_dir),
+                            table_settings=self.options.table_settings,
+                            context_depth=self.options.context_depth)
+        return schema, plans
 
     # -- writing
     def record(self, failures: list[FeedFailure]) -> None:
@@ -158,16 +146,16 @@ class RunContext:
         for failure in failures[:3]:
             logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         """Put `docs`; what Vespa rejects is recorded."""
         result = self.sink.feed(docs) if docs else FeedResult()
         self.record(result.failures)
         return result
 
-    def submit(self, docs: list[Document]) -> PendingFeed:
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
         """Put `docs` without waiting for their outcomes (`settle` waits and records them):
         the next batch streams in while this one is still in flight."""
-        return submit_feed(self.sink, docs) if docs else PendingFeed.settled(FeedResult())
+        return self.sink.submit(docs) if docs else PendingFeed.settled(FeedResult())
 
     def settle(self, pending: PendingFeed, record: bool = True) -> FeedResult:
         """Wait until every operation of a submitted batch has its outcome; record what Vespa
@@ -183,7 +171,7 @@ class RunContext:
         self.record(result.failures)
         return result
 
-    def index_files(self, docs: list[Document], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
+    def index_files(self, docs: Sequence[FeedDocument], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
         """--download-files: fetch and index the files of the rows Vespa took, through the same
         sink; file documents Vespa rejects are recorded like the rows' (`record` as in `settle`)."""
         if self.files is None:

@@ -15,9 +15,10 @@ from typing import Any
 from psycopg2 import sql
 
 from ..discovery.naming import ContextLink, Hop, name_of
-from ..documents.context import ContextNames
-from ..documents.record import Document, row_documents
 from ..plan import TablePlan
+
+# per row: (label, name of the linked row or None) of each context link (documents/context.py)
+ContextNames = tuple[tuple[str, str | None], ...]
 
 _Target = tuple[str, str, str, str]  # schema, table, key column, key type
 
@@ -99,16 +100,6 @@ def context_of(conn: Any, rows: Sequence[Mapping[str, Any]], plan: TablePlan) ->
     rows were read in: one snapshot)."""
     links = plan.context_links
     return ContextReader(links).names(conn, rows) if links and rows else [() for _ in rows]
-
-
-def documents_with_context(conn: Any, rows: Sequence[Mapping[str, Any]], plan: TablePlan,
-                           ingested_at_ms: int) -> list[Document]:
-    """`row_documents` of `rows` with the names their context links show. Every path that
-    builds documents from rows (full ingest, its worker processes, sync, verify) builds them
-    here, so all give the same documents."""
-    if not plan.context_links or not rows:
-        return row_documents(rows, plan, ingested_at_ms)
-    return row_documents(rows, plan, ingested_at_ms, context_of(conn, rows, plan))
 
 
 # --- keeping context true: which rows show a name that moved -----------------------------------
