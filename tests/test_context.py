@@ -178,3 +178,24 @@ def test_per_table_settings_change_display_name_content_and_links(pg_url, vespa,
     assert content(vespa, "track", 1) == "Song"
     assert content(vespa, "album", 11).splitlines()[:2] == ["Album", "artist: Deep Purple"]
     assert content(vespa, "artist", 1) == "Band\nname: Led Zeppelin"
+
+
+def test_the_configuration_file_sets_names_and_depth_for_ingest_and_discover(pg_url, tmp_path):
+    from tests.test_cli_help import run_module
+
+    execute(pg_url, SCHEMA)
+    feed = tmp_path / "feed"
+    (tmp_path / "procore-ingest.toml").write_text(
+        f'vespa_url = "file://{feed}"\nstate_dir = "{tmp_path / "state"}"\n'
+        '[documents]\ncontext_depth = 1\n[tables.track]\ndisplay_name = "Song"\n')
+    env = {"PROCORE_DATABASE_URL": pg_url}
+    done = run_module("ingest", "--full", "--no-progress", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    import orjson
+
+    lines = [orjson.loads(line) for line in (feed / "track.jsonl").read_bytes().splitlines()]
+    text = next(op["fields"]["content_text"] for op in lines if op["put"].endswith("::track:1"))
+    assert text.splitlines()[:2] == ["Song", "album: Machine Head"] and "artist:" not in text  # depth 1
+    report = run_module("discover", "--format", "markdown", "--no-include-stats", cwd=tmp_path, env=env)
+    assert report.returncode == 0, report.stderr
+    assert "| track | Song | name | album_id -> album (as 'album') |" in report.stdout
