@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import re
 import statistics
@@ -267,7 +268,8 @@ def make_queries(database: str, url: str, per_kind: int, seed: int) -> list[Quer
 def ingest(code: Path, url: str, feed: Path, state: Path) -> None:
     result = subprocess.run([sys.executable, str(code / "scripts" / "ingest_database.py"), "--full",
                              "--database-url", url, "--vespa-url", f"file://{feed}", "--state-dir", str(state),
-                             "--no-progress"], capture_output=True, text=True, cwd=code)
+                             "--no-progress"], capture_output=True, text=True, cwd=code,
+                            env={**os.environ, "PYTHONPATH": str(code)})  # that checkout's code, not ours
     if result.returncode != 0:
         raise SystemExit(f"ingest with {code} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
 

@@ -168,13 +168,14 @@ def test_settings_override_display_name_name_columns_and_links() -> None:
     assert [ln.label for ln in namings["album"].context_links] == ["artist"]
 
 
-def test_inferred_links_count_and_composite_links_do_not() -> None:
+def test_inferred_links_count_composite_and_secret_keyed_links_do_not() -> None:
     tables = [table("projects", "name"), table("rfis", "subject", ("project_id", "bigint")),
               table("pairs", ("x", "integer"), ("y", "integer"), "name")]
     composite = Relationship("public", "rfis", ["project_id", "subject"], "public", "pairs", ["x", "y"],
                              "foreign_key")
-    rels = [link("rfis", "project_id", "projects", kind="inferred"), composite]
-    assert described(schema_of(tables, rels))["rfis"] == [("project", ["project_id"])]
+    secret = link("rfis", "subject", "pairs", key="api_token")
+    rels = [link("rfis", "project_id", "projects", kind="inferred"), composite, secret]
+    assert described(schema_of(tables, rels))["rfis"] == [("project", ["project_id"])]  # never by a secret key
 
 
 @pytest.mark.parametrize("database", ["chinook", "northwind", "pagila"])

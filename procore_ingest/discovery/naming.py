@@ -214,9 +214,11 @@ def _label(column: str) -> str:
 
 
 def _many_to_one(rel: Relationship) -> bool:
-    # one link column: the names of linked rows are read with `= ANY(...)` on one key column
-    return rel.cardinality in ("many_to_one", "one_to_one") and len(rel.source_columns) == 1 \
-        and len(rel.target_columns) == 1
+    # one link column: the names of linked rows are read with `= ANY(...)` on one key column;
+    # never through a secret-looking key (its values would land in sync's state of names)
+    return (rel.cardinality in ("many_to_one", "one_to_one") and len(rel.source_columns) == 1
+            and len(rel.target_columns) == 1 and not is_secret_column(rel.source_columns[0])
+            and not is_secret_column(rel.target_columns[0]))
 
 
 def _hop(rel: Relationship, key_types: Mapping[tuple[str, str, str], str]) -> Hop:
