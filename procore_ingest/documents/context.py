@@ -20,28 +20,18 @@ ContextNames = Sequence[tuple[str, str | None]]  # (label, name of the linked ro
 
 def context_lines(display_name: str, names: ContextNames) -> list[str]:
     """`[display_name, "label: name", ...]`: a link without a linked row (NULL, dangling, or
-    a row with no name) gives no line, nor does a name an earlier line already holds (said
-    twice, a name would outweigh the row's own words). One line each: whitespace runs become
-    one space."""
+    a row with no name) gives no line, nor does a name an earlier line already shows (the
+    same vendor reached by two links: said twice, it would outweigh the row's own words). A
+    name that is only part of another ("Seafood" in "New England Seafood Cannery") is a
+    different row's name and keeps its line. One line each: whitespace runs become one
+    space."""
     lines = [" ".join(display_name.split())] if display_name.strip() else []
-    shown: list[str] = []
+    shown: set[str] = set()
     for label, name in names:
         if name:
             text = " ".join(strip_for_vespa(name).split())
-            if text and not any(_within(text, other) for other in shown):
+            if text and text not in shown:
                 lines.append(f"{label}: {text}")
-                shown.append(text)
+                shown.add(text)
     return lines
-
-
-def _within(name: str, other: str) -> bool:
-    """`name` appears in `other` as whole words ("R.E.M." in "The Best Of R.E.M.", not "Led Zep"
-    in "Led Zeppelin IV")."""
-    start = other.find(name)
-    while start >= 0:
-        end = start + len(name)
-        if (start == 0 or not other[start - 1].isalnum()) and (end == len(other) or not other[end].isalnum()):
-            return True
-        start = other.find(name, start + 1)
-    return False
 
