@@ -395,6 +395,9 @@ class StateStore:
         self._write(self.root / "checkpoints.json", checkpoints)
 
     # -- names shown in other rows' context (per context target table, across runs)
+    def has_context_names(self) -> bool:
+        return (self.root / "context_names.json").exists()
+
     def load_context_names(self) -> dict[str, dict[str, dict[str, str]]]:
         """context_names.json: per table whose rows name others (`source.context`) and per key
         column, a digest of what each row shows them, by key. Empty when there is none yet."""

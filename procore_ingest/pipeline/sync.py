@@ -53,7 +53,7 @@ from ..files import FileCounts
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
-from ..source.context import dependent_rows
+from ..source.context import context_targets, dependent_rows
 from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
 from ..state import (
@@ -626,12 +626,15 @@ def _refeed_context(run: RunContext, cycle: _Cycle, plans: list[TablePlan], chec
     again, through the pending/retry machinery of their table. A row merely rewritten (the
     Procore mirror moves `last_synced_at`) moves no digest and costs no re-feed; what is re-fed
     is the rows affected, found by key (`= ANY`), never the whole dependent table."""
-    before = run.store.load_context_names()
     # a planned table none of whose rows changed this cycle shows the same names as before: not
     # read (the Procore mirror's rewrites do count as changes; their digests just do not move)
     quiet = {p.name for p in plans if p.name in results and results[p.name].status == "ok"
              and not (results[p.name].changes or results[p.name].failed or results[p.name].rechecked
                       or results[p.name].mode == "full")}
+    targets = {t.name for t in context_targets(plans)}
+    if targets <= quiet and run.store.has_context_names():
+        return  # a quiet cycle: nothing any context shows can have moved
+    before = run.store.load_context_names()
     now = record_context_names(run, plans, before, keep=quiet, save=False)  # saved once the rows are fed
     moved: dict[tuple[str, str], set[str]] = {}
     for name, by_column in now.items():
