@@ -9,12 +9,21 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .discovery.model import FileReferenceColumn, Relationship, SchemaMap, Table
+from .discovery.naming import (
+    DEFAULT_CONTEXT_DEPTH,
+    ContextLink,
+    TableNaming,
+    display_name,
+    table_namings,
+)
 from .discovery.sensitive import is_secret_column, secret_key
 from .errors import UnknownTableError
+from .settings import TableSettings
 
 # Read by default. Views and materialized views hold derived copies of other rows: they are
 # ingested only when named explicitly (not through a glob).
@@ -36,6 +45,17 @@ class TablePlan:
     id_key: bytes = field(default=b"", repr=False, compare=False)
     # the zone naive timestamps were written in (config.naive_timezone): epoch fields, clocks
     naive_timezone: str = field(default="UTC", compare=False)
+    # what the rows are called and which linked rows' names their search text shows
+    # (discovery/naming.py); None: the display name alone, no context
+    naming: TableNaming | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.naming.display_name if self.naming else display_name(self.table)
+
+    @property
+    def context_links(self) -> tuple[ContextLink, ...]:
+        return self.naming.context_links if self.naming else ()
 
     @property
     def key_is_secret(self) -> bool:
@@ -43,7 +63,7 @@ class TablePlan:
         (a resume re-reads the table, a pending row re-reads it in full)."""
         return secret_key(self.key_columns)
 
-    def is_soft_deleted(self, row: dict) -> bool:
+    def is_soft_deleted(self, row: Mapping[str, Any]) -> bool:
         return self.soft_delete_column is not None and row.get(self.soft_delete_column) is not None
 
     @property
@@ -66,6 +86,9 @@ class TablePlan:
             "soft_delete_column": self.soft_delete_column,
             "outgoing": len(self.outgoing),
             "incoming": len(self.incoming),
+            "display_name": self.display_name,
+            "name_columns": list(self.naming.name_columns) if self.naming else [],
+            "context_links": [link.describe() for link in self.context_links],
         }
 
 
@@ -107,11 +130,9 @@ SOFT_DELETE_COLUMNS = ("deleted_at",)
 
 
 def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None = None,
-               keep_soft_deleted: bool = False, id_key: bytes = b"", naive_timezone: str = "UTC") -> TablePlan:
-    allowed = set(allow_columns or [])
-    withheld = tuple(c.name for c in table.columns
-                     if is_secret_column(c.name) and c.name not in allowed
-                     and f"{table.qualified_name}.{c.name}" not in allowed)
+               keep_soft_deleted: bool = False, id_key: bytes = b"", naive_timezone: str = "UTC",
+               naming: TableNaming | None = None) -> TablePlan:
+    withheld = withheld_columns(table, set(allow_columns or []))
     return TablePlan(
         table=table,
         key_columns=tuple(table.primary_key),
@@ -124,19 +145,35 @@ def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None 
             (c.name for c in table.columns if c.name in SOFT_DELETE_COLUMNS), None),
         id_key=id_key,
         naive_timezone=naive_timezone,
+        naming=naming,
     )
+
+
+def withheld_columns(table: Table, allowed: set[str]) -> tuple[str, ...]:
+    """Secret-looking columns of `table` not allowed by `--allow-column`."""
+    return tuple(c.name for c in table.columns
+                 if is_secret_column(c.name) and c.name not in allowed
+                 and f"{table.qualified_name}.{c.name}" not in allowed)
 
 
 def build_plans(schema: SchemaMap, include: list[str] | None = None, exclude: list[str] | None = None,
                 allow_columns: list[str] | None = None, keep_soft_deleted: bool = False,
-                id_key: Callable[[], bytes] | None = None, naive_timezone: str = "UTC") -> list[TablePlan]:
+                id_key: Callable[[], bytes] | None = None, naive_timezone: str = "UTC",
+                table_settings: Mapping[str, TableSettings] | None = None,
+                context_depth: int = DEFAULT_CONTEXT_DEPTH) -> list[TablePlan]:
     """A plan for each table in scope. `id_key` (e.g. `state.load_id_key` of the state
     directory) is called when any table is planned: ids of tables whose key (or a
     relationship's target key) looks secret hold an HMAC under it, and every table's row
     digests in the sync state are keyed with a secret derived from it (source.changes.
-    keyed_digest). `naive_timezone`: the zone naive timestamps are written in."""
+    keyed_digest). `naive_timezone`: the zone naive timestamps are written in.
+    `table_settings`: per-table overrides of the display name, naming, content columns and
+    context links, `context_depth` the links followed (`discovery.naming.table_namings`)."""
     tables = select_tables(schema, include, exclude)
-    plans = [plan_table(schema, t, allow_columns, keep_soft_deleted, naive_timezone=naive_timezone)
+    allowed = set(allow_columns or [])
+    withheld = {t.qualified_name: withheld_columns(t, allowed) for t in schema.tables}
+    namings = table_namings(schema, tables, table_settings, context_depth, withheld)
+    plans = [plan_table(schema, t, allow_columns, keep_soft_deleted, naive_timezone=naive_timezone,
+                        naming=namings[t.qualified_name])
              for t in tables]
     if id_key is not None and plans:
         key = id_key()

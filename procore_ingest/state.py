@@ -453,3 +453,24 @@ class StateStore:
 
     def save_checkpoints(self, checkpoints: Checkpoints) -> None:
         self._write(self.root / "checkpoints.json", checkpoints)
+
+    # -- names shown in other rows' context (per context target table, across runs)
+    def has_context_names(self) -> bool:
+        return (self.root / "context_names.json").exists()
+
+    def load_context_names(self) -> dict[str, dict[str, dict[str, str]]]:
+        """context_names.json: per table whose rows name others (`source.context`) and per key
+        column, a digest of what each row shows them, by key. Empty when there is none yet."""
+        data = self._read(self.root / "context_names.json")
+        if data is None:
+            return {}
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise StateError(f"unreadable state file {self.root / 'context_names.json'}: not a JSON object of objects")
+        return data
+
+    def save_context_names(self, names: dict[str, dict[str, dict[str, str]]]) -> None:
+        # compact: thousands of entries, written once per cycle at most
+        self._ensure()
+        text = orjson.dumps(names, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+        atomic_write_text(self.root / "context_names.json", text.decode(), mode=0o600)
+

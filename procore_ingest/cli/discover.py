@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         check_writable(targets)  # fail before the (possibly long) discovery, not after
         schema = discover(url, include_stats=args.include_stats,
                           include_samples=args.include_samples)
-        written = write_reports(schema, targets, sys.stdout)
+        written = write_reports(schema, targets, sys.stdout, args.settings.file)
         tables = len([t for t in schema.tables if t.kind != "partition"])
         logger.info("Discovered %d tables, %d relationships, %d file-reference columns in %s",
                     tables, len(schema.relationships),

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             state_dir=args.state_dir,
             retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
             files=files, lock_file=args.lock_file, naive_timezone=config.check_timezone(args.naive_timezone),
+            table_settings=args.settings.file.tables,
+            context_depth=args.settings.file.documents.context_depth,
         )
         if args.dry_run:
             return show_dry_run(options, reporter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -10,9 +11,10 @@ from typing import TextIO
 from ..discovery.model import SchemaMap
 from ..discovery.report import to_json, to_markdown
 from ..errors import OutputWriteError
+from ..settings import ConfigFile
 from ..state import atomic_write_text
 
-_RENDER = {"json": to_json, "markdown": to_markdown}
+_RENDER: dict[str, Callable[..., str]] = {"json": to_json, "markdown": to_markdown}
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,13 @@ def check_writable(targets: list[ReportTarget]) -> None:
             raise OutputWriteError(f"cannot write {target.path}: permission denied")
 
 
-def write_reports(schema: SchemaMap, targets: list[ReportTarget], stdout: TextIO) -> list[Path]:
-    """Render and write each report; returns the files written."""
+def write_reports(schema: SchemaMap, targets: list[ReportTarget], stdout: TextIO,
+                  settings: ConfigFile | None = None) -> list[Path]:
+    """Render and write each report (`settings`: the configuration file, for the tables'
+    display names, naming columns and context links); returns the files written."""
     written = []
     for target in targets:
-        text = _RENDER[target.format](schema)
+        text = _RENDER[target.format](schema, settings=settings)
         if target.path is None:
             stdout.write(text if text.endswith("\n") else text + "\n")
             stdout.flush()

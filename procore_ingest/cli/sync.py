@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             state_dir=state_dir, overlap_s=args.overlap, retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
             files=file_options(args), lock_file=args.lock_file, max_pending=args.max_pending,
             naive_timezone=config.check_timezone(args.naive_timezone),
+            table_settings=args.settings.file.tables,
+            context_depth=args.settings.file.documents.context_depth,
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)

@@ -6,7 +6,9 @@ import json
 import re
 from typing import Any
 
+from ..settings import ConfigFile
 from .model import Relationship, SchemaMap, Table, qualify
+from .naming import TableNaming, table_namings
 
 # The relationship diagram is drawn for people, and Mermaid refuses a diagram whose text is over
 # 50,000 characters (its default maxTextSize): past these caps the diagram keeps the tables with
@@ -15,8 +17,13 @@ DIAGRAM_MAX_TABLES = 150
 DIAGRAM_MAX_LINKS = 400
 
 
-def to_json(schema: SchemaMap, indent: int = 2) -> str:
-    return json.dumps(schema.to_dict(), indent=indent, ensure_ascii=False, default=str) + "\n"
+def to_json(schema: SchemaMap, indent: int = 2, settings: ConfigFile | None = None) -> str:
+    """The contract's JSON, plus `naming`: per table, the display name, naming columns and
+    context links its documents will have (discovery/naming.py), with the configuration
+    file's [tables.<name>] and [documents] settings when given."""
+    data = schema.to_dict()
+    data["naming"] = {name: naming.describe() for name, naming in _namings(schema, settings).items()}
+    return json.dumps(data, indent=indent, ensure_ascii=False, default=str) + "\n"
 
 
 def _cell(value: Any) -> str:
@@ -123,7 +130,13 @@ def relationship_diagram(schema: SchemaMap) -> list[str]:
     return lines
 
 
-def to_markdown(schema: SchemaMap) -> str:
+def _namings(schema: SchemaMap, settings: ConfigFile | None) -> dict[str, TableNaming]:
+    if settings is None:
+        return table_namings(schema)
+    return table_namings(schema, settings=settings.tables, depth=settings.documents.context_depth)
+
+
+def to_markdown(schema: SchemaMap, settings: ConfigFile | None = None) -> str:
     tables = schema.tables
     base = [t for t in tables if t.kind in ("table", "partitioned_table")]
     summary = schema.file_references_summary
@@ -175,6 +188,20 @@ def to_markdown(schema: SchemaMap) -> str:
         [[f"{r.source_table}.{r.source_column}", f"{r.target_table}.{r.target_column}", r.kind,
           "" if r.confidence is None else f"{r.confidence:.0%} of {r.sampled_values}",
           r.cardinality] for r in schema.relationships],
+    )
+    lines.append("")
+
+    namings = _namings(schema, settings)
+    lines += ["## Names in search text", "",
+              "What each table's documents say they are, what names a row, and which linked rows' "
+              "names their search text shows ([tables.<name>] and [documents] context_depth in the "
+              "configuration file change them).", ""]
+    lines += _rows(
+        ["table", "display name", "naming columns", "context links"],
+        [[t.qualified_name, namings[t.qualified_name].display_name,
+          ", ".join(namings[t.qualified_name].name_columns) or "—",
+          "; ".join(link.describe() for link in namings[t.qualified_name].context_links) or "—"]
+         for t in tables if t.kind != "partition"],
     )
     lines.append("")
 

@@ -135,9 +135,11 @@ def content_text_for(
 
 
 def content_text_with(row: Mapping[str, object], parts: ContentParts,
-                      max_chars: int = DEFAULT_CONTENT_CHARS) -> str:
-    """`content_text_for` with the columns' parts made beforehand (`content_parts`)."""
-    lines: list[str] = []
+                      max_chars: int = DEFAULT_CONTENT_CHARS, head: Sequence[str] = ()) -> str:
+    """`content_text_for` with the columns' parts made beforehand (`content_parts`); `head`:
+    lines before the row's own (what the row is and what it belongs to: documents/context.py),
+    first so that a cut at `max_chars` never loses them."""
+    lines: list[str] = list(head)
     for name, prefix, render in parts:
         value = row.get(name)
         if value is None or value is JSON_NULL:

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any
@@ -28,6 +28,7 @@ from ..discovery.sensitive import keyed_hash, secret_key, unsigned_url
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
+from .context import ContextNames, context_lines
 from .ids import record_id, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
@@ -262,7 +263,8 @@ class RowBuilder:
         self.hash_key = plan.key_is_secret
         visible = [c for c in table.columns if c.name not in plan.withheld_columns]
         self.metadata = [(c.name, column_renderer(c)) for c in visible]
-        self.content = content_parts(visible)
+        content = plan.naming.content_columns if plan.naming else None
+        self.content = content_parts(visible if content is None else [c for c in visible if c.name in content])
         self.column_types = {c.name: c.data_type for c in visible}
         self.description = vespa_safe_text(table_description(table))
         self.file_columns = [(f.column_name, f.reference_type) for f in plan.file_columns]
@@ -272,6 +274,8 @@ class RowBuilder:
         self.incoming = [self._incoming_part(rel) for rel in plan.incoming]
         self.projects_by_id = table.name == "projects" and plan.key_columns == ("id",)
         self.naive_zone = None if plan.naive_timezone == "UTC" else ZoneInfo(plan.naive_timezone)
+        self.display_name = plan.display_name
+        self.kind_line = context_lines(self.display_name, ())
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
@@ -341,14 +345,21 @@ class RowBuilder:
         """The user-specified id of the row's procore_record document."""
         return record_id(self.id_table, self.key(row))
 
-    def documents(self, rows: Iterable[Mapping[str, Any]], ingested_at_ms: int) -> list[Document]:
-        """`document` of each live row (soft-deleted ones left out, as the plan says)."""
+    def documents(self, rows: Sequence[Mapping[str, Any]], ingested_at_ms: int,
+                  contexts: Sequence[ContextNames] | None = None) -> list[Document]:
+        """`document` of each live row (soft-deleted ones left out, as the plan says);
+        `contexts`: each row's context names, in the order of `rows` (`source.context`)."""
         build, soft_deleted = self.document, self.plan.is_soft_deleted
-        return [build(row, ingested_at_ms) for row in rows if not soft_deleted(row)]
+        if contexts is None:
+            return [build(row, ingested_at_ms) for row in rows if not soft_deleted(row)]
+        return [build(row, ingested_at_ms, names) for row, names in zip(rows, contexts, strict=True)
+                if not soft_deleted(row)]
 
-    def document(self, row: Mapping[str, Any], ingested_at_ms: int) -> Document:
-        """The procore_record document of one row (secret columns already left out by the plan)."""
+    def document(self, row: Mapping[str, Any], ingested_at_ms: int, context: ContextNames = ()) -> Document:
+        """The procore_record document of one row (secret columns already left out by the plan);
+        `context`: the names its context links show (`source.context.ContextReader`)."""
         key = self.key(row)
+        head = _context_lines(self.display_name, tuple(context)) if context else self.kind_line
         doc_id = record_id(self.id_table, key)
         refs = self.file_references(row)
         fields: dict[str, Any] = {
@@ -360,7 +371,7 @@ class RowBuilder:
             "incoming_relationships": [template.fill(hint + key + '"') for hint, template in self.incoming],
             "file_references": [_ref_json(r) for r in refs],
             "ingested_at": ingested_at_ms,
-            "content_text": content_text_with(row, self.content, max_chars=CONTENT_MAX_CHARS),
+            "content_text": content_text_with(row, self.content, max_chars=CONTENT_MAX_CHARS, head=head),
             "table_description": self.description,
             "column_types": dict(self.column_types),  # a copy: documents never share mutable parts
         }
@@ -375,6 +386,13 @@ class RowBuilder:
             if millis is not None:
                 fields[name] = millis
         return Document(RECORD_TYPE, NAMESPACE, doc_id, fields, table=self.name, file_refs=refs)
+
+
+@functools.lru_cache(maxsize=8192)
+def _context_lines(display_name: str, context: tuple[tuple[str, str | None], ...]) -> list[str]:
+    """`context_lines`, remembered: rows of a batch mostly show the same few linked rows
+    (a project's records all show the project). Callers never change the list."""
+    return context_lines(display_name, context)
 
 
 def _renderer_of(table: Table, column: str) -> Renderer:
@@ -410,6 +428,15 @@ def _rel_json(rel: Relationship, direction: str) -> str:
     }, sort_keys=True)
 
 
+def naming_description(plan: TablePlan) -> str:
+    """`Shown in search as "RFI"; named by number, subject; context: project_id -> projects
+    (as 'project')`: what a table's documents say they are and which names they carry."""
+    naming = plan.naming
+    names = ", ".join(naming.name_columns) if naming and naming.name_columns else "none (named through its links)"
+    links = "; ".join(link.describe() for link in plan.context_links) or "none"
+    return f'Shown in search as "{plan.display_name}"; named by {names}; context: {links}'
+
+
 def schema_documents(schema: SchemaMap, plans: list[TablePlan],
                      row_counts: Mapping[str, int] | None = None) -> list[Document]:
     """`table:{name}` for each planned table and `schema:{database}` for the whole. `row_count`
@@ -422,14 +449,17 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan],
         columns = [json.dumps({"name": c.name, "data_type": c.data_type, "is_nullable": c.is_nullable,
                                "default_value": c.default_value, "withheld": c.name in plan.withheld_columns},
                               sort_keys=True) for c in t.columns]
-        content = " ".join([t.qualified_name, table_description(t)] + [c.name for c in t.columns])
+        naming = naming_description(plan)
+        content = " ".join([plan.display_name, t.qualified_name, table_description(t), naming]
+                           + [c.name for c in t.columns])
         doc_id = f"table:{table_id_part(t.schema, t.name)}"
         fields: dict[str, Any] = {
             "doc_id": doc_id,
             "metadata_type": "table",
             "database_name": schema.database_name,
             "table_name": plan.name,
-            "table_description": table_description(t),
+            # the deployed schema has no field of its own for these: they are said in words here
+            "table_description": f"{table_description(t)}. {naming}",
             "columns": columns,
             "timestamp_columns": [ts.name for ts in t.timestamp_columns],
             "file_reference_columns": [json.dumps({"column_name": f.column_name, "reference_type": f.reference_type,
@@ -443,7 +473,8 @@ def schema_documents(schema: SchemaMap, plans: list[TablePlan],
         if counts[plan.name] is not None:
             fields["row_count"] = counts[plan.name]
         docs.append(Document(SCHEMA_TYPE, SCHEMA_NAMESPACE, doc_id, fields, table=plan.name))
-    summary = {
+    summary: dict[str, Any] = {
+        "naming": {p.name: p.naming.describe() for p in plans if p.naming is not None},
         "tables": [p.name for p in plans],
         "table_count": len(plans),
         "relationship_count": len(schema.relationships),

@@ -26,7 +26,7 @@ import pickle
 import re
 import signal
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,7 @@ import psycopg2.errors
 
 from .. import database as db
 from ..documents.record import (
+    Document,
     FeedDocument,
     PackedDocuments,
     RowBuilder,
@@ -47,6 +48,7 @@ from ..documents.values import type_name
 from ..errors import DatabaseConnectionError, RangeReadError
 from ..logs import logger
 from ..plan import TablePlan
+from ..source.context import context_of
 from ..source.reader import (
     KeyRange,
     key_batches,
@@ -89,6 +91,17 @@ def _digests(docs: list[FeedDocument], wanted: bool) -> list[int] | None:
     return [content_digest(d.fields) for d in docs] if wanted else None
 
 
+def documents_with_context(conn: Any, builder: RowBuilder, rows: Sequence[Mapping[str, Any]],
+                           ingested_at_ms: int) -> list[Document]:
+    """`builder.documents(rows)` with the names their context links show, read on `conn` in
+    the transaction the rows were read in (`source.context`). Every path that builds
+    documents from rows (full ingest, its worker processes, sync, verify) builds them here, so
+    all give the same documents."""
+    if not builder.plan.context_links or not rows:
+        return builder.documents(rows, ingested_at_ms)
+    return builder.documents(rows, ingested_at_ms, context_of(conn, rows, builder.plan))
+
+
 def default_processes() -> int:
     """One worker per core, at most 4 (beyond that the main process's feeding is the limit)."""
     return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
@@ -100,7 +113,7 @@ def serial_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] 
     rows are read at once)."""
     builder = RowBuilder(plan)
     for batch in read_batches(conn, plan, batch_size, after_key):
-        docs: list[FeedDocument] = list(builder.documents(batch.rows, int(time.time() * 1000)))
+        docs: list[FeedDocument] = list(documents_with_context(conn, builder, batch.rows, int(time.time() * 1000)))
         yield BuiltBatch(docs, len(batch.rows), batch.last_key, _digests(docs, digests))
 
 
@@ -153,7 +166,7 @@ def build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str, digests
     try:
         for chunk in read_range(conn, plan, key_range, snapshot):
             rows += len(chunk)
-            docs += builder.documents(chunk, now)
+            docs += documents_with_context(conn, builder, chunk, now)
     except psycopg2.errors.LockNotAvailable as exc:
         raise RangeReadError(db.first_line(exc), "lock") from None
     except psycopg2.Error as exc:  # not sent as is: driver errors do not survive pickling well
@@ -302,7 +315,7 @@ class BuildPool:
                 self.local_only = True
         # the range read by this session, inside the snapshot transaction it keeps open
         rows = [row for chunk in range_rows(conn, plan, task.key_range) for row in chunk]
-        docs: list[FeedDocument] = list(builder.documents(rows, int(time.time() * 1000)))
+        docs: list[FeedDocument] = list(documents_with_context(conn, builder, rows, int(time.time() * 1000)))
         return _checked(BuiltBatch(docs, len(rows), task.key_range.last_key, _digests(docs, digests)), task.key_range)
 
     def close(self) -> None:

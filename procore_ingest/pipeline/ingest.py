@@ -44,6 +44,7 @@ from ..files.indexer import parent_of
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes
+from ..source.context import context_of
 from ..source.reader import count_rows, key_to_json, read_batches
 from ..source.sql import begin_snapshot
 from ..state import (
@@ -63,7 +64,7 @@ from .baseline import sync_state
 from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .progress import Progress
 from .removals import live_rows, reconcile_ids, removal, remove_table, tables_in_index
-from .run import RunContext, RunOptions, load_schema
+from .run import RunContext, RunOptions, load_schema, record_context_names
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
 # batch a range (pipeline/build.py: RANGE_ROWS rows) at a time, each range is sent on at once,
@@ -165,7 +166,8 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
     with db.session(options.database_url) as conn:
         schema = load_schema(conn, options.database_url)
         plans = build_plans(schema, options.tables, options.exclude, options.allow_columns,
-                            options.keep_soft_deleted, naive_timezone=options.naive_timezone)
+                            options.keep_soft_deleted, naive_timezone=options.naive_timezone,
+                            table_settings=options.table_settings, context_depth=options.context_depth)
         _announce(schema, plans, options, progress)
         tables, examples = [], {}
         now = int(time.time() * 1000)
@@ -173,7 +175,8 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
             rows = count_rows(conn, plan)
             tables.append(DryRunTable(plan.name, rows, list(plan.withheld_columns), plan))
             for batch in read_batches(conn, plan, 1):
-                examples[plan.name] = RowBuilder(plan).document(batch.rows[0], now).feed_json()
+                row = batch.rows[0]
+                examples[plan.name] = RowBuilder(plan).document(row, now, context_of(conn, [row], plan)[0]).feed_json()
                 break
     return DryRunReport(schema, tables, examples)
 
@@ -417,6 +420,13 @@ class _Job:
         schema, plans = run.load_plans()
         _announce(schema, plans, self.options, self.progress)
         job.withheld_columns = {p.name: list(p.withheld_columns) for p in plans if p.withheld_columns}
+        resumed = any(t.status != "pending" for t in job.tables.values())
+        # before any row is read: what sync compares the names in context with (sync.py)
+        if resumed:
+            record_context_names(run, plans, run.store.load_context_names(),
+                                 keep={t.qualified_name for t in schema.tables})
+        else:
+            record_context_names(run, plans)
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
         schema_docs = self.feed_schema(schema, plans) if self.options.feed_schema else 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -27,13 +27,17 @@ from .. import database as db
 from ..config import redact_url
 from ..discovery import discover_with_connection
 from ..discovery.model import SchemaMap
+from ..discovery.naming import DEFAULT_CONTEXT_DEPTH
 from ..discovery.profile import ProfileOptions
 from ..documents.record import FeedDocument
 from ..errors import DatabaseConnectionError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
+from ..settings import TableSettings
+from ..source.context import context_targets, name_digests
 from ..source.identity import database_identity
+from ..source.sql import begin_snapshot
 from ..state import Checkpoints, StateBinding, StateStore, load_id_key
 from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink
 from ..vespa.targets import open_sink, target_identity
@@ -57,6 +61,10 @@ class RunOptions:
     files: FileOptions | None = None  # --download-files: index the rows' files too
     lock_file: str | None = None  # --lock-file; None: derived from the target (pipeline/lock.py)
     naive_timezone: str = "UTC"  # $PROCORE_NAIVE_TIMEZONE: the zone naive timestamps are written in
+    # [tables.<name>] of the configuration file: what rows are called and which names their
+    # search text shows (discovery/naming.py); [documents] context_depth: how many links
+    table_settings: dict[str, TableSettings] = field(default_factory=dict)
+    context_depth: int = DEFAULT_CONTEXT_DEPTH
 
     def shared(self) -> dict[str, Any]:
         """The fields of `RunOptions`, to build the options of another kind of run."""
@@ -130,7 +138,9 @@ class RunContext:
         plans = build_plans(schema, self.options.tables, self.options.exclude,
                             self.options.allow_columns, self.options.keep_soft_deleted,
                             id_key=functools.partial(load_id_key, self.options.state_dir),
-                            naive_timezone=self.options.naive_timezone)
+                            naive_timezone=self.options.naive_timezone,
+                            table_settings=self.options.table_settings,
+                            context_depth=self.options.context_depth)
         return schema, plans
 
     # -- the sync state
@@ -211,3 +221,24 @@ class RunContext:
     def description(self) -> dict[str, str]:
         """Where this run reads and writes, redacted."""
         return {"database": redact_url(self.options.database_url), "vespa": redact_url(self.options.vespa_url)}
+
+
+def record_context_names(run: RunContext, plans: list[TablePlan], known: dict[str, dict[str, dict[str, str]]] | None = None,
+                         keep: Collection[str] = (), save: bool = True) -> dict[str, dict[str, dict[str, str]]]:
+    """The digests of what every context target's rows show others, as they are now (one
+    snapshot), saved as the state the next sync cycle compares with. Targets named in `keep`
+    take their digests from `known` when it has them, unread: a resumed ingest keeps the
+    digests it started with (documents fed before may show older names; an older digest makes
+    the next cycle feed them again, a newer one would hide that), and a sync cycle does not
+    read a target table none of whose rows it saw change."""
+    known = known or {}
+    names: dict[str, dict[str, dict[str, str]]] = {}
+    begin_snapshot(run.conn)
+    for target in context_targets(plans):
+        earlier = known.get(target.name, {}).get(target.key_column) if target.name in keep else None
+        names.setdefault(target.name, {})[target.key_column] = (
+            earlier if earlier is not None else name_digests(run.conn, target))
+    run.conn.rollback()
+    if save:
+        run.store.save_context_names(names)
+    return names

@@ -60,6 +60,7 @@ from ..files.indexer import parent_of
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
+from ..source.context import context_targets, dependent_rows
 from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
 from ..state import (
@@ -72,8 +73,9 @@ from ..state import (
 )
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
 from .baseline import sync_state
+from .build import documents_with_context
 from .removals import live_rows, reconcile_ids, removal, remove_table
-from .run import RunContext, RunOptions
+from .run import RunContext, RunOptions, record_context_names
 
 
 @dataclass
@@ -192,6 +194,11 @@ class _Cycle:
         self.trust_counters = trust_counters  # False on a hot standby or after a statistics reset
 
     # -- feeding
+    def feed_rows(self, plan: TablePlan, rows: list[dict[str, Any]], result: TableSync,
+                  pending: _Pending, indexed: set[str] | None) -> set[str]:
+        """`_feed_rows`, for the rows of another table the cycle feeds again (context)."""
+        return self._feed_rows(plan, rows, result, pending, indexed)
+
     def _feed_rows(self, plan: TablePlan, rows: list[dict[str, Any]], result: TableSync,
                    pending: _Pending, indexed: set[str] | None,
                    earlier: dict[tuple[str, str], PendingOperation] | None = None) -> set[str]:
@@ -205,7 +212,7 @@ class _Cycle:
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
-        docs = self.builders[plan.name].documents(live, now)
+        docs = documents_with_context(self.run.conn, self.builders[plan.name], live, now)
         fed = self.run.feed(docs)
         failed = {f.id: f for f in fed.failures}
         keys = {d.id: self._key(plan, row) for d, row in zip(docs, live, strict=True)}
@@ -582,6 +589,17 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
             run.rollback()
             break
         run.store.save_checkpoints(checkpoints)  # each table's progress survives a crash
+    if not cancel.is_set():
+        try:
+            _refeed_context(run, cycle, plans, checkpoints, results)
+        except (psycopg2.Error, VespaConnectionError) as exc:
+            lost = run.connection_lost(exc, "while re-feeding rows whose context moved")
+            if lost is not None:
+                raise lost from None
+            logger.error("Re-feeding rows whose context moved failed (tried again next cycle): %s",
+                         db.first_line(exc) if isinstance(exc, psycopg2.Error) else exc)
+            run.rollback()
+        run.store.save_checkpoints(checkpoints)
     # after the tables: the schema documents carry the row counts this cycle found
     _sync_schema_documents(run, schema, plans, checkpoints)
     if options.tables or cancel.is_set():
@@ -628,6 +646,63 @@ def _remove_dropped_tables(run: RunContext, schema: SchemaMap, checkpoints: Chec
             logger.warning("Table %s no longer exists: its documents were removed", name)
         run.store.save_checkpoints(checkpoints)
     return gone
+
+
+def _refeed_context(run: RunContext, cycle: _Cycle, plans: list[TablePlan], checkpoints: Checkpoints,
+                    results: dict[str, TableSync]) -> None:
+    """Keep context true: the rows whose context shows a row whose name (or, for a link passing
+    through it, its next link) changed, appeared or disappeared since the last cycle are fed
+    again, through the pending/retry machinery of their table. A row merely rewritten (the
+    Procore mirror moves `last_synced_at`) moves no digest and costs no re-feed; what is re-fed
+    is the rows affected, found by key (`= ANY`), never the whole dependent table."""
+    # a planned table none of whose rows changed this cycle shows the same names as before: not
+    # read (the Procore mirror's rewrites do count as changes; their digests just do not move)
+    quiet = {p.name for p in plans if p.name in results and results[p.name].status == "ok"
+             and not (results[p.name].changes or results[p.name].failed or results[p.name].rechecked
+                      or results[p.name].mode == "full")}
+    targets = {t.name for t in context_targets(plans)}
+    if targets <= quiet and run.store.has_context_names():
+        return  # a quiet cycle: nothing any context shows can have moved
+    before = run.store.load_context_names()
+    now = record_context_names(run, plans, before, keep=quiet, save=False)  # saved once the rows are fed
+    moved: dict[tuple[str, str], set[str]] = {}
+    for name, by_column in now.items():
+        for column, digests in by_column.items():
+            old = before.get(name, {}).get(column)
+            if old is None:  # new target (first cycle, or a new link): its dependents are fed in full anyway
+                continue
+            keys = {k for k in old.keys() | digests.keys() if old.get(k) != digests.get(k)}
+            if keys:
+                moved[(name, column)] = keys
+    if moved:
+        _feed_dependents(run, cycle, plans, moved, checkpoints, results)
+    if now != before:
+        run.store.save_context_names(now)
+
+
+def _feed_dependents(run: RunContext, cycle: _Cycle, plans: list[TablePlan], moved: dict[tuple[str, str], set[str]],
+                     checkpoints: Checkpoints, results: dict[str, TableSync]) -> None:
+    for plan in plans:
+        if not plan.context_links:
+            continue
+        begin_snapshot(run.conn)
+        rows = dependent_rows(run.conn, plan, moved)
+        if rows:
+            entry = checkpoints.table(plan.name)
+            result = results.setdefault(plan.name, TableSync(plan.name))
+            pending = _Pending(plan.name)
+            state = entry.sync
+            if state is not None:
+                pending.ops = {(op.doctype, op.id): op for op in state.pending}
+            for start in range(0, len(rows), cycle.options.batch_size):
+                cycle.feed_rows(plan, rows[start:start + cycle.options.batch_size], result, pending, None)
+            if state is not None:
+                state.pending = list(pending.ops.values())
+                result.pending = len(state.pending)
+                if state.pending:  # the next cycle lists ids again: nothing is assumed about the index
+                    state.fingerprint = None
+            logger.info("%s: %d rows fed again: the names their context shows moved", plan.name, len(rows))
+        run.conn.rollback()
 
 
 def _sync_schema_documents(run: RunContext, schema: SchemaMap, plans: list[TablePlan],
