@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Search benchmark: can a user find a row by the names people use for it?
 
-    python bench/bench_search.py [--compare /work/wt/base] [--per-kind 120] [--output bench/RESULTS.md]
+    python bench/bench_search.py [--compare OTHER_CHECKOUT] [--per-kind 120] [--output bench/RESULTS.md]
 
 Builds the Procore-shaped demo database and, when the sample-database corpus is present
-($PROCORE_DATASETS_DIR, else ../shared/datasets beside the clone), chinook, northwind and pagila
-in an embedded PostgreSQL; runs `scripts/ingest_database.py --full` to file:// for each (with
+($PROCORE_DATASETS_DIR, else the sample-database corpus beside the clone), chinook, northwind
+and pagila in an embedded PostgreSQL; runs `scripts/ingest_database.py --full` to file:// for each (with
 the code of this checkout and, with --compare DIR, with the code in DIR too, as "before"); then
 ranks the `content_text` of the procore_record documents of the feed files the way the deployed
 rank profile does and reports, per query kind, the share of queries with a right row in the
