@@ -175,6 +175,7 @@ class TableSyncState:
 
     columns: str | None = None  # fingerprint of how rows are read (key, columns, types, withheld)
     documents: str | None = None  # fingerprint of derived fields (relationships, file references)
+    labels: str | None = None  # fingerprint of the table's comment and enum labels (catalog only)
     mode: str = "cursor"  # cursor (change columns), digest (key-range digests)
     activity: list[int] | None = None  # PostgreSQL's write counters and file node
     fingerprint: list[Any] | None = None  # [count, sum of key hashes] of the live rows; None: list ids next cycle
@@ -296,6 +297,9 @@ class Checkpoints:
         )
 
 
+SCHEMA_SNAPSHOT = "schema.json"
+
+
 class StateStore:
     """Files under one state directory. `lock()` before writing from a long-running process."""
 
@@ -393,3 +397,21 @@ class StateStore:
 
     def save_checkpoints(self, checkpoints: Checkpoints) -> None:
         self._write(self.root / "checkpoints.json", checkpoints)
+
+    # -- the schema map sync builds its plans from, kept until the catalog moves
+    def load_schema_snapshot(self) -> tuple[str, dict[str, Any]] | None:
+        """(catalog key, snapshot) of the last discovery, or None (none kept, or unreadable:
+        discovery simply runs again)."""
+        try:
+            data = self._read(self.root / SCHEMA_SNAPSHOT)
+        except StateError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("catalog"), str) \
+                or not isinstance(data.get("schema"), dict):
+            return None
+        return data["catalog"], data["schema"]
+
+    def save_schema_snapshot(self, catalog: str, snapshot: dict[str, Any]) -> None:
+        """Keep the schema map (`discovery.snapshot`: no sampled values) with the catalog key it
+        was discovered under; atomically, mode 0600."""
+        self._write(self.root / SCHEMA_SNAPSHOT, {"catalog": catalog, "schema": snapshot})

@@ -24,8 +24,10 @@ import psycopg2
 from .. import config
 from ..config import redact_url
 from ..discovery import discover_with_connection
+from ..discovery.catalog import catalog_fingerprint
 from ..discovery.model import SchemaMap
 from ..discovery.profile import ProfileOptions
+from ..discovery.snapshot import schema_from_snapshot, schema_to_snapshot
 from ..documents.record import Document
 from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
@@ -132,9 +134,11 @@ class RunContext:
                 run.conn = stack.enter_context(db.session(options.database_url))
             yield run
 
-    def load_plans(self) -> list[TablePlan]:
-        """The schema as it is now, and a plan for each table in scope."""
-        self.schema = load_schema(self.conn, self.options.database_url)
+    def load_plans(self, reuse: bool = False) -> list[TablePlan]:
+        """The schema as it is now, and a plan for each table in scope. `reuse` (sync): the
+        schema map kept in the state directory when the catalog has not moved since it was
+        discovered (one catalog query instead of a discovery that samples every table)."""
+        self.schema = self._reused_schema() if reuse else load_schema(self.conn, self.options.database_url)
         self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
                                  self.options.allow_columns, self.options.keep_soft_deleted)
         if any(p.needs_id_key for p in self.plans):
@@ -142,6 +146,23 @@ class RunContext:
             for plan in self.plans:
                 plan.id_key = id_key
         return self.plans
+
+    def _reused_schema(self) -> SchemaMap:
+        """The kept schema map when the catalog is as it was at its discovery; else the schema
+        discovered again and kept under the key taken *before* discovery read the catalog (a
+        change made meanwhile moves the key again next cycle)."""
+        key = f"{catalog_fingerprint(self.conn)} {redact_url(self.options.database_url)}"
+        self.conn.rollback()
+        kept = self.store.load_schema_snapshot()
+        if kept is not None and kept[0] == key:
+            schema = schema_from_snapshot(kept[1])
+            if schema is not None:
+                return schema
+        logger.info("The database's catalog moved since the schema was last discovered "
+                    "(or no schema is kept yet): discovering it again")
+        schema = load_schema(self.conn, self.options.database_url)
+        self.store.save_schema_snapshot(key, schema_to_snapshot(schema))
+        return schema
 
     # -- writing
     def record(self, failures: list[FeedFailure]) -> None:

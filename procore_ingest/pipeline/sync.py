@@ -264,11 +264,15 @@ class _Cycle:
         batch = self.options.batch_size
         keyless_pending = previous is not None and any(op.key is None and op.kind == "put" for op in previous.pending)
         documents = changes.documents_fingerprint(plan)
+        labels = changes.labels_fingerprint(plan)
         if previous is not None and previous.documents is None:  # a state from before it was kept
             previous.documents = documents
+        if previous is not None and previous.labels is None:  # likewise
+            previous.labels = labels
         reason = ("new table" if previous is None else
                   "columns changed" if previous.columns != changes.columns_fingerprint(plan) else
                   "relationships or file-reference columns changed" if previous.documents != documents else
+                  "table comment or enum labels changed" if previous.labels != labels else
                   "rows of a table without a usable key are pending" if keyless_pending else None)
         if reason is not None:
             result.mode, result.reason = "full", reason
@@ -479,7 +483,7 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
                     "a hot standby does not count replayed writes" if in_recovery else
                     "first cycle, or the statistics were reset or the server restarted since the last one")
     checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
-    plans = run.load_plans()
+    plans = run.load_plans(reuse=True)
     assert run.schema is not None
     _sync_schema_documents(run, run.schema, plans, checkpoints)
     cycle = _Cycle(run, options, cancel, trust_counters=trust)

@@ -259,6 +259,16 @@ def documents_fingerprint(plan: TablePlan) -> str:
     return hashlib.sha256(json.dumps([rels, files, plan.withheld_columns]).encode()).hexdigest()[:16]
 
 
+def labels_fingerprint(plan: TablePlan) -> str:
+    """What only the catalog says in a table's documents, moved by DDL that writes no row and
+    no counter: the table's comment (`table_description`) and the labels of its enum columns
+    (`metadata`, `content_text`: `ALTER TYPE ... RENAME VALUE`). When it moves, every document
+    of the table is fed again. Kept beside `documents_fingerprint` (not inside it) so that a
+    state written before it existed is not taken for a moved table."""
+    enums = [[c.name, c.enum_values] for c in plan.table.columns if c.enum_values]
+    return hashlib.sha256(json.dumps([plan.table.comment, enums]).encode()).hexdigest()[:16]
+
+
 def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> TableSyncState:
     """The state a cycle compares against, taken *before* the table is read, so anything
     that changes while it is read is seen again next cycle (at least once, never missed)."""
@@ -266,6 +276,7 @@ def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> Table
     begin_snapshot(conn)
     with conn.cursor() as cur:
         state = TableSyncState(columns=columns_fingerprint(plan), documents=documents_fingerprint(plan),
+                               labels=labels_fingerprint(plan),
                                activity=activity, fingerprint=key_fingerprint(cur, plan).to_json())
         if plan.change_columns:
             state.mode = "cursor"
