@@ -306,3 +306,106 @@ def recent_key(plan: TablePlan, digest: str, row: dict[str, Any]) -> str:
         return digest
     key = json.dumps([key_to_json(row[k]) for k in plan.key_columns])
     return keyed_hash(plan.id_key, key) if plan.key_is_secret else key
+
+
+# --- key ranges: tables whose key is one integer column -------------------------------------
+#
+# Such a table's key space is cut into ranges at stored bounds (taken at its full load, about
+# ROWS_PER_BUCKET rows each): range r holds the keys k with bounds[r-1] <= k < bounds[r]
+# (PostgreSQL's width_bucket). A range is read with `WHERE k >= lo AND k < hi` through the key's
+# index, so what a cycle spends on a range is proportional to the range, not to the table.
+
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+
+
+def integer_key(plan: TablePlan) -> str | None:
+    """The key column when the table is keyed by one integer column (and the key is not
+    secret-looking: its values are kept in the state directory), else None."""
+    if len(plan.key_columns) != 1 or plan.key_is_secret:
+        return None
+    column = plan.key_columns[0]
+    return column if plan.table.column(column).effective_type in INTEGER_TYPES else None
+
+
+def _key_column(plan: TablePlan) -> sql.Composable:
+    column = integer_key(plan)
+    if column is None:
+        raise ValueError(f"{plan.name} is not keyed by one integer column")
+    return sql.SQL("t.{}").format(sql.Identifier(column))
+
+
+def key_range_bounds(cur, plan: TablePlan, rows: int) -> list[int]:
+    """Bounds cutting the live keys into ranges of about ROWS_PER_BUCKET rows (at most
+    MAX_BUCKETS ranges): one ordered pass over the key's index, at a full load."""
+    ranges = bucket_count(rows)
+    cur.execute(sql.SQL("SELECT min(k) FROM (SELECT {k} AS k, ntile({n}) OVER (ORDER BY {k}) AS part "
+                        "FROM {t} t{live}) s GROUP BY part ORDER BY part").format(
+        k=_key_column(plan), n=sql.Literal(ranges), t=table_ident(plan.table), live=_live(plan)))
+    lows = [int(r[0]) for r in cur.fetchall()]
+    return lows[1:]  # the first range starts below every key
+
+
+def _range_condition(plan: TablePlan, bounds: list[int], first: int, last: int) -> tuple[sql.Composable, list[Any]]:
+    """`lo <= k < hi` for the ranges first..last (contiguous), open where they reach the ends."""
+    key, conds, params = _key_column(plan), [], []
+    if first > 0:
+        conds.append(sql.SQL("{} >= %s").format(key))
+        params.append(bounds[first - 1])
+    if last < len(bounds):
+        conds.append(sql.SQL("{} < %s").format(key))
+        params.append(bounds[last])
+    return (sql.SQL(" AND ").join(conds) if conds else TRUE), params
+
+
+def key_range_digests(cur, plan: TablePlan, bounds: list[int]) -> dict[str, str]:
+    """range -> "count:sum of key hashes" of the live keys, every non-empty range, in one pass
+    that reads only the key column (an index-only scan where the table has no soft-delete
+    column and is vacuumed): where rows were deleted, without listing the index."""
+    key = _key_column(plan)
+    cur.execute(sql.SQL("SELECT width_bucket({k}, %s::bigint[]), count(*) || ':' || sum({h}) FROM {t} t{live} "
+                        "GROUP BY 1").format(k=key, h=_hash64(sql.SQL("{}::text").format(key)),
+                                             t=table_ident(plan.table), live=_live(plan)), [bounds])
+    return {str(r): digest for r, digest in cur.fetchall()}
+
+
+def range_row_digests(cur, plan: TablePlan, bounds: list[int], first: int, last: int) -> dict[str, str]:
+    """range -> "count:sum of row hashes" of the ranges first..last only (`WHERE lo <= k < hi`):
+    the content check's slice, at a cost proportional to the slice."""
+    cond, params = _range_condition(plan, bounds, first, last)
+    live = sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column)) \
+        if plan.soft_delete_column else sql.SQL("")
+    cur.execute(sql.SQL("SELECT width_bucket({k}, %s::bigint[]), count(*) || ':' || sum({h}) FROM {t} t "
+                        "WHERE {cond}{live} GROUP BY 1").format(
+        k=_key_column(plan), h=_hash64(ROW_TEXT), t=table_ident(plan.table), cond=cond, live=live),
+        [bounds, *params])
+    return {str(r): digest for r, digest in cur.fetchall()}
+
+
+def _ranges_where(plan: TablePlan, bounds: list[int], chosen: list[int]) -> tuple[sql.Composable, list[Any]]:
+    conds, params = [], []
+    for r in sorted(set(chosen)):
+        cond, p = _range_condition(plan, bounds, r, r)
+        conds.append(sql.SQL("({})").format(cond))
+        params += p
+    return sql.SQL(" WHERE ({})").format(sql.SQL(" OR ").join(conds)), params
+
+
+def rows_in_key_ranges(conn, plan: TablePlan, bounds: list[int], chosen: list[int], batch_size: int
+                       ) -> Iterator[list[Row]]:
+    """Every row (live or soft-deleted) of the chosen ranges, in key order."""
+    if not chosen:
+        return
+    where, params = _ranges_where(plan, bounds, chosen)
+    yield from _stream(conn, plan, where, params, batch_size)
+
+
+def keys_in_key_ranges(cur, plan: TablePlan, bounds: list[int], chosen: list[int]) -> set[int]:
+    """The live keys of the chosen ranges (read through the key's index)."""
+    if not chosen:
+        return set()
+    where, params = _ranges_where(plan, bounds, chosen)
+    live = sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column)) \
+        if plan.soft_delete_column else sql.SQL("")
+    cur.execute(sql.SQL("SELECT {k} FROM {t} t{where}{live}").format(
+        k=_key_column(plan), t=table_ident(plan.table), where=where, live=live), params)
+    return {int(r[0]) for r in cur.fetchall()}
