@@ -12,7 +12,8 @@ Measures (median of --repeat runs):
      buckets: one grouped scan inside PostgreSQL), against a full read of it
      (`ingest_database.py --full` to file://) for the ratio.
 With --scale, what a cycle costs as the table grows (issue "scale"): for a table of each size
-(one integer key, indexed last_synced_at), a no-change cycle, and a cycle after one INSERT, one
+(one integer key, both change columns indexed: a change column without an index costs a scan
+of the table in every cycle that reads changes), a no-change cycle, and a cycle after one INSERT, one
 DELETE and one UPDATE: wall time and the tuples PostgreSQL read for it (pg_stat_database
 tup_returned + tup_fetched, the cycle's session only), with the ratio between the sizes; then,
 for the --freshness sizes, a daemon at --interval 1 against the Vespa protocol server
@@ -162,6 +163,7 @@ INSERT INTO items SELECT 562949953421312 + g, 562949953421312 + g % 31, 'Item ' 
   (ARRAY['open','closed','draft'])[1 + g % 3], '2025-01-01'::timestamp + g * interval '1 second',
   '2025-06-01'::timestamp + g * interval '1 second' FROM generate_series(1, {rows}) g;
 CREATE INDEX ON items (last_synced_at);
+CREATE INDEX ON items (updated_at);
 """
 P = 562949953421312
 

@@ -23,8 +23,9 @@ import os
 import uuid
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .state import atomic_write_text
 
@@ -81,6 +82,10 @@ class IndexedKeys:
         """range -> "count:sum" for every non-empty range, as `key_range_digests` returns them."""
         return {str(r): f"{c}:{s}" for r, (c, s) in enumerate(self._digests) if c}
 
+    def fingerprint(self) -> list[Any]:
+        """[count, sum of key hashes]: `source.changes.key_fingerprint` of the same keys."""
+        return [len(self), str(sum(d[1] for d in self._digests))]
+
     def keys_in_range(self, r: int) -> set[int]:
         lo = self.bounds[r - 1] if r > 0 else None
         hi = self.bounds[r] if r < len(self.bounds) else None
@@ -89,7 +94,7 @@ class IndexedKeys:
         keys = {k for k in self._base[start:end] if k not in self._removed}
         return keys | {k for k in self._added if range_of(self.bounds, k) == r}
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(sorted(self.keys_in_all()))
 
     def keys_in_all(self) -> set[int]:

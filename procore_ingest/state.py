@@ -182,6 +182,10 @@ class TableSyncState:
     watermarks: dict[str, str] = field(default_factory=dict)  # change column -> max value seen (capped)
     recent: dict[str, str] = field(default_factory=dict)  # rows in the overlap window -> content hash
     buckets: int | None = None  # digest mode: number of key-range buckets
+    # integer-keyed tables with change columns: bounds of the key ranges (range r holds
+    # bounds[r-1] <= key < bounds[r]); `digests` are then per range, and the keys the index holds
+    # are kept beside the state (indexed_keys.IndexedKeys). None: hash buckets, ids listed.
+    bounds: list[int] | None = None
     digests: dict[str, str] = field(default_factory=dict)  # bucket -> "count:sum" (cursor mode: last checked)
     check_phase: int = 0  # cursor mode: the slice of buckets the next content check compares
     checked_phases: list[int] = field(default_factory=list)  # slices whose digests are recorded

@@ -115,22 +115,25 @@ def _clock(plan: TablePlan, column: str) -> sql.Composable | None:
     return None
 
 
-def column_maxima(cur, plan: TablePlan) -> dict[str, str | None]:
+def column_maxima(cur, plan: TablePlan, only_indexed: bool = False) -> dict[str, str | None]:
     """The watermark of each change column as exact text: its max() (index-backed where an
     index exists), but never past the database's clock, so that a row dated in the future (a
     writer's skewed clock, 'infinity') cannot blind the column: such rows stay above the
     watermark and are read again every cycle while they are in the future (their content
-    hash keeps them from being fed again)."""
-    if not plan.change_columns:
+    hash keeps them from being fed again). `only_indexed`: the columns a btree index leads with
+    (max() reads one index entry), none that would need a scan of the table."""
+    indexed = {t.name for t in plan.table.timestamp_columns if t.indexed}
+    chosen = [c for c in plan.change_columns if c in indexed or not only_indexed]
+    if not chosen:
         return {}
     parts = []
-    for c in plan.change_columns:
+    for c in chosen:
         top = sql.SQL("(SELECT max(t.{c}) FROM {table} t)").format(c=sql.Identifier(c), table=table_ident(plan.table))
         clock = _clock(plan, c)
         parts.append(sql.SQL("LEAST({}, {})::text").format(top, clock) if clock is not None
                      else sql.SQL("{}::text").format(top))
     cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(parts)))
-    return dict(zip(plan.change_columns, cur.fetchone(), strict=True))
+    return dict(zip(chosen, cur.fetchone(), strict=True))
 
 
 def _column_type(plan: TablePlan, name: str) -> sql.SQL:
@@ -278,16 +281,21 @@ def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> Table
         state = TableSyncState(columns=columns_fingerprint(plan), documents=documents_fingerprint(plan),
                                labels=labels_fingerprint(plan),
                                activity=activity, fingerprint=key_fingerprint(cur, plan).to_json())
+        rows = int(state.fingerprint[0]) if state.fingerprint else 0
         if plan.change_columns:
             state.mode = "cursor"
             state.watermarks = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
             # the rotating content check compares slices of these digests, taken with the rest
-            state.buckets = bucket_count(state.fingerprint[0])
-            state.digests = bucket_digests(cur, plan, state.buckets)
+            if integer_key(plan) is not None:  # key ranges: a slice is read through the key's index
+                state.bounds, state.digests = range_baseline(cur, plan, rows)
+                state.buckets = len(state.bounds) + 1
+            else:
+                state.buckets = bucket_count(rows)
+                state.digests = bucket_digests(cur, plan, state.buckets)
             state.checked_phases = list(range(CHECK_SLICES))
         else:
             state.mode = "digest"
-            state.buckets = bucket_count(state.fingerprint[0])
+            state.buckets = bucket_count(rows)
             state.digests = bucket_digests(cur, plan, state.buckets)
     if plan.change_columns:
         # Rows inside the overlap window as they are now: the next cycle re-reads them and
@@ -343,6 +351,22 @@ def key_range_bounds(cur, plan: TablePlan, rows: int) -> list[int]:
         k=_key_column(plan), n=sql.Literal(ranges), t=table_ident(plan.table), live=_live(plan)))
     lows = [int(r[0]) for r in cur.fetchall()]
     return lows[1:]  # the first range starts below every key
+
+
+def range_baseline(cur, plan: TablePlan, rows: int) -> tuple[list[int], dict[str, str]]:
+    """(bounds, row digests of every range): what the content check of an integer-keyed table
+    compares its slices with."""
+    bounds = key_range_bounds(cur, plan, rows)
+    return bounds, range_row_digests(cur, plan, bounds, 0, len(bounds))
+
+
+def check_slice(bounds: list[int], phase: int) -> tuple[int, int] | None:
+    """The ranges (first, last) the content check compares at `phase`: one of CHECK_SLICES
+    contiguous runs of ranges (None: no range falls in this phase, the table is small)."""
+    ranges = len(bounds) + 1
+    size = -(-ranges // CHECK_SLICES)
+    first = phase * size
+    return (first, min(ranges - 1, first + size - 1)) if first < ranges else None
 
 
 def _range_condition(plan: TablePlan, bounds: list[int], first: int, last: int) -> tuple[sql.Composable, list[Any]]:
