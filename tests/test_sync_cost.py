@@ -141,3 +141,24 @@ def test_ranges_are_cut_again_when_the_table_grows(synced, pg_url, vespa):
     vespa.clear_requests()
     assert run_cycle(synced).tables["photos"].removed == 2 and visits(vespa) == 0
     assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_verify_checks_the_kept_keys(synced, pg_url, vespa):
+    from procore_ingest.pipeline.verify import VerifyOptions, run_verify
+
+    options = VerifyOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=synced.state_dir)
+    assert run_verify(options).exit_code == 0
+    keys = IndexedKeys.load(synced.state_dir, "photos")
+    assert keys is not None
+    keys.discard([P + 1])
+    keys.add([P + 99_999])
+    keys.save(synced.state_dir, "photos")
+    report = run_verify(options)
+    assert report.exit_code == 3 and report.tables["photos"].kept_keys_off == 2
+    assert report.tables["photos"].missing == report.tables["photos"].extra == 0  # the index itself is fine
+    repaired = run_verify(VerifyOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=synced.state_dir,
+                                        repair=True))
+    assert repaired.tables["photos"].kept_keys_off == 0 and IndexedKeys.load(synced.state_dir, "photos") is None
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 2}")
+    assert run_cycle(synced).tables["photos"].removed == 1  # the index listed once, keys kept again
+    assert run_verify(options).exit_code == 0
