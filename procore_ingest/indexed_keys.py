@@ -65,6 +65,7 @@ class IndexedKeys:
         for key in self._base:
             self._count(key, 1)
         self._dirty_base = True
+        self._dirty = True  # something to write (save() of an unchanged store writes nothing)
 
     # -- reading
     def __contains__(self, key: int) -> bool:
@@ -113,6 +114,7 @@ class IndexedKeys:
             if key in self:
                 continue
             new += 1
+            self._dirty = True
             self._count(key, 1)
             if key in self._removed:
                 self._removed.discard(key)
@@ -127,6 +129,7 @@ class IndexedKeys:
             if key not in self:
                 continue
             gone += 1
+            self._dirty = True
             self._count(key, -1)
             if key in self._added:
                 self._added.discard(key)
@@ -137,7 +140,10 @@ class IndexedKeys:
     # -- files
     def save(self, state_dir: str | os.PathLike[str], table: str) -> None:
         """The array when it changed (or the journal grew past a tenth of it), else only the
-        journal; each atomically (temp file, fsync, rename), mode 0600."""
+        journal; each atomically (temp file, fsync, rename), mode 0600. Nothing when nothing
+        changed since it was loaded or saved."""
+        if not self._dirty:
+            return
         folder = Path(state_dir) / KEYS_DIR
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         base = folder / (file_name(table) + ".keys")
@@ -152,6 +158,7 @@ class IndexedKeys:
         journal = {"format": FORMAT, "generation": self._generation, "added": sorted(self._added),
                    "removed": sorted(self._removed), "digests": self._digests}
         atomic_write_text(folder / (file_name(table) + ".journal"), json.dumps(journal), mode=0o600)
+        self._dirty = False
 
     @classmethod
     def load(cls, state_dir: str | os.PathLike[str], table: str) -> IndexedKeys | None:
@@ -178,7 +185,7 @@ class IndexedKeys:
             store._removed = {int(k) for k in journal["removed"]}
             store._generation = header["generation"]
             store._digests = [[int(c), int(s)] for c, s in journal["digests"]]
-            store._dirty_base = False
+            store._dirty_base = store._dirty = False
             if len(store._digests) != len(store.bounds) + 1:
                 return None
             return store
