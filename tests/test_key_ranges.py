@@ -127,3 +127,14 @@ def test_a_long_journal_is_folded_into_the_array(tmp_path):
     small.add([100_001])
     small.save(tmp_path, "big")  # a few keys: only the journal is written
     assert '"added": [100001]' in (tmp_path / KEYS_DIR / (file_name("big") + ".journal")).read_text()
+
+
+def test_key_hash_is_postgresql_s(pg_url):
+    from procore_ingest.indexed_keys import key_hash
+
+    values = [0, 1, -1, 42, P, -P, 2 ** 63 - 1, -2 ** 63, 123456789012]
+    conn = psycopg2.connect(pg_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT v, hashint8extended(v, 0) FROM unnest(%s::bigint[]) v", [values])
+        assert {v: key_hash(v) for v in values} == dict(cur.fetchall())
+    conn.close()

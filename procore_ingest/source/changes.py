@@ -382,13 +382,13 @@ def _range_condition(plan: TablePlan, bounds: list[int], first: int, last: int) 
 
 
 def key_range_digests(cur, plan: TablePlan, bounds: list[int]) -> dict[str, str]:
-    """range -> "count:sum of key hashes" of the live keys, every non-empty range, in one pass
+    """range -> "count:sum of key hashes" of the live keys (`hashint8extended`, which
+    indexed_keys.key_hash computes alike), every non-empty range, in one pass
     that reads only the key column (an index-only scan where the table has no soft-delete
     column and is vacuumed): where rows were deleted, without listing the index."""
-    key = _key_column(plan)
-    cur.execute(sql.SQL("SELECT width_bucket({k}, %s::bigint[]), count(*) || ':' || sum({h}) FROM {t} t{live} "
-                        "GROUP BY 1").format(k=key, h=_hash64(sql.SQL("{}::text").format(key)),
-                                             t=table_ident(plan.table), live=_live(plan)), [bounds])
+    cur.execute(sql.SQL("SELECT width_bucket({k}, %s::bigint[]), count(*) || ':' || sum(hashint8extended({k}, 0)) "
+                        "FROM {t} t{live} GROUP BY 1").format(k=_key_column(plan), t=table_ident(plan.table),
+                                                              live=_live(plan)), [bounds])
     return {str(r): digest for r, digest in cur.fetchall()}
 
 
