@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -329,7 +329,7 @@ class _Cycle:
         if changes.integer_key(plan) is not None and plan.change_columns and not ranged:
             self.keys = None  # kept keys missing or of other ranges: rebuilt below, ids listed once
         if ranged:
-            return self._ranged_pass(plan, previous, state, activity)
+            return self.ranged_pass(plan, previous, activity)
         if self.trust_counters and not previous.pending and self._untouched(plan, previous, activity) \
                 and not (changes.integer_key(plan) is not None and plan.change_columns):
             result.mode = previous.mode
@@ -400,15 +400,15 @@ class _Cycle:
             return None
         return IndexedKeys(bounds, (int(i.rsplit(":", 1)[1]) for i in listed))
 
-    def _ranged_pass(self, plan: TablePlan, previous: TableSyncState, state: TableSyncState,
-                     activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
+    def ranged_pass(self, plan: TablePlan, previous: TableSyncState,
+                    activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
         """A table whose key is one integer column and whose index keys are kept. Cost follows
         the change: nothing written (trusted counters) -> no row read but at most a slice of the
         content check; otherwise the cursor's rows, and the key set is compared only when the
         counters do not explain it by the inserts the cursor found (a delete, a key change,
         counters not trusted): key ranges' digests in the database against the kept ones, then
         keys compared in the ranges that differ. The index is never listed."""
-        conn, keys = self.run.conn, self.keys
+        conn, keys, state = self.run.conn, self.keys, replace(previous)
         assert keys is not None and previous.bounds is not None
         result, pending = TableSync(plan.name, mode="cursor"), _Pending(plan.name)
         if self.trust_counters and not previous.pending and previous.fingerprint is not None \
