@@ -166,6 +166,8 @@ CREATE INDEX ON items (last_synced_at);
 CREATE INDEX ON items (updated_at);
 """
 P = 562949953421312
+KINDS = {"idle": "idle (no write for 13 cycles)", "insert": "one insert", "delete": "one delete",
+         "update": "one update", "check": "no write, the cycle after one (a content-check slice)"}
 FRESHNESS_LIMIT_S = 30  # a write not visible by then counts as this long (the table says so)
 
 
@@ -272,7 +274,7 @@ def scale(args) -> int:
             for _ in range(changes_settle_cycles()):  # settle: counters trusted, content check done
                 run_cycle(opts)
             rng = random.Random(7)
-            measures: dict[str, list[tuple[float, int]]] = {k: [] for k in ("idle", "insert", "delete", "update")}
+            measures: dict[str, list[tuple[float, int]]] = {k: [] for k in KINDS}
             for i in range(args.repeat):
                 measures["idle"].append(measured_cycle(url, opts, None))
                 measures["insert"].append(measured_cycle(
@@ -280,6 +282,7 @@ def scale(args) -> int:
                 measures["delete"].append(measured_cycle(url, opts, f"DELETE FROM items WHERE id = {P + rng.randint(1, rows)}"))  # noqa: S608
                 measures["update"].append(measured_cycle(
                     url, opts, f"UPDATE items SET title = 'edited', last_synced_at = now() WHERE id = {P + rng.randint(1, rows)}"))  # noqa: S608
+                measures["check"].append(measured_cycle(url, opts, None))  # no write: one slice of the content check
                 for _ in range(changes_settle_cycles()):  # the content check after the writes, not measured
                     run_cycle(opts)
             cost[rows] = {k: (statistics.median(w for w, _ in v), int(statistics.median(t for _, t in v)))
@@ -301,12 +304,11 @@ def cost_table(args, sizes: list[int], cost: dict[int, dict[str, tuple[float, in
              f"{args.repeat}; tuples = pg_stat_database tup_returned + tup_fetched during the cycle):\n",
              "| cycle | " + " | ".join(f"{r:,} rows: wall, tuples" for r in sizes) + " | ratio largest/smallest (wall, tuples) |",
              "|---|" + "---|" * len(sizes) + "---|"]
-    for kind in ("idle", "insert", "delete", "update"):
+    for kind in KINDS:
         cells = [f"{cost[r][kind][0]:.2f} s, {cost[r][kind][1]:,}" for r in sizes]
         small, big = cost[sizes[0]][kind], cost[sizes[-1]][kind]
         ratio = f"{big[0] / small[0]:.1f}x, {big[1] / max(small[1], 1):.1f}x"
-        lines.append(f"| one {kind} | " + " | ".join(cells) + f" | {ratio} |" if kind != "idle"
-                     else "| idle | " + " | ".join(cells) + f" | {ratio} |")
+        lines.append(f"| {KINDS[kind]} | " + " | ".join(cells) + f" | {ratio} |")
     return lines
 
 
