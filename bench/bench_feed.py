@@ -7,7 +7,7 @@ client's) answers every operation after --latency-ms (a network round trip). Per
 
   (1) cli        scripts/ingest_database.py --full with default flags (--workers 4, batch
                  10,000, one process per CPU): the whole product, PostgreSQL read included;
-  (2) feeder     the project's VespaSink (vespa/feeder.py, 4 connections) on documents built
+  (2) feeder     the project's VespaSink (vespa/feed/, 4 connections) on documents built
                  before the clock starts: the feeder alone, like (3) and (4);
   (3) pyvespa    feed_iterable, 32 workers / 32 connections, documents built before the clock;
   (4) vespa feed the Go CLI from PyPI `vespacli` (must be installed in the venv for the bench
@@ -51,7 +51,7 @@ def _documents(url: str) -> list:
 
     from procore_ingest.discovery import discover_with_connection
     from procore_ingest.discovery.profile import ProfileOptions
-    from procore_ingest.documents.record import row_document
+    from procore_ingest.documents.record import RowBuilder
     from procore_ingest.plan import build_plans
     from procore_ingest.source.reader import read_batches
 
@@ -60,7 +60,8 @@ def _documents(url: str) -> list:
     schema = discover_with_connection(conn, host="bench", options=ProfileOptions(include_stats=False))
     (plan,) = build_plans(schema, [TABLE])
     now = int(time.time() * 1000)
-    docs = [row_document(row, plan, now) for batch in read_batches(conn, plan, 10_000) for row in batch.rows]
+    builder = RowBuilder(plan)
+    docs = [builder.document(row, now) for batch in read_batches(conn, plan, 10_000) for row in batch.rows]
     conn.close()
     return docs
 

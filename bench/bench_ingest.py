@@ -220,7 +220,7 @@ def child_pyvespa(url: str, table: str, vespa_url: str) -> None:
 
     from procore_ingest.discovery import discover_with_connection
     from procore_ingest.discovery.profile import ProfileOptions
-    from procore_ingest.documents.record import row_document
+    from procore_ingest.documents.record import RowBuilder
     from procore_ingest.plan import build_plans
     from procore_ingest.source.reader import read_batches
 
@@ -228,10 +228,10 @@ def child_pyvespa(url: str, table: str, vespa_url: str) -> None:
     conn.autocommit = True
     schema = discover_with_connection(conn, host="bench", options=ProfileOptions(include_stats=False))
     (plan,) = build_plans(schema, [table])
-    now = int(time.time() * 1000)
+    now, builder = int(time.time() * 1000), RowBuilder(plan)
     payloads = [{"id": d.id, "fields": d.fields}
                 for batch in read_batches(conn, plan, BATCH)
-                for d in (row_document(row, plan, now) for row in batch.rows)]
+                for d in (builder.document(row, now) for row in batch.rows)]
     conn.close()
     app = Vespa(url=vespa_url)
     errors = 0

@@ -74,12 +74,13 @@ def large_table(url: str, work: Path, table: str, rows: int, repeat: int) -> lis
 
 
 def demo_cycles(admin: str, server) -> list[tuple[str, str, str]]:
+    from procore_ingest import database as db
     from procore_ingest.demo import DemoSpec, build_demo_database
     from procore_ingest.pipeline.ingest import IngestOptions, run_full
     from procore_ingest.pipeline.run import load_schema
     from procore_ingest.pipeline.sync import SyncOptions, run_cycle
     from procore_ingest.plan import build_plans
-    from procore_ingest.source import changes, db
+    from procore_ingest.source import changes
     from procore_ingest.state import StateStore
     from tests.helpers import execute
 

@@ -42,7 +42,7 @@ def answer(method: str, target: str) -> tuple[int, bytes]:
 
 
 class _Protocol(h2.connection.H2Connection):
-    """h2 without its O(open streams) walk per new stream (see procore_ingest/vespa/feeder.py):
+    """h2 without its O(open streams) walk per new stream (see procore_ingest/vespa/feed/http2.py):
     the stub must not be what a benchmark measures."""
 
     _calls = 0

@@ -14,6 +14,9 @@ Notebook use::
 The library never exits the process or prints; it raises the errors in `procore_ingest.errors`.
 """
 
+from importlib import metadata as _metadata
+from pathlib import Path as _Path
+
 from .discovery import discover
 from .discovery.model import SchemaMap, Table
 from .errors import (
@@ -25,7 +28,24 @@ from .errors import (
 )
 from .pipeline.verify import TableVerify, VerifyReport, verify
 
-__version__ = "0.1.0"
+
+def _package_version() -> str:
+    """The installed distribution's version (pyproject.toml is the one place it is written);
+    from a clone that was never installed, pyproject.toml's own line."""
+    try:
+        return _metadata.version("procore-ingest")
+    except _metadata.PackageNotFoundError:
+        pyproject = _Path(__file__).resolve().parents[1] / "pyproject.toml"
+        try:
+            for line in pyproject.read_text().splitlines():
+                if line.startswith("version"):
+                    return line.split("=", 1)[1].strip().strip('"')
+        except OSError:
+            pass
+        return "0+unknown"
+
+
+__version__ = _package_version()
 
 __all__ = [
     "DatabaseConnectionError", "DatabasePermissionError", "OutputWriteError",

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, VespaConnectionError
 
 DEFAULT_VESPA_URL = "http://localhost:8080"
 DEFAULT_STATE_DIR = ".procore_ingest"
@@ -50,8 +50,25 @@ def database_url(flag_value: str | None = None) -> str:
 
 
 def vespa_url(flag_value: str | None = None) -> str:
-    """The Vespa endpoint from --vespa-url, VESPA_LOCAL_URL, or http://localhost:8080."""
-    return setting(flag_value, "VESPA_LOCAL_URL", DEFAULT_VESPA_URL) or DEFAULT_VESPA_URL
+    """The Vespa endpoint from --vespa-url, VESPA_LOCAL_URL, or http://localhost:8080;
+    VespaConnectionError (the scripts' Vespa exit code) when it is not a usable URL, so a
+    bad URL is refused before a run starts."""
+    return check_vespa_url(setting(flag_value, "VESPA_LOCAL_URL", DEFAULT_VESPA_URL) or DEFAULT_VESPA_URL)
+
+
+def check_vespa_url(url: str) -> str:
+    """`url` if it is `http(s)://host[:port]...` or `file://DIR`, else VespaConnectionError
+    naming the URL without credentials."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme == "file" and bool(parts.path or parts.netloc) or (
+            parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0)
+    except ValueError:  # `http://[::1`, a port that is not a number or out of range
+        ok = False
+    if not ok:
+        raise VespaConnectionError(
+            f"invalid Vespa URL {redact_url(url)!r}: expected http(s)://host:port or file://DIR")
+    return url
 
 
 def log_level(flag_verbose: bool = False) -> str:
@@ -63,41 +80,58 @@ def log_level(flag_verbose: bool = False) -> str:
 
 
 _SECRET_QUERY_KEYS = re.compile(r"pass|secret|token|key|sig|credential|auth", re.I)
+# libpq's password keywords (password, sslpassword) in key=value form. A value is a quoted
+# string (backslash escapes, possibly unterminated) or a run of non-blanks, plus any following
+# words without "=": libpq rejects `password=hunter2 secret`, but "secret" is still the
+# user's password and must not be echoed.
+_DSN_PASSWORD = re.compile(
+    r"(password\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|\S+(?:\s+[^\s=']+(?=\s|$))*)", re.I
+)
+
+
+def _redact_dsn(text: str) -> str:
+    return _DSN_PASSWORD.sub(r"\1***", text)
 
 
 def redact_url(url: str) -> str:
     """`url` with any password, and secret-looking query values, replaced by `***`.
 
-    Works for postgresql:// and http(s):// URLs and for libpq key=value strings.
+    Works for postgresql:// and http(s):// URLs and for libpq key=value strings. The user
+    information of a URL ends at its LAST `@`, not where `urlsplit` would end the authority
+    (at `#`, `?` or `/`): libpq accepts `postgresql://u:Zq#9pw@host/db`, whose password is
+    `Zq#9pw`. Taking the last `@` may hide more than the password (never less).
     """
     if "://" not in url:
-        # libpq keyword/value form: password=... anywhere in the string.
-        return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url, flags=re.I)
+        return _redact_dsn(url)
+    scheme, rest = url.split("://", 1)
+    userinfo, at, hostinfo = rest.rpartition("@")
+    if at:
+        user = userinfo.split(":", 1)[0]
+        if scheme.lower() in ("http", "https"):  # no database role here: a user name may be a token
+            credentials = "***@"
+        else:
+            credentials = f"{user}:***@" if ":" in userinfo else f"{user}@"
+    else:
+        credentials = ""
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(f"{scheme}://{hostinfo}")
     except ValueError:
         return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, hostinfo = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        if parts.scheme in ("http", "https"):  # no database role here: a user name may be a token
-            netloc = f"***@{hostinfo}"
-        else:
-            netloc = f"{user}:***@{hostinfo}" if ":" in userinfo else f"{user}@{hostinfo}"
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
             [(k, "***" if _SECRET_QUERY_KEYS.search(k) else v) for k, v in pairs], safe="/*"
         )
+    netloc = credentials + parts.netloc
     return urlunsplit(SplitResult(parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def scrub(text: str, *secrets: str | None) -> str:
     """`text` with every URL-embedded password and each given secret replaced by `***`."""
-    text = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
-    text = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text, flags=re.I)
+    # up to the last `@` of the URL (see redact_url): a password may hold `#`, `?` or `@`
+    text = re.sub(r"(://[^:/@\s]+:)\S*@", r"\1***@", text)
+    text = _redact_dsn(text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")

@@ -47,12 +47,25 @@ class AlreadyRunningError(ProcoreIngestError):
     """Another daemon owns the pid file."""
 
 
+class TargetBusyError(AlreadyRunningError):
+    """Another run (ingestion, sync or verify) holds the Vespa target's lock; names the holder."""
+
+
 class MetricsServerError(ProcoreIngestError):
     """The daemon's /metrics endpoint cannot listen where asked (port in use, unknown host)."""
 
 
 class StateError(ProcoreIngestError):
     """The state store is unreadable or locked by someone else."""
+
+
+class StateBusyError(StateError):
+    """Another process holds the state store's lock; names its pid."""
+
+
+class StateWriteError(StateError):
+    """The state directory cannot be created or written (full disk, read-only file system,
+    permission): not "busy", whatever the command."""
 
 
 class RangeReadError(ProcoreIngestError):
@@ -89,6 +102,8 @@ INGEST_EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (ConfigError, 1),
     (VespaConnectionError, 2),
     (JobCancelled, 5),
+    (TargetBusyError, 4),  # the contract has no "already running" code for ingestion
+    (StateBusyError, 4),
     (ProcoreIngestError, 4),
 ]
 
@@ -97,7 +112,9 @@ SYNC_EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (DatabasePermissionError, 1),
     (VespaConnectionError, 1),
     (ConfigError, 1),
-    (AlreadyRunningError, 2),
+    (TargetBusyError, 2),  # another run holds the target
+    (StateBusyError, 2),  # another process holds the state store
+    (AlreadyRunningError, 2),  # another daemon owns the pid file
     (MetricsServerError, 1),  # --metrics-port in use or --metrics-host unknown: connection-ish
     (ProcoreIngestError, 1),
 ]

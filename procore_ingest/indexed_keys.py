@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .state import atomic_write_text
+from .atomic import atomic_write_text
 
 KEYS_DIR = "keys"
 FORMAT = 1

@@ -1,15 +1,19 @@
 """The plan of each table: which tables, which key, which columns are withheld, where the
-file references and relationships are. Plans are data: print them before anything runs."""
+file references and relationships are. Plans are data: print them before anything runs.
+
+A plan is frozen and made whole by `build_plans` (the id key included): whatever is derived
+from it (documents/record.py's `RowBuilder`) can be worked out once and never goes stale."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .discovery.model import FileReferenceColumn, Relationship, SchemaMap, Table
-from .discovery.sensitive import is_secret_column
-from .documents.ids import secret_key
+from .discovery.sensitive import is_secret_column, secret_key
 from .errors import UnknownTableError
 
 # Read by default. Views and materialized views hold derived copies of other rows: they are
@@ -17,15 +21,15 @@ from .errors import UnknownTableError
 DEFAULT_KINDS = ("table", "partitioned_table", "foreign_table")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TablePlan:
     table: Table
-    key_columns: list[str]  # the primary key; empty: ids derived from row content
-    withheld_columns: list[str]  # secret-looking columns never fed
-    file_columns: list[FileReferenceColumn]
-    outgoing: list[Relationship]
-    incoming: list[Relationship]
-    change_columns: list[str] = field(default_factory=list)  # change-tracking timestamps
+    key_columns: tuple[str, ...]  # the primary key; empty: ids derived from row content
+    withheld_columns: tuple[str, ...]  # secret-looking columns never fed
+    file_columns: tuple[FileReferenceColumn, ...]
+    outgoing: tuple[Relationship, ...]
+    incoming: tuple[Relationship, ...]
+    change_columns: tuple[str, ...] = ()  # change-tracking timestamps
     soft_delete_column: str | None = None  # rows with it set are kept out of the index
     # the deployment's id key (state.load_id_key), for tables whose key looks secret and
     # relationships into them: ids hold an HMAC of the key, never the value; never printed
@@ -57,10 +61,10 @@ class TablePlan:
             "table": self.name,
             "kind": self.table.kind,
             "rows": self.table.row_count,
-            "key": self.key_columns or "(none: content hash)",
-            "withheld": self.withheld_columns,
+            "key": list(self.key_columns) or "(none: content hash)",
+            "withheld": list(self.withheld_columns),
             "file_columns": [f.column_name for f in self.file_columns],
-            "change_columns": self.change_columns,
+            "change_columns": list(self.change_columns),
             "soft_delete_column": self.soft_delete_column,
             "outgoing": len(self.outgoing),
             "incoming": len(self.incoming),
@@ -105,25 +109,34 @@ SOFT_DELETE_COLUMNS = ("deleted_at",)
 
 
 def plan_table(schema: SchemaMap, table: Table, allow_columns: list[str] | None = None,
-               keep_soft_deleted: bool = False) -> TablePlan:
+               keep_soft_deleted: bool = False, id_key: bytes = b"") -> TablePlan:
     allowed = set(allow_columns or [])
-    withheld = [c.name for c in table.columns
-                if is_secret_column(c.name) and c.name not in allowed
-                and f"{table.qualified_name}.{c.name}" not in allowed]
+    withheld = tuple(c.name for c in table.columns
+                     if is_secret_column(c.name) and c.name not in allowed
+                     and f"{table.qualified_name}.{c.name}" not in allowed)
     return TablePlan(
         table=table,
-        key_columns=list(table.primary_key),
+        key_columns=tuple(table.primary_key),
         withheld_columns=withheld,
-        file_columns=[f for f in table.file_reference_columns if f.column_name not in withheld],
-        outgoing=schema.outgoing(table),
-        incoming=schema.incoming(table),
-        change_columns=[c.name for c in table.change_tracking_columns],
+        file_columns=tuple(f for f in table.file_reference_columns if f.column_name not in withheld),
+        outgoing=tuple(schema.outgoing(table)),
+        incoming=tuple(schema.incoming(table)),
+        change_columns=tuple(c.name for c in table.change_tracking_columns),
         soft_delete_column=None if keep_soft_deleted else next(
             (c.name for c in table.columns if c.name in SOFT_DELETE_COLUMNS), None),
+        id_key=id_key,
     )
 
 
 def build_plans(schema: SchemaMap, include: list[str] | None = None, exclude: list[str] | None = None,
-                allow_columns: list[str] | None = None, keep_soft_deleted: bool = False) -> list[TablePlan]:
-    return [plan_table(schema, t, allow_columns, keep_soft_deleted)
-            for t in select_tables(schema, include, exclude)]
+                allow_columns: list[str] | None = None, keep_soft_deleted: bool = False,
+                id_key: Callable[[], bytes] | None = None) -> list[TablePlan]:
+    """A plan for each table in scope. `id_key` (e.g. `state.load_id_key` of the state
+    directory) is called only when a planned table needs it (a key, or a relationship's
+    target key, looks secret): a deployment without such tables never makes a key file."""
+    tables = select_tables(schema, include, exclude)
+    plans = [plan_table(schema, t, allow_columns, keep_soft_deleted) for t in tables]
+    if id_key is not None and any(p.needs_id_key for p in plans):
+        key = id_key()
+        plans = [dataclasses.replace(p, id_key=key) for p in plans]
+    return plans

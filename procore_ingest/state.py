@@ -15,44 +15,23 @@ URLs are stored redacted.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import secrets
-import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import orjson
 
+from .atomic import atomic_write_text
+from .clock import utc_now
 from .config import setting
-from .errors import JobNotFoundError, StateError
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
-    """Write `text` to `path` via a temp file in the same folder, fsync, then rename.
-
-    A reader (or a crash) sees either the old file or the new one, never half of it.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
+from .errors import JobNotFoundError, StateBusyError, StateError, StateWriteError
 
 ID_KEY_ENV = "PROCORE_ID_KEY"
 
@@ -72,28 +51,30 @@ def load_id_key(state_dir: str | os.PathLike[str]) -> bytes:
         pass
     except OSError as exc:
         raise StateError(f"cannot read the id key {path}: {exc.strerror}") from None
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another run made it first
+    with state_os_errors("write the id key", path):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another run made it first
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
         return path.read_bytes().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return path.read_bytes().strip()
 
 
-JOB_STATUSES = ("running", "completed", "partial", "failed", "cancelled")
+JobStatus = Literal["running", "completed", "partial", "failed", "cancelled"]  # an ingestion job
+TableJobStatus = Literal["pending", "running", "completed", "failed"]  # a table within an ingestion job
+SyncMode = Literal["cursor", "digest", "full"]  # change columns, key-range digests, every row read
+TableSyncStatus = Literal["ok", "failed"]  # a table's last sync cycle
 
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 
 
 @dataclass
 class TableProgress:
-    status: str = "pending"  # pending, running, completed, failed
+    status: TableJobStatus = "pending"
     rows_read: int = 0
     indexed: int = 0
     failed: int = 0
@@ -124,7 +105,7 @@ class Job(TableTotals):
     job_id: str
     kind: str  # "full" or "incremental"
     options: dict[str, Any]  # what was asked, URLs redacted: enough to resume
-    status: str = "running"
+    status: JobStatus = "running"
     started_at: str = field(default_factory=utc_now)
     finished_at: str | None = None
     pid: int = field(default_factory=os.getpid)
@@ -176,7 +157,7 @@ class TableSyncState:
     columns: str | None = None  # fingerprint of how rows are read (key, columns, types, withheld)
     documents: str | None = None  # fingerprint of derived fields (relationships, file references)
     labels: str | None = None  # fingerprint of the table's comment and enum labels (catalog only)
-    mode: str = "cursor"  # cursor (change columns), digest (key-range digests)
+    mode: SyncMode = "cursor"  # what the next cycle does: cursor or digest (a full load is never left)
     activity: list[int] | None = None  # PostgreSQL's write counters and file node
     fingerprint: list[Any] | None = None  # [count, sum of key hashes] of the live rows; None: list ids next cycle
     watermarks: dict[str, str] = field(default_factory=dict)  # change column -> max value seen (capped)
@@ -198,7 +179,7 @@ class TableSyncState:
     updated: int = 0
     removed: int = 0
     failed: int = 0
-    status: str = "ok"  # ok, failed
+    status: TableSyncStatus = "ok"
     error: str | None = None
     failed_at: str | None = None
 
@@ -304,6 +285,16 @@ class Checkpoints:
 SCHEMA_SNAPSHOT = "schema.json"
 
 
+@contextlib.contextmanager
+def state_os_errors(doing: str, path: Path) -> Iterator[None]:
+    """An OSError (full disk, read-only file system, permission) as a StateError naming the
+    path: one line and the script's exit code, not "unexpected error: OSError"."""
+    try:
+        yield
+    except OSError as exc:
+        raise StateWriteError(f"cannot {doing} {path}: {exc.strerror or exc}") from None
+
+
 class StateStore:
     """Files under one state directory. `lock()` before writing from a long-running process."""
 
@@ -314,7 +305,8 @@ class StateStore:
     # -- layout
     def _ensure(self) -> None:
         for sub in (self.root, self.root / "jobs", self.root / "failures"):
-            sub.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with state_os_errors("create the state directory", sub):
+                sub.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def job_path(self, job_id: str) -> Path:
         return self.root / "jobs" / f"{job_id}.json"
@@ -324,17 +316,23 @@ class StateStore:
 
     # -- lock
     def lock(self) -> None:
-        """Exclusive ownership of the store, or StateError naming who holds it."""
+        """Exclusive ownership of the store, or StateBusyError naming who holds it."""
         self._ensure()
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with state_os_errors("open the state lock", self.root / "lock"):
+            fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise StateError(f"state directory {self.root} is in use by pid {holder}") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+            raise StateBusyError(f"state directory {self.root} is in use by pid {holder}") from None
+        try:
+            with state_os_errors("write the state lock", self.root / "lock"):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except StateError:
+            os.close(fd)
+            raise
         self._lock_fd = fd
 
     def unlock(self) -> None:
@@ -351,7 +349,8 @@ class StateStore:
         self._ensure()
         text = orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
                             | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_APPEND_NEWLINE)
-        atomic_write_text(path, text.decode(), mode=0o600)
+        with state_os_errors("write the state file", path):
+            atomic_write_text(path, text.decode(), mode=0o600)
 
     def _read(self, path: Path) -> Any:
         try:
@@ -379,12 +378,13 @@ class StateStore:
             return
         self._ensure()
         path = self.failure_log(job_id)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            for failure in failures:
-                fh.write(json.dumps(failure, sort_keys=True, default=str) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        with state_os_errors("write the failure log", path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as fh:
+                for failure in failures:
+                    fh.write(json.dumps(failure, sort_keys=True, default=str) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
 
     # -- checkpoints (per table, across runs)
     def load_checkpoints(self) -> Checkpoints:

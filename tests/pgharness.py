@@ -24,8 +24,8 @@ from psycopg2 import sql
 
 def datasets_dir() -> Path:
     """Where the optional corpus of third-party sample databases is: $PROCORE_DATASETS_DIR, else
-    ../shared/datasets beside the clone (where CI lays it). A user's clone usually has neither; the
-    tests that need the corpus are then skipped (see the README's Tests section)."""
+    the `datasets` folder CI lays beside the clone. A user's clone usually has neither; the tests
+    that need the corpus are then skipped (see docs/testing.md)."""
     if os.environ.get("PROCORE_DATASETS_DIR"):
         return Path(os.environ["PROCORE_DATASETS_DIR"])
     return Path(__file__).resolve().parents[2] / "shared" / "datasets"

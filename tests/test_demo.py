@@ -28,7 +28,7 @@ from tests.pgharness import dbname
 P49 = 2**49
 SMALL = 0.05
 REPO = Path(__file__).resolve().parents[1]
-# procore-facts.md §6.1 / backend/ingestion/file_detector.py line 42
+# the S3 key pattern the mirroring app's file detector checks keys with
 S3_KEY = re.compile(r"^\d+/\d+/\w+/\d+/.+$")
 MAP_COLUMNS = [
     ("change_orders", "attachment_s3_keys"),

@@ -4,7 +4,7 @@ import pytest
 
 from procore_ingest import discover
 
-# Links procore-facts §4 says this database relies on, including the ones naive name
+# Links the Procore database relies on (docs/documents.md), including the ones naive name
 # matching gets wrong; with no formal keys, all must be inferred from names and data.
 IMPLICIT_LINKS = {
     ("commitment_change_orders", "contract_id"): "commitment_contracts",

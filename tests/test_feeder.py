@@ -20,7 +20,7 @@ import pytest
 
 from procore_ingest.documents.record import Document
 from procore_ingest.state import StateStore
-from procore_ingest.vespa.feeder import Feeder, FeedOp, document_path
+from procore_ingest.vespa.feed import Feeder, FeedOp, document_path
 from procore_ingest.vespa.http import VespaAuth, VespaSink
 from procore_ingest.vespa.sink import RemoveOp
 from tests.helpers import ROOT, execute, run_script

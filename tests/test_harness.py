@@ -4,7 +4,7 @@ import psycopg2
 import pytest
 
 EXPECTED_TOTALS = {
-    # (dataset fixture, schema, total rows in leaf tables) from shared/datasets/*/README.md
+    # (dataset fixture, schema, total rows in leaf tables) as each dataset's own README in the corpus gives them
     "pagila_url": ("public", 49_636),
     "chinook_url": ("public", 15_607),
     "northwind_url": ("public", 3_362),

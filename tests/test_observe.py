@@ -2,6 +2,7 @@
 subprocess against the embedded PostgreSQL and the strict Vespa test server), `--status
 --format json`, and the systemd unit in deploy/."""
 
+import importlib.metadata
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from procore_ingest.errors import DatabaseConnectionError
 from procore_ingest.pipeline.metrics import ERROR_KINDS, SyncMetrics
 from procore_ingest.pipeline.sync import CycleResult, TableSync
 from tests.helpers import ROOT, execute, query, run_script
@@ -109,6 +111,9 @@ def test_daemon_metrics_health_and_json_status(env, vespa, tmp_path):
             assert value(page, "procore_sync_changes_fed_total", table=table) == rows  # the first load
         assert {dict(labels)["kind"] for (name, labels) in page if name == "procore_sync_errors_total"} \
             == set(ERROR_KINDS)
+        assert value(page, "procore_sync_build_info", version=importlib.metadata.version("procore-ingest")) == 1
+        assert value(page, "procore_sync_cycle_duration_seconds_count") >= 1
+        assert not [name for name, _ in page if name.endswith("_created")]
         assert PASSWORD not in text
         assert "postgresql://" not in text and "photo 1" not in text  # no URL, no row value
 
@@ -254,6 +259,24 @@ def test_pending_operations_and_failed_tables_are_reported_per_table():
     assert value(page, "procore_sync_table_documents", table="photos") == 5
     assert value(page, "procore_sync_changes_fed_total", table="photos") == 4
     assert metrics.health().status_code == 200
+
+
+def test_cycle_durations_are_a_histogram_with_the_build_version_and_no_created_series():
+    metrics = SyncMetrics(interval_s=60)
+    metrics.record_cycle(CycleResult("s", "f", 2.0, {"photos": TableSync("photos", records=5, inserted=5)}))
+    metrics.record_failure(DatabaseConnectionError("cannot connect"), 0.4)
+    text = _render(metrics)
+    page = samples(text)
+    assert value(page, "procore_sync_cycle_duration_seconds_count") == 2  # failed cycles count too
+    assert value(page, "procore_sync_cycle_duration_seconds_sum") == pytest.approx(2.4)
+    assert value(page, "procore_sync_cycle_duration_seconds_bucket", le="0.5") == 1
+    assert value(page, "procore_sync_cycle_duration_seconds_bucket", le="2.5") == 2
+    assert value(page, "procore_sync_last_cycle_duration_seconds") == pytest.approx(0.4)  # kept beside it
+    # the version pip reports for the installed package
+    assert value(page, "procore_sync_build_info", version=importlib.metadata.version("procore-ingest")) == 1
+    # counters and the histogram export no `_created` series (one per label value otherwise)
+    assert "_created" not in text
+    assert value(page, "procore_sync_changes_fed_total", table="photos") == 5
 
 
 def _render(metrics: SyncMetrics) -> str:

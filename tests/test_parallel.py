@@ -14,10 +14,10 @@ import psycopg2
 import pytest
 
 from procore_ingest import discover
+from procore_ingest.pipeline import build as parallel
+from procore_ingest.pipeline.build import RangeReadError
 from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from procore_ingest.plan import build_plans
-from procore_ingest.source import parallel
-from procore_ingest.source.parallel import RangeReadError
 from procore_ingest.source.reader import KeyRange
 from tests.helpers import assert_documents_match_rows, execute, query
 from tests.pgharness import dbname, with_database

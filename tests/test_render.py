@@ -18,16 +18,15 @@ from procore_ingest.documents.content import content_text_for, truncate_for_cont
 from procore_ingest.documents.values import (
     BYTEA_INLINE_MAX,
     BYTEA_MARKER_RE,
-    JSON_NULL,
     bytea_marker,
     canonical_json,
-    interval_to_iso,
     json_default,
     parse_pg_array,
     render_row,
     render_value,
 )
 from procore_ingest.source.casters import register_lossless_casters
+from procore_ingest.source.pgtext import JSON_NULL, interval_to_iso
 from procore_ingest.vespa.text import vespa_restore_text, vespa_safe_text
 
 # Columns as discovery describes them, read from pg_catalog (domains and enums resolved).

@@ -2,6 +2,8 @@
 
 Exit codes: 0 success, 1 database connection error, 2 Vespa connection error,
 3 partial failure (some records failed), 4 complete failure, 5 job cancelled.
+
+A bad setting or configuration file exits 1; a mistyped flag exits 2 (argparse's usage error).
 """
 
 from __future__ import annotations
@@ -13,55 +15,81 @@ import threading
 
 from .. import config
 from ..errors import EXIT_CANCELLED, INGEST_EXIT_CODES
+from ..pipeline.build import default_processes
 from ..pipeline.ingest import IngestOptions, dry_run, resume, run_full
 from ..pipeline.sync import SyncOptions, run_cycle
-from ..source.parallel import default_processes
-from . import add_file_arguments, add_lock_argument, file_options, positive_int, run, tune_process
+from . import CommandLine, add_file_arguments, add_lock_argument, file_options, run, tune_process
 from .output import (
+    PROGRESS_ENV,
+    PROGRESS_EVERY_S,
     ConsoleReporter,
     dry_run_lines,
     example_json,
     incremental_summary,
+    log_job,
     summary_lines,
     table_change_line,
 )
 
+EXAMPLES = """\
+  procore-ingest --full                                   # every table
+  procore-ingest --full --tables photos drawings --dry-run
+  procore-ingest --incremental --config procore-ingest.toml
+  procore-ingest --resume 550e8400-e29b-41d4-a716-446655440000"""
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mode = p.add_mutually_exclusive_group(required=True)
+
+def command_line(prog: str | None = None) -> CommandLine:
+    cli = CommandLine("ingest", __doc__, EXAMPLES, prog)
+    mode = cli.parser.add_argument_group("mode (one is required)").add_mutually_exclusive_group(required=True)
     mode.add_argument("--full", action="store_true", help="run full ingestion")
     mode.add_argument("--incremental", action="store_true",
                       help="ingest what changed since the last checkpoint")
     mode.add_argument("--resume", metavar="JOB_ID", help="resume a failed or cancelled job")
-    p.add_argument("--database-url", help="PostgreSQL URL (default: $PROCORE_DATABASE_URL)")
-    p.add_argument("--vespa-url", help="Vespa endpoint, or file://DIR for feed files "
-                   "(default: $VESPA_LOCAL_URL or http://localhost:8080)")
-    p.add_argument("--tables", nargs="+", metavar="TABLE", help="tables to ingest (names or globs)")
-    p.add_argument("--exclude", nargs="+", metavar="TABLE", help="tables to leave out (names or globs)")
-    p.add_argument("--batch-size", type=positive_int, default=10_000, help="records per batch")
-    p.add_argument("--workers", type=positive_int, default=4, help="parallel Vespa feed workers")
-    p.add_argument("--processes", type=positive_int, default=default_processes(),
-                   help="processes that read and build documents (default: one per CPU, at most 4; "
-                        "1: all in this process)")
-    add_file_arguments(p)  # --download-files and friends (procore_ingest.files)
-    p.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
-    p.add_argument("--allow-column", action="append", default=[], metavar="TABLE.COLUMN",
-                   help="feed a column that looks secret anyway (repeatable)")
-    p.add_argument("--keep-soft-deleted", action="store_true",
-                   help="index rows whose deleted_at is set (default: leave them out)")
-    add_lock_argument(p)
-    p.add_argument("--state-dir", help="checkpoints and jobs (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
-    p.add_argument("--retry-budget", type=float, default=120.0, metavar="SECONDS",
-                   help="how long to keep retrying throttled or unavailable Vespa (default 120)")
-    p.add_argument("--verbose", action="store_true", help="verbose output (per-batch lines)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bars (default: on when output is a terminal)")
-    return p.parse_args(argv)
+    mode.add_argument("--print-config", action="store_true",
+                      help="print every setting in effect and where it came from, then exit")
+    what = cli.group("what to ingest")
+    cli.setting(what, "--tables", "tables", "tables to ingest (names or globs)", default_text="all",
+                metavar="TABLE")
+    cli.setting(what, "--exclude", "exclude", "tables to leave out (names or globs)", metavar="TABLE")
+    cli.setting(what, "--allow-column", "allow_column", "feed a column that looks secret anyway (repeatable)",
+                metavar="TABLE.COLUMN", nargs=None, action="append")
+    cli.setting(what, "--keep-soft-deleted", "keep_soft_deleted",
+                "index rows whose deleted_at is set (off: leave them out)")
+    what.add_argument("--dry-run", action="store_true", help="show what would be ingested; write nothing")
+    target = cli.group("source and target")
+    cli.setting(target, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required",
+                metavar="URL")
+    cli.setting(target, "--vespa-url", "vespa_url", "Vespa endpoint, or file://DIR for feed files",
+                metavar="URL")
+    cli.setting(target, "--state-dir", "state_dir", "checkpoints and jobs", metavar="DIR")
+    add_lock_argument(cli, target)
+    tuning = cli.group("tuning")
+    cli.setting(tuning, "--batch-size", "batch_size", "records per batch (a checkpoint each)", metavar="N")
+    cli.setting(tuning, "--workers", "workers", "HTTP/2 connections to Vespa (each carries many "
+                "concurrent operations)", metavar="N")
+    cli.setting(tuning, "--processes", "processes", "processes that read and build documents (1: all in "
+                "this process)", default_text=f"one per CPU, at most 4: {default_processes()} here",
+                metavar="N")
+    cli.setting(tuning, "--retry-budget", "retry_budget",
+                "seconds to keep retrying throttled or unavailable Vespa", metavar="SECONDS")
+    add_file_arguments(cli)  # --download-files and friends (procore_ingest.files)
+    output = cli.group("output")
+    cli.setting(output, "--progress", "progress",
+                "progress bars; without a terminal, a progress log line per table every "
+                f"{PROGRESS_EVERY_S:g} s instead (${PROGRESS_ENV})", default_text="on when output is a terminal")
+    cli.add_output_options(output)
+    return cli
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    args = command_line(prog).parse(argv, INGEST_EXIT_CODES)
+    if args.processes is None:
+        args.processes = default_processes()
+    return args
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    args = parse_args(argv, prog)
     tune_process()
     reporter = ConsoleReporter(sys.stdout, bars=args.progress)
     cancel = threading.Event()
@@ -72,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             database_url=config.database_url(args.database_url),
             vespa_url=config.vespa_url(args.vespa_url),
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size,
-            workers=args.workers, processes=args.processes, allow_columns=args.allow_column,
-            state_dir=config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR),
+            workers=args.workers, processes=args.processes, allow_columns=args.allow_column or [],
+            state_dir=args.state_dir,
             retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
             files=files, lock_file=args.lock_file,
         )
@@ -87,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                   else run_full(options, reporter, cancel))
         for line in summary_lines(result):
             reporter.line(line)
+        log_job(result)
         return result.exit_code
 
-    return run(job, INGEST_EXIT_CODES, verbose=args.verbose)
+    return run(job, INGEST_EXIT_CODES, args)
 
 
 def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threading.Event) -> int:

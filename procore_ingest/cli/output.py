@@ -8,10 +8,14 @@ Report lines go to stdout; log lines (stderr) keep the log format.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from ..config import redact_url, scrub
 from ..files import FileCounts
 from ..logs import logger
 from ..pipeline.ingest import DryRunReport, IngestResult
@@ -19,21 +23,70 @@ from ..pipeline.progress import Progress
 from ..pipeline.status import SyncStatus, parse_stamp
 from ..pipeline.sync import CycleResult, TableSync
 from ..pipeline.verify import TableVerify, VerifyReport
+from ..settings import Effective
 
 RULE = "═" * 56
 STARTED = {"full": "Starting full ingestion...", "incremental": "Starting incremental ingestion...",
            "dry run": "Dry run: nothing will be written"}
 
 
-class ConsoleReporter(Progress):
-    """Progress events as the contract's report lines and tqdm bars."""
+# Without a terminal (cron, systemd, a pipe), a progress log line per table this often (seconds)
+PROGRESS_EVERY_S = 10.0
+PROGRESS_ENV = "PROCORE_PROGRESS_INTERVAL"
 
-    def __init__(self, stream: TextIO | None = None, bars: bool | None = None, width: int = 18) -> None:
+
+def progress_every() -> float:
+    """Seconds between progress log lines: $PROCORE_PROGRESS_INTERVAL, else 10."""
+    try:
+        value = float(os.environ.get(PROGRESS_ENV, "") or PROGRESS_EVERY_S)
+    except ValueError:
+        return PROGRESS_EVERY_S
+    return value if value >= 0 else PROGRESS_EVERY_S
+
+
+def short_duration(seconds: float) -> str:
+    """`3s`, `4m44s`, `1h02m`: an ETA or a table's time, short."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def progress_line(name: str, done: int, total: int | None, elapsed_s: float, finished: bool = False) -> str:
+    """`photos: 5,000/7,631 rows (65%), 812 rows/s, ETA 3s` (at the end: `done in 9s`)."""
+    rate = done / elapsed_s if elapsed_s > 0 else 0.0
+    line = f"{name}: {done:,}/{total:,} rows ({done * 100 // total if total else 100}%)" if total is not None \
+        else f"{name}: {done:,} rows"
+    line += f", {rate:,.0f} rows/s"
+    if finished:
+        return line + f", done in {short_duration(elapsed_s)}"
+    if total is not None and rate > 0:
+        line += f", ETA {short_duration(max(0, total - done) / rate)}"
+    return line
+
+
+class ConsoleReporter(Progress):
+    """Progress events as the contract's report lines and tqdm bars (with rate and ETA).
+
+    Without a terminal and with `bars` left to None, no bars: a progress log line per table
+    every `log_every` seconds and at the table's end, so cron mail and journald show where a
+    long run is. `bars=False` (--no-progress) shows neither."""
+
+    def __init__(self, stream: TextIO | None = None, bars: bool | None = None, width: int = 18,
+                 log_every: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream or sys.stdout
         self.bars = self.stream.isatty() if bars is None else bars
+        self.log_lines = bars is None and not self.bars
+        self.log_every = progress_every() if log_every is None else log_every
+        self.clock = clock
         self.width = width
-        self._bar = None
+        self._bar: Any = None
         self._printed_header = False
+        self._table: tuple[str, int | None, float] | None = None  # name, total, start
+        self._done = 0
+        self._last_line = 0.0
 
     def line(self, message: str) -> None:
         from tqdm import tqdm
@@ -57,6 +110,8 @@ class ConsoleReporter(Progress):
         self.line(f"Tables to process: {count}" + (f" (excluding: {', '.join(excluded)})" if excluded else ""))
 
     def table_started(self, name: str, total: int | None) -> None:
+        now = self.clock()
+        self._table, self._done, self._last_line = (name, total, now), 0, now
         if not self.bars:
             return
         from tqdm import tqdm
@@ -64,20 +119,48 @@ class ConsoleReporter(Progress):
         if not self._printed_header:
             tqdm.write("\nProcessing tables:", file=self.stream)
             self._printed_header = True
-        self._bar = tqdm(
+        class Bar(tqdm):  # type: ignore[type-arg,misc]
+            """The contract's bar, then the rate as `3,100 rows/s` (tqdm would write 3100.00rows/s)."""
+
+            @property
+            def format_dict(self) -> dict[str, Any]:
+                d = super().format_dict
+                rate = d.get("rate") or (d["n"] / d["elapsed"] if d.get("elapsed") else None)
+                d["rows_per_s"] = f"{rate:,.0f}" if rate else "?"
+                return d
+
+        self._bar = Bar(
             total=total, desc=f"  {name:<{self.width}}", file=self.stream, leave=True,
-            bar_format="{desc}[{bar:40}] {n_fmt}/{total_fmt} ({percentage:3.0f}%)",
+            bar_format="{desc}[{bar:40}] {n_fmt}/{total_fmt} ({percentage:3.0f}%) {rows_per_s} rows/s, ETA {remaining}",
             ascii=False, dynamic_ncols=False,
         )
 
     def table_advanced(self, name: str, rows: int) -> None:
+        self._done += rows
         if self._bar is not None:
             self._bar.update(rows)
+        elif self.log_lines and self._table is not None:
+            now = self.clock()
+            if now - self._last_line >= self.log_every:
+                self._last_line = now
+                self._log_progress(finished=False)
 
     def table_finished(self, name: str) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        elif self.log_lines and self._table is not None:
+            self._log_progress(finished=True)
+        self._table = None
+
+    def _log_progress(self, finished: bool) -> None:
+        assert self._table is not None
+        name, total, start = self._table
+        elapsed = self.clock() - start
+        logger.info("%s", progress_line(name, self._done, total, elapsed, finished),
+                    extra={"table": name, "rows": self._done, "total": total,
+                           "rows_per_s": round(self._done / elapsed, 1) if elapsed > 0 else None,
+                           "finished": finished})
 
 
 def format_duration(seconds: float) -> str:
@@ -197,7 +280,59 @@ def log_cycle(result: CycleResult) -> None:
         logger.warning("Operations Vespa has not acknowledged, retried next cycle: %s",
                        ", ".join(f"{n} {c}" for n, c in sorted(result.pending.items())))
     logger.info("Sync cycle done in %.1fs: %d tables, %d changes, %d failed records, %d failed tables",
-                result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables))
+                result.duration_s, len(result.tables), result.changes, result.failed, len(result.failed_tables),
+                extra=cycle_fields(result))
+
+
+def cycle_fields(result: CycleResult) -> dict[str, Any]:
+    """A cycle's totals as log fields (LOG_FORMAT=json), for alerts without a regex."""
+    tables = result.tables.values()
+    return {"event": "sync_cycle", "tables": len(result.tables), "changes": result.changes,
+            "inserted": sum(t.inserted for t in tables), "updated": sum(t.updated for t in tables),
+            "fed": sum(t.fed for t in tables), "removed": sum(t.removed for t in tables),
+            "failed": result.failed, "failed_tables": list(result.failed_tables),
+            "pending": result.pending_total, "duration_s": round(result.duration_s, 3),
+            "exit_code": result.exit_code}
+
+
+def log_job(result: IngestResult) -> None:
+    """An ingestion job's result as one log line (its fields too with LOG_FORMAT=json)."""
+    tables = sum(t.status == "completed" for t in result.tables.values())
+    logger.info("Job %s %s: %d tables, %d records indexed, %d failed in %s", result.job_id, result.status,
+                tables, result.indexed, result.failed, format_duration(result.duration_s),
+                extra={"event": "ingest_job", "job_id": result.job_id, "status": result.status,
+                       "tables": tables, "indexed": result.indexed, "failed": result.failed,
+                       "failed_tables": [n for n, t in result.tables.items() if t.status == "failed"],
+                       "duration_s": round(result.duration_s, 3), "exit_code": result.exit_code})
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def print_config_lines(effective: Effective, prog: str) -> list[str]:
+    """--print-config: every setting in effect, as TOML with its source in a comment; URLs
+    redacted, and secrets (never in the file) not shown at all."""
+    file = effective.file
+    lines = [f"# {prog}: settings in effect (flag > environment > file > default)",
+             f"# configuration file: {file.path if file.path else 'none'}"]
+    for name, value in effective.values.items():
+        source = effective.sources[name]
+        if value is None:
+            lines.append(f"# {name} is not set  ({source})")
+            continue
+        if isinstance(value, str) and name.endswith("_url"):
+            value = redact_url(value)
+        lines.append(f"{name} = {scrub(_toml_value(value))}  # {source}")
+    lines += ["", "[documents]", f"context_depth = {file.documents.context_depth}"]
+    for table, ts in sorted(file.tables.items()):
+        lines += ["", f"[tables.{table}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in vars(ts).items() if v is not None]
+    return lines
 
 
 def _ago(stamp: str | None, now: datetime) -> str:

@@ -4,6 +4,8 @@ Exit codes: 0 success (--once or --status; --verify: the index equals the databa
 error, 2 already running (--daemon; --once and --verify: another run holds the target), 3 some
 documents failed (--once) or the index differs from the database (--verify, after --repair
 too), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+
+A bad setting or configuration file exits 1; a mistyped flag exits 2 (argparse's usage error).
 """
 
 from __future__ import annotations
@@ -13,58 +15,77 @@ import signal
 import threading
 
 from .. import config
-from ..errors import SYNC_EXIT_CODES, ConfigError, JobCancelled
+from ..errors import SYNC_EXIT_CODES, JobCancelled
 from ..logs import logger
+from ..pipeline.build import default_processes
 from ..pipeline.daemon import run_daemon
 from ..pipeline.status import read_status
 from ..pipeline.sync import SyncOptions, run_cycle
 from ..pipeline.verify import VerifyOptions, run_verify
-from ..source.parallel import default_processes
-from . import add_file_arguments, add_lock_argument, file_options, positive_int, run, tune_process
+from . import CommandLine, add_file_arguments, add_lock_argument, file_options, run, tune_process
 from .output import log_cycle, status_json, status_report, verify_json, verify_report
 
+EXAMPLES = """\
+  procore-sync --once                                  # one cycle, for cron
+  procore-sync --daemon --config /etc/procore-ingest/procore-ingest.toml --metrics-port 9300
+  procore-sync --status --format json                  # what the state says, as JSON
+  procore-sync --verify --repair --tables photos       # compare the index with the table, fix it"""
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mode = p.add_mutually_exclusive_group(required=True)
+
+def command_line(prog: str | None = None) -> CommandLine:
+    cli = CommandLine("sync", __doc__, EXAMPLES, prog)
+    mode = cli.parser.add_argument_group("mode (one is required)").add_mutually_exclusive_group(required=True)
     mode.add_argument("--daemon", action="store_true", help="run as a continuous daemon")
     mode.add_argument("--once", action="store_true", help="run a single sync cycle and exit (for cron)")
     mode.add_argument("--status", action="store_true", help="show the sync status (reads state only)")
     mode.add_argument("--verify", action="store_true",
                       help="compare the database with the index row by row: missing, extra and stale "
                            "documents per table (exit 0: equal, 3: not)")
-    p.add_argument("--repair", action="store_true",
-                   help="with --verify: feed what is missing or stale, remove what is extra, verify again")
-    p.add_argument("--database-url", help="PostgreSQL URL (default: $PROCORE_DATABASE_URL)")
-    p.add_argument("--vespa-url", help="Vespa endpoint or file://DIR (default: $VESPA_LOCAL_URL "
-                   "or http://localhost:8080)")
-    p.add_argument("--interval", type=positive_int, default=300, help="seconds between cycle starts (daemon)")
-    p.add_argument("--tables", nargs="+", metavar="TABLE", help="tables to sync (names or globs)")
-    p.add_argument("--exclude", nargs="+", metavar="TABLE", help="tables to leave out")
-    p.add_argument("--batch-size", type=positive_int, default=1000, help="records per batch")
-    p.add_argument("--workers", type=positive_int, default=4, help="parallel Vespa feed workers")
-    p.add_argument("--pid-file", default="/tmp/procore-sync.pid", help="pid file of the daemon")
-    p.add_argument("--overlap", type=int, default=300, metavar="SECONDS",
-                   help="re-read window behind the change watermark, for late commits (default 300)")
-    p.add_argument("--keep-soft-deleted", action="store_true",
-                   help="keep rows whose deleted_at is set in the index (default: remove them)")
-    p.add_argument("--retry-budget", type=float, default=120.0, metavar="SECONDS",
-                   help="how long to keep retrying throttled or unavailable Vespa within a cycle (default 120); "
-                        "what is still not acknowledged is retried by the next cycle")
-    add_file_arguments(p)  # keep the rows' files indexed too (procore_ingest.files)
-    add_lock_argument(p)
-    p.add_argument("--state-dir", help="checkpoints (default: $PROCORE_STATE_DIR or ./.procore_ingest)")
-    p.add_argument("--metrics-port", type=port_number, metavar="PORT",
-                   help="with --daemon: serve /metrics (Prometheus) and /health on this port "
-                        "(default: $PROCORE_METRICS_PORT, else no endpoint)")
-    p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
-                   help="address the metrics endpoint listens on (default 127.0.0.1)")
-    p.add_argument("--format", choices=["text", "json"], default="text",
-                   help="with --status or --verify: the text report (default) or one JSON object")
-    p.add_argument("--verbose", action="store_true", help="debug logging")
-    args = p.parse_args(argv)
+    mode.add_argument("--print-config", action="store_true",
+                      help="print every setting in effect and where it came from, then exit")
+    mode_opts = cli.group("verify")
+    mode_opts.add_argument("--repair", action="store_true",
+                           help="with --verify: feed what is missing or stale, remove what is extra, verify again")
+    what = cli.group("what to sync")
+    cli.setting(what, "--tables", "tables", "tables to sync (names or globs)", default_text="all", metavar="TABLE")
+    cli.setting(what, "--exclude", "exclude", "tables to leave out", metavar="TABLE")
+    cli.setting(what, "--keep-soft-deleted", "keep_soft_deleted",
+                "keep rows whose deleted_at is set in the index (off: remove them)")
+    target = cli.group("source and target")
+    cli.setting(target, "--database-url", "database_url", "PostgreSQL URL", default_text="none, required",
+                metavar="URL")
+    cli.setting(target, "--vespa-url", "vespa_url", "Vespa endpoint or file://DIR", metavar="URL")
+    cli.setting(target, "--state-dir", "state_dir", "checkpoints and sync state", metavar="DIR")
+    add_lock_argument(cli, target)
+    tuning = cli.group("tuning")
+    cli.setting(tuning, "--batch-size", "batch_size", "records per batch", metavar="N")
+    cli.setting(tuning, "--workers", "workers", "HTTP/2 connections to Vespa (each carries many "
+                "concurrent operations)", metavar="N")
+    cli.setting(tuning, "--overlap", "overlap", "seconds re-read behind the change watermark, for late commits",
+                metavar="SECONDS")
+    cli.setting(tuning, "--retry-budget", "retry_budget",
+                "seconds to keep retrying throttled or unavailable Vespa within a cycle; what is still "
+                "not acknowledged is retried by the next cycle", metavar="SECONDS")
+    add_file_arguments(cli)  # keep the rows' files indexed too (procore_ingest.files)
+    daemon = cli.group("daemon")
+    cli.setting(daemon, "--interval", "interval", "seconds between cycle starts", metavar="SECONDS")
+    cli.setting(daemon, "--pid-file", "pid_file", "pid file of the daemon", metavar="PATH")
+    cli.setting(daemon, "--metrics-port", "metrics_port",
+                "serve /metrics (Prometheus) and /health on this port", default_text="no endpoint",
+                type=port_number, metavar="PORT")
+    cli.setting(daemon, "--metrics-host", "metrics_host", "address the metrics endpoint listens on",
+                metavar="HOST")
+    output = cli.group("output")
+    cli.setting(output, "--format", "format", "with --status or --verify: the text report or one JSON object")
+    cli.add_output_options(output)
+    return cli
+
+
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    cli = command_line(prog)
+    args = cli.parse(argv, SYNC_EXIT_CODES)
     if args.repair and not args.verify:
-        p.error("--repair only applies with --verify")
+        cli.parser.error("--repair only applies with --verify")
     return args
 
 
@@ -75,21 +96,8 @@ def port_number(text: str) -> int:
     return value
 
 
-def metrics_port(flag_value: int | None) -> int | None:
-    """--metrics-port, else $PROCORE_METRICS_PORT, else None (no endpoint)."""
-    if flag_value is not None:
-        return flag_value
-    text = config.setting(None, "PROCORE_METRICS_PORT")
-    if text is None:
-        return None
-    try:
-        return port_number(text.strip())
-    except (ValueError, argparse.ArgumentTypeError):
-        raise ConfigError(f"PROCORE_METRICS_PORT must be a port number (0-65535), not {text.strip()[:20]!r}") from None
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    args = parse_args(argv, prog)
     tune_process()
     cancel = threading.Event()
     received: list[int] = []
@@ -99,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         cancel.set()
 
     def job() -> int:
-        state_dir = config.setting(args.state_dir, "PROCORE_STATE_DIR", config.DEFAULT_STATE_DIR)
+        state_dir = args.state_dir
         if args.status:
             status = read_status(state_dir, args.pid_file)
             print(status_json(status) if args.format == "json" else status_report(status))
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             if received:
                 return 128 + received[0]
             return result.exit_code
-        port = metrics_port(args.metrics_port)
+        port = args.metrics_port
         logger.info("Sync daemon starting (every %ds, pid file %s)", args.interval, args.pid_file)
         run_daemon(options, args.interval, args.pid_file, cancel, on_cycle=log_cycle,
                    metrics_address=(args.metrics_host, port) if port is not None else None,
@@ -136,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("Sync daemon stopped%s", f" ({signal.Signals(received[0]).name})" if received else "")
         return code
 
-    return run(job, SYNC_EXIT_CODES, verbose=args.verbose)
+    return run(job, SYNC_EXIT_CODES, args)
 
 
 if __name__ == "__main__":

@@ -374,7 +374,7 @@ class _Gen:
                 f"{self.hexstr(16)}?{query}&sig={self.hexstr(32)}")
 
     def s3_key(self, row: Row, resource: str, filename: str) -> str:
-        """{company_id}/{project_id}/{resource}/{row id}/{filename} (procore-facts.md §6.1)."""
+        """{company_id}/{project_id}/{resource}/{row id}/{filename}, the mirroring app's S3 key layout."""
         return f"{COMPANY_ID}/{row.get('project_id')}/{resource}/{row['id']}/{filename}"
 
     # generation -----------------------------------------------------------------------------
@@ -1004,7 +1004,8 @@ _TABLE_RULES: dict[tuple[str, str], Rule] = {
 
 
 def _json_rules() -> None:
-    """JSON documents of the larger kinds (procore-facts.md §7), registered by column name."""
+    """JSON documents of the larger kinds the real database holds (log data, timecards, summaries, ...),
+    registered by column name."""
 
     def log_data(g: _Gen, row: Row) -> dict[str, Any]:
         return {

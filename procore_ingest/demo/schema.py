@@ -43,7 +43,7 @@ _KINDS = {
 }
 _FK_RE = re.compile(r'ALTER TABLE "(\w+)" ADD CONSTRAINT "\w+" FOREIGN KEY \("(\w+)"\) REFERENCES "(\w+)"')
 
-# Links the Prisma schema does not declare but the data has (procore-facts.md §4), with the
+# Links the Prisma schema does not declare but the data has (by name or by meaning), with the
 # share of values that point nowhere.
 _IMPLICIT_LINKS: tuple[tuple[str, str, str, float], ...] = (
     ("prime_contracts", "vendor_id", "vendors", 0.25),

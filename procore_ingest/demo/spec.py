@@ -10,7 +10,7 @@ from ..errors import ConfigError
 DEMO_DATABASE = "procore_int_v2"
 DEFAULT_EMBEDDED_DIR = ".procore_ingest/demo-pg"
 
-P49 = 2**49  # Procore ids are 2^49 + a per-entity number (procore-facts.md §3)
+P49 = 2**49  # Procore ids are 2^49 + a per-entity number, not sequences
 COMPANY_ID = P49 + 4_519
 GC_NAME = "EOS Builders, Inc."
 GC_DOMAIN = "eosbuilders.com"
@@ -26,7 +26,7 @@ WEBHOOK_RESOURCES = ("Projects", "RFIs", "Submittals", "Change Orders", "Change 
                       "Project Users", "Specification Sections", "Timesheets", "Daily Logs")
 WEBHOOK_EVENTS = ("create", "update", "delete")
 
-# --- planned row counts (procore-facts.md §2; tables without a published count get small ones)
+# --- planned row counts (the real database's, see docs/documents.md; tables without a known count get small ones)
 
 BASE_COUNTS: dict[str, int] = {
     "_prisma_migrations": 10,

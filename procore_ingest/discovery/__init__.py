@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 import psycopg2
 
+from .. import database as db
 from ..logs import logger
-from ..source import db
 from .catalog import read_catalog
 from .model import (
     Column,

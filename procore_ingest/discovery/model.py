@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .sensitive import is_secret_column
+
 TableKind = Literal[
     "table", "partitioned_table", "partition", "view", "materialized_view", "foreign_table"
 ]
@@ -157,6 +159,12 @@ class Table:
     def change_tracking_columns(self) -> list[TimestampColumn]:
         return [t for t in self.timestamp_columns if t.is_change_tracking]
 
+    @property
+    def withheld_columns(self) -> list[str]:
+        """Columns whose name looks secret (`sensitive.is_secret_column`): never sampled, and
+        never fed unless opted back in."""
+        return [c.name for c in self.columns if is_secret_column(c.name)]
+
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:
@@ -172,6 +180,7 @@ class Table:
             "row_count": self.row_count,
             "row_count_exact": self.row_count_exact,
             "columns": [asdict(c) for c in self.columns],
+            "withheld_columns": self.withheld_columns,
             "primary_key": self.primary_key,
             "unique_constraints": self.unique_constraints,
             "timestamp_columns": [t.name for t in self.timestamp_columns],

@@ -14,7 +14,7 @@ from psycopg2 import sql
 from .catalog import CatalogTable
 from .filerefs import classify_value, shape_of
 from .model import Column, ColumnStats, FileReferenceColumn, Table, TimestampColumn
-from .sensitive import REDACTED, is_secret_column
+from .sensitive import REDACTED, is_secret_column, withhold_in_text, withhold_secrets
 
 
 @dataclass
@@ -103,8 +103,13 @@ def count_and_stats(cur, ct: CatalogTable, options: ProfileOptions) -> None:
         non_null = int(values.pop(0))
         stats = ColumnStats(null_fraction=(1 - non_null / total) if total else None, source="computed")
         if _has_bounds(col):
-            stats.min_value, stats.max_value = values.pop(0), values.pop(0)
+            stats.min_value, stats.max_value = _bound(values.pop(0)), _bound(values.pop(0))
         col.stats = stats
+
+
+def _bound(value: str | None) -> str | None:
+    """A min/max shown in the report, with secrets inside the text withheld (sensitive.py)."""
+    return withhold_in_text(value) if isinstance(value, str) else value
 
 
 PG_STATS_SQL = """
@@ -131,7 +136,7 @@ def merge_pg_stats(cur, tables: list[Table], schemas: list[str]) -> None:
             if not _has_bounds(col):
                 low = high = None
             if col.stats is None:
-                col.stats = ColumnStats(null_fraction=null_frac, min_value=low, max_value=high)
+                col.stats = ColumnStats(null_fraction=null_frac, min_value=_bound(low), max_value=_bound(high))
             col.stats.distinct_estimate = n_distinct
 
 
@@ -221,6 +226,7 @@ def _kind_from_name(col: Column) -> str:
 
 
 def _example(value: Any, limit: int = 160) -> str:
+    value = withhold_secrets(value)  # a presigned URL's signature, a secret key in JSON
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -299,8 +305,10 @@ def sample_rows(cur, table: Table, options: ProfileOptions) -> list[dict[str, An
                 value = REDACTED
             elif value is not None and col.name in binary:
                 value = f"<bytea, {max(len(value) - 2, 0) // 2} bytes>"
-            elif isinstance(value, str) and len(value) > 200:
-                value = value[:199] + "…"
+            elif value is not None:  # secret keys inside JSON, bearer values, URL signatures
+                value = withhold_secrets(value)
+                if isinstance(value, str) and len(value) > 200:
+                    value = value[:199] + "…"
             clean[col.name] = value
         samples.append(clean)
     return samples

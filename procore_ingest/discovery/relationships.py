@@ -1,7 +1,8 @@
 """Implicit relationships: `*_id` columns without a formal foreign key, matched to the table
 they name and confirmed by checking a sample of their values against that table's key.
 
-This database relies on such links (procore-facts §4): formal keys may or may not exist, and
+The Procore database relies on such links: its Prisma schema declares relations, but a copy may
+have no formal keys (and a SELECT-only role sees none in information_schema), and
 many `*_id` columns point at Procore entities that are not mirrored (those are not reported).
 """
 

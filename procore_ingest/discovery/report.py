@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from .model import SchemaMap, Table
+from .model import Relationship, SchemaMap, Table, qualify
+
+# The relationship diagram is drawn for people, and Mermaid refuses a diagram whose text is over
+# 50,000 characters (its default maxTextSize): past these caps the diagram keeps the tables with
+# the most links and a line says what was left out (the Relationships table lists every link).
+DIAGRAM_MAX_TABLES = 150
+DIAGRAM_MAX_LINKS = 400
 
 
 def to_json(schema: SchemaMap, indent: int = 2) -> str:
@@ -31,6 +38,91 @@ def _count(table: Table) -> str:
     return f"{table.row_count:,}" + ("" if table.row_count_exact else " (est.)")
 
 
+# Inside double quotes a Mermaid entity name may hold anything but `"`, `%`, `\\` and line
+# breaks (erDiagram's grammar); those, and other control characters, are replaced.
+_MERMAID_UNSAFE = re.compile(r'["%\\\x00-\x1f\x7f]')
+
+
+def _mermaid_text(text: str) -> str:
+    return _MERMAID_UNSAFE.sub(lambda m: "'" if m.group() == '"' else "_", text)
+
+
+def _diagram_names(names: list[str]) -> dict[str, str]:
+    """Each table's quoted Mermaid entity name, unique even where replacing unsafe characters
+    made two names equal."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        label = base = _mermaid_text(name)
+        n = 1
+        while label in used:
+            n += 1
+            label = f"{base}~{n}"
+        used.add(label)
+        out[name] = f'"{label}"'
+    return out
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _link_ends(r: Relationship) -> tuple[str, str]:
+    return qualify(r.source_schema, r.source_table), qualify(r.target_schema, r.target_table)
+
+
+def relationship_diagram(schema: SchemaMap) -> list[str]:
+    """A Mermaid `erDiagram` of the tables and their links (GitHub, GitLab and most editors
+    render it): formal foreign keys as solid lines, inferred links dotted and labelled
+    "inferred". Every table is drawn up to `DIAGRAM_MAX_TABLES`; past it only tables with links,
+    the most linked first; a line after the block says what was left out."""
+    links = schema.relationships
+    degree: dict[str, int] = {}
+    for r in links:
+        for end in set(_link_ends(r)):
+            degree[end] = degree.get(end, 0) + 1
+    others = [t.qualified_name for t in schema.tables
+              if t.kind in ("table", "partitioned_table") and t.qualified_name not in degree]
+    left_out = []
+    if len(degree) + len(others) <= DIAGRAM_MAX_TABLES:
+        drawn = sorted(degree) + others
+    else:
+        if others:
+            left_out.append(f"{_plural(len(others), 'table')} without links")
+        drawn = sorted(degree, key=lambda name: (-degree[name], name))[:DIAGRAM_MAX_TABLES]
+        if len(degree) > len(drawn):
+            left_out.append(f"{_plural(len(degree) - len(drawn), 'linked table')} with the fewest links "
+                            f"(past the cap of {DIAGRAM_MAX_TABLES} tables)")
+    if not drawn:
+        return ["_none_"]
+    names = _diagram_names(drawn)
+    kept = [r for r in links if all(end in names for end in _link_ends(r))]
+    if len(kept) < len(links):
+        left_out.append(f"{_plural(len(links) - len(kept), 'link')} of tables left out")
+    if len(kept) > DIAGRAM_MAX_LINKS:
+        left_out.append(f"{_plural(len(kept) - DIAGRAM_MAX_LINKS, 'link')} past the cap of {DIAGRAM_MAX_LINKS}")
+        kept = kept[:DIAGRAM_MAX_LINKS]
+    lines = ["```mermaid", "erDiagram"]
+    linked: set[str] = set()
+    for r in kept:
+        source, target = _link_ends(r)
+        linked.update((source, target))
+        # target (one) to source (zero or more, or zero or one); `..` is Mermaid's dotted line
+        line = ".." if r.kind == "inferred" else "--"
+        many = "o|" if r.cardinality == "one_to_one" else "o{"
+        label = _mermaid_text(r.source_column + (" (inferred)" if r.kind == "inferred" else ""))
+        lines.append(f'    {names[target]} ||{line}{many} {names[source]} : "{label}"')
+    lines += [f"    {names[name]}" for name in drawn if name not in linked]
+    lines.append("```")
+    lines.append("")
+    lines.append("Solid lines are foreign keys, dotted lines (labelled *inferred*) are links inferred "
+                 "from `*_id` columns.")
+    if left_out:
+        lines.append(f"Left out of the diagram: {'; '.join(left_out)}. "
+                     "The Relationships table below lists every link.")
+    return lines
+
+
 def to_markdown(schema: SchemaMap) -> str:
     tables = schema.tables
     base = [t for t in tables if t.kind in ("table", "partitioned_table")]
@@ -54,6 +146,8 @@ def to_markdown(schema: SchemaMap) -> str:
     if schema.warnings:
         lines += ["## Warnings", ""] + [f"- {w}" for w in schema.warnings] + [""]
 
+    lines += ["## Relationship diagram", ""] + relationship_diagram(schema) + [""]
+
     lines += ["## Tables", ""]
     lines += _rows(
         ["table", "kind", "rows", "primary key", "change tracking", "file columns"],
@@ -68,6 +162,11 @@ def to_markdown(schema: SchemaMap) -> str:
     lines += ["## Gaps for ingestion and sync", ""]
     lines.append(f"- Without a primary key: {', '.join(no_pk) or 'none'}")
     lines.append(f"- Without a change-tracking timestamp column: {', '.join(no_ct) or 'none'}")
+    lines.append("")
+
+    withheld = [f"{t.qualified_name}.{c}" for t in tables if t.kind != "partition" for c in t.withheld_columns]
+    lines += ["## Withheld columns (secret-looking names: never sampled or fed)", ""]
+    lines.append(f"- {', '.join(withheld) or 'none'}")
     lines.append("")
 
     lines += ["## Relationships", ""]

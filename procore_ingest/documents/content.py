@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..discovery.model import Column
-from ..discovery.sensitive import is_secret_column
+from ..discovery.sensitive import REDACTED, is_secret_column, withhold_in_text, withhold_secrets
 from ..vespa.text import strip_for_vespa
 from .values import (
     JSON_NULL,
@@ -67,7 +67,7 @@ def _json_strings(value: Any, out: list[str]) -> None:
         return  # JSON numbers, null, true/false: no strings
     if isinstance(value, str):
         text = _readable(value)
-        if text and not text.isdigit() and text not in out:
+        if text and not text.isdigit() and text != REDACTED and text not in out:
             out.append(text)
     elif isinstance(value, Mapping):
         for key in sorted(value, key=str):
@@ -79,19 +79,20 @@ def _json_strings(value: Any, out: list[str]) -> None:
 
 def _content_json(value: object) -> str:
     strings: list[str] = []
-    _json_strings(value, strings)
+    _json_strings(withhold_secrets(value), strings)
     return " | ".join(strings)
 
 
 def _content_text_array(value: object) -> str:
     items = parse_pg_array(value) if isinstance(value, str) else value
     flat: list[str] = []
-    _json_strings(items, flat)
+    _json_strings(withhold_secrets(items), flat)
     return ", ".join(flat)
 
 
 def _content_text(value: object) -> str:
-    return _readable(value if type(value) is str else str(value))
+    text = withhold_in_text(value if type(value) is str else str(value))
+    return "" if text == REDACTED else _readable(text)
 
 
 def content_renderer(column: Column) -> Renderer | None:

@@ -7,20 +7,13 @@ A row's id is `<table>:<key>`:
   `a` (`a.b`) differ, and the first `:` always ends the table. Ordinary names are unchanged.
 - `<key>` is the primary key as text (`42`, `k1|k2`); when a key column looks secret
   (discovery/sensitive.py: a `token` primary key), it is `hmac-sha256:<32 hex>` of that text
-  under the deployment's id key (state.load_id_key), never the value itself.
+  under the deployment's id key (state.load_id_key), never the value itself
+  (discovery/sensitive.py: `keyed_hash`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterable
-
-from ..discovery.sensitive import is_secret_column
-from ..errors import ConfigError
-
 _ENCODED = {"%": "%25", ".": "%2E", ":": "%3A", "/": "%2F"}
-KEYED_HASH_PREFIX = "hmac-sha256:"
 
 
 def encode_name_part(part: str) -> str:
@@ -38,17 +31,3 @@ def table_id_part(schema: str, name: str) -> str:
 
 def record_id(table_part: str, key: str) -> str:
     return f"{table_part}:{key}"
-
-
-def secret_key(columns: Iterable[str]) -> bool:
-    """True when a key made of `columns` must not appear in ids: one of them looks secret.
-    Decided by names only, so ids do not move when --allow-column is given or dropped."""
-    return any(is_secret_column(c) for c in columns)
-
-
-def keyed_hash(id_key: bytes, key_text: str) -> str:
-    """What stands for a secret key in ids and `source_id`."""
-    if not id_key:
-        raise ConfigError("a table's key looks secret but no id key was given (PROCORE_ID_KEY or the "
-                          "state directory's id.key)")
-    return KEYED_HASH_PREFIX + hmac.new(id_key, key_text.encode(), hashlib.sha256).hexdigest()[:32]

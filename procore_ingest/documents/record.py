@@ -1,7 +1,7 @@
 """Rows and the schema as Vespa documents. Pure functions: no I/O.
 
 A row of table T with primary key K becomes `procore_record` document `T:K` (namespace
-`procore_record`), the convention of the user's existing index (procore-facts §9); names that
+`procore_record`), the convention the user's existing index was fed with; names that
 could be ambiguous are encoded and secret-looking keys hashed (documents/ids.py). Its id is a
 pure function of table and key, and a put replaces the whole document, so replaying a batch
 is harmless.
@@ -14,8 +14,7 @@ import functools
 import hashlib
 import itertools
 import json
-import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -24,10 +23,11 @@ import orjson
 
 from ..discovery.filerefs import FileRef, dedupe, extract_references
 from ..discovery.model import Relationship, SchemaMap, Table, qualify
+from ..discovery.sensitive import keyed_hash, secret_key, unsigned_url
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
-from .ids import keyed_hash, record_id, secret_key, table_id_part
+from .ids import record_id, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
 RECORD_TYPE = "procore_record"
@@ -60,84 +60,94 @@ class Document:
 
     def feed_line(self) -> bytes:
         """The operation as one line of a JSONL feed file: keys sorted, compact, UTF-8."""
-        line = self.__dict__.get("_line")
-        return line if line is not None else orjson.dumps(self.feed_json(), option=orjson.OPT_SORT_KEYS) + b"\n"
+        return orjson.dumps(self.feed_json(), option=orjson.OPT_SORT_KEYS) + b"\n"
 
     def feed_body(self) -> bytes:
-        """The body of a /document/v1 put: `{"fields": ...}`, compact UTF-8. Cut from the feed
-        line when there is one (its last key is "put", whose string value holds no raw `,"put":`)."""
-        line = self.__dict__.get("_line")
-        if line is not None:
-            return line[:line.rindex(b',"put":')] + b"}"
+        """The body of a /document/v1 put: `{"fields": ...}`, compact UTF-8."""
         return orjson.dumps({"fields": self.fields})
 
     def feed_size(self) -> int:
-        """Bytes of the feed line a document built in a worker process holds; 0 for others
-        (measuring those would cost an encoding)."""
-        line = self.__dict__.get("_line")
-        return len(line) if line is not None else 0
+        """0: measuring a document that is not encoded yet would cost an encoding."""
+        return 0
 
     def feed_fields(self) -> dict[str, Any]:
-        """The fields for one feed request. A document from `unpack_documents` decodes them for
-        the request and does not keep them: a batch in flight stays as small as its lines."""
-        line = self.__dict__.get("_line")
-        return orjson.loads(line)["fields"] if line is not None else self.fields
-
-    def __getattr__(self, name: str) -> Any:
-        # Reached only for attributes not set: `fields` of a document from `unpack_documents`,
-        # decoded on first use (and the line dropped, so a later change to the dict is never
-        # shadowed by it). A feed file never needs the dict: it takes the line as it is.
-        if name == "fields" and "_line" in self.__dict__:
-            fields = self.__dict__["fields"] = orjson.loads(self.__dict__.pop("_line"))["fields"]
-            return fields
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        """The fields for one feed request."""
+        return self.fields
 
 
-# Documents built in a worker process (procore_ingest.source.parallel) travel to the main process as
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1.5 us more per document made
+class EncodedDocument:
+    """A put that is already its feed line: what a worker process (pipeline/build.py) sends
+    back. The line is kept as it came, so a feed file writes it unchanged and a batch in flight
+    stays as small as its lines; the fields are decoded only when something asks for them.
+    Never changed once made (to change a document, build a `Document`)."""
+
+    doctype: str
+    namespace: str
+    id: str
+    line: bytes  # Document.feed_line() of the document it was encoded from
+    table: str = ""
+    file_refs: list[FileRef] = field(default_factory=list)
+
+    @property
+    def vespa_id(self) -> str:
+        return f"id:{self.namespace}:{self.doctype}::{self.id}"
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """Decoded from the line on each use (not kept: see the class)."""
+        return orjson.loads(self.line)["fields"]
+
+    def feed_json(self) -> dict[str, Any]:
+        return {"put": self.vespa_id, "fields": self.fields}
+
+    def feed_line(self) -> bytes:
+        return self.line
+
+    def feed_body(self) -> bytes:
+        """Cut from the line: its last key is "put" (keys sorted), whose string value holds no
+        raw `,"put":`."""
+        return self.line[:self.line.rindex(b',"put":')] + b"}"
+
+    def feed_size(self) -> int:
+        return len(self.line)
+
+    def feed_fields(self) -> dict[str, Any]:
+        return self.fields
+
+
+# What the sinks (vespa/) and the pipeline take: either form. Both answer the same questions
+# (doctype, namespace, id, table, file_refs, vespa_id, fields, feed_json, feed_line, feed_body,
+# feed_size, feed_fields) alike: the same feed line byte for byte, the same body and fields as
+# JSON. A sink never needs to know which one it holds.
+FeedDocument = Document | EncodedDocument
+
+
+# Documents built in a worker process (procore_ingest.pipeline.build) travel to the main process as
 # columns: their feed lines in one bytes object, with ids and file references beside it.
 # orjson writes that several times faster than pickle copies the dicts document by document.
 
 PackedDocuments = tuple[list[tuple[str, str, str, str]], bytes, list[int], list[list[FileRef]]]
 
 
-def pack_documents(docs: list[Document]) -> PackedDocuments:
+def pack_documents(docs: Sequence[FeedDocument]) -> PackedDocuments:
     """(doctype, namespace, id, table) of each, their feed lines joined, where each ends, refs."""
     lines = [d.feed_line() for d in docs]
     return ([(d.doctype, d.namespace, d.id, d.table) for d in docs], b"".join(lines),
             list(itertools.accumulate(map(len, lines))), [d.file_refs for d in docs])
 
 
-def unpack_documents(packed: PackedDocuments) -> list[Document]:
+def unpack_documents(packed: PackedDocuments) -> list[EncodedDocument]:
     names, blob, ends, refs = packed
     docs, start = [], 0
     for (doctype, namespace, doc_id, table), end, file_refs in zip(names, ends, refs, strict=True):
-        doc = object.__new__(Document)  # fields stay JSON until asked for (Document.__getattr__)
-        doc.__dict__.update(doctype=doctype, namespace=namespace, id=doc_id, table=table,
-                            file_refs=file_refs, _line=blob[start:end])
-        docs.append(doc)
+        docs.append(EncodedDocument(doctype, namespace, doc_id, blob[start:end], table, file_refs))
         start = end
     return docs
 
 
 def _escape_key_part(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
-
-
-def row_key(row: Mapping[str, Any], plan: TablePlan) -> str:
-    """The row's key as text: `42`, or `k1|k2` for composite keys (`\\` and `|` escaped);
-    `hmac-sha256:<hex>` of that when a key column looks secret (documents/ids.py).
-
-    A table without a primary key gets `sha256:<hex>` of the row's rendered content but for
-    its withheld columns, so the same row always gets the same id (identical duplicate rows
-    share one document) and no secret is hashed into it.
-    """
-    return _builder_for(plan).key(row)
-
-
-def document_id(row: Mapping[str, Any], plan: TablePlan) -> str:
-    """The user-specified id of the row's procore_record document."""
-    builder = _builder_for(plan)
-    return record_id(builder.id_table, builder.key(row))
 
 
 def epoch_millis(value: Any) -> int | None:
@@ -173,22 +183,11 @@ def table_description(table: Table) -> str:
         ", ..." if len(table.columns) > 12 else "")
 
 
-def row_document(row: Mapping[str, Any], plan: TablePlan, ingested_at_ms: int) -> Document:
-    """The procore_record document of one row (secret columns already left out by the plan)."""
-    return _builder_for(plan).document(row, ingested_at_ms)
-
-
-def row_documents(rows: Iterable[Mapping[str, Any]], plan: TablePlan, ingested_at_ms: int) -> list[Document]:
-    """`row_document` of each live row (soft-deleted ones left out, as the plan says)."""
-    build, soft_deleted = _builder_for(plan).document, plan.is_soft_deleted
-    return [build(row, ingested_at_ms) for row in rows if not soft_deleted(row)]
-
-
 # --- building the documents of one table -------------------------------------------------------
 #
 # Everything that depends only on the plan (which columns, how each is rendered, the JSON of
 # the relationships but for the key, the description) is worked out once per plan by
-# _RowBuilder; per row only the values are rendered. Rows of one table are all built alike.
+# RowBuilder; per row only the values are rendered. Rows of one table are all built alike.
 
 # json.dumps(obj, sort_keys=True, ensure_ascii=False) without a new encoder per call.
 _dumps_sorted = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -227,7 +226,11 @@ _REF_KEYS = [(name, _json_string(name) + ": ") for name in sorted(_REF_FIELDS)]
 
 def _ref_json(ref: FileRef) -> str:
     """`json.dumps(ref.to_dict(), sort_keys=True, ensure_ascii=False)`, written directly: the
-    fields are strs or None (None fields left out), so no asdict copy and no encoder."""
+    fields are strs or None (None fields left out), so no asdict copy and no encoder. The URL
+    is kept without its signing parameters (`unsigned_url`): a presigned URL's credential and
+    signature never reach the index; the file itself is fetched with the full URL."""
+    if ref.url is not None and type(ref.url) is str:
+        ref = dataclasses.replace(ref, url=unsigned_url(ref.url))
     parts = []
     for name, key in _REF_KEYS:
         value = getattr(ref, name)
@@ -239,13 +242,14 @@ def _ref_json(ref: FileRef) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-class _RowBuilder:
-    """The document builder of one plan."""
+class RowBuilder:
+    """The documents of one table's rows. Made once by whoever iterates a table (the sync
+    cycle, the ingest job, a worker process, verify) from its plan, which is frozen: all that
+    depends only on the plan is worked out here, once, and each row only renders its values."""
 
     def __init__(self, plan: TablePlan) -> None:
         table = plan.table
-        self.plan_ref = weakref.ref(plan)
-        self.shape = _PlanShape(plan)
+        self.plan = plan
         self.name = plan.name
         self.id_table = table_id_part(table.schema, table.name)
         self.id_key = plan.id_key
@@ -261,7 +265,7 @@ class _RowBuilder:
         self.key_renderers = [column_renderer(table.column(c)) for c in plan.key_columns]
         self.outgoing = [self._outgoing_part(rel, table) for rel in plan.outgoing]
         self.incoming = [self._incoming_part(rel) for rel in plan.incoming]
-        self.projects_by_id = table.name == "projects" and plan.key_columns == ["id"]
+        self.projects_by_id = table.name == "projects" and plan.key_columns == ("id",)
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
@@ -291,6 +295,13 @@ class _RowBuilder:
         return hint, template
 
     def key(self, row: Mapping[str, Any]) -> str:
+        """The row's key as text: `42`, or `k1|k2` for composite keys (`\\` and `|` escaped);
+        `hmac-sha256:<hex>` of that when a key column looks secret (documents/ids.py).
+
+        A table without a primary key gets `sha256:<hex>` of the row's rendered content but for
+        its withheld columns, so the same row always gets the same id (identical duplicate rows
+        share one document) and no secret is hashed into it.
+        """
         if self.key_columns:
             parts = [_render_or_empty(row[c], render) for c, render in zip(self.key_columns, self.key_renderers, strict=True)]
             text = parts[0] if len(parts) == 1 else "|".join(_escape_key_part(p) for p in parts)
@@ -320,7 +331,17 @@ class _RowBuilder:
         # each column's references are already without repeats; across columns there may be some
         return refs if len(self.file_columns) < 2 else dedupe(refs)
 
+    def document_id(self, row: Mapping[str, Any]) -> str:
+        """The user-specified id of the row's procore_record document."""
+        return record_id(self.id_table, self.key(row))
+
+    def documents(self, rows: Iterable[Mapping[str, Any]], ingested_at_ms: int) -> list[Document]:
+        """`document` of each live row (soft-deleted ones left out, as the plan says)."""
+        build, soft_deleted = self.document, self.plan.is_soft_deleted
+        return [build(row, ingested_at_ms) for row in rows if not soft_deleted(row)]
+
     def document(self, row: Mapping[str, Any], ingested_at_ms: int) -> Document:
+        """The procore_record document of one row (secret columns already left out by the plan)."""
         key = self.key(row)
         doc_id = record_id(self.id_table, key)
         refs = self.file_references(row)
@@ -366,39 +387,6 @@ def _missing_column(column: str, value: Any) -> str:
 def _render_or_empty(value: Any, render: Renderer) -> str:
     """`render_value(value, column) or ""`."""
     return "" if value is None else render(value)
-
-
-class _PlanShape:
-    """What a builder was made from. Plans are not meant to change once built, but if one is
-    (a list reassigned or appended to), its builder is made again rather than going stale.
-    Checked for every row, so kept to identity and length tests."""
-
-    def __init__(self, plan: TablePlan) -> None:
-        self.table, self.columns, self.id_key = plan.table, plan.table.columns, plan.id_key
-        self.lists = (plan.key_columns, plan.withheld_columns, plan.file_columns, plan.outgoing, plan.incoming)
-        self.lengths = [len(x) for x in (self.columns, *self.lists)]
-
-    def matches(self, plan: TablePlan) -> bool:
-        lists = self.lists
-        return (plan.table is self.table and plan.table.columns is self.columns and plan.id_key is self.id_key
-                and plan.key_columns is lists[0] and plan.withheld_columns is lists[1]
-                and plan.file_columns is lists[2] and plan.outgoing is lists[3] and plan.incoming is lists[4]
-                and self.lengths == [len(x) for x in (self.columns, *lists)])
-
-
-_BUILDERS: dict[int, _RowBuilder] = {}  # id(plan) -> its builder, dropped with the plan
-
-
-def _builder_for(plan: TablePlan) -> _RowBuilder:
-    cached = _BUILDERS.get(id(plan))
-    known = cached is not None and cached.plan_ref() is plan
-    if cached is not None and known and cached.shape.matches(plan):
-        return cached
-    builder = _RowBuilder(plan)
-    if not known:
-        weakref.finalize(plan, _BUILDERS.pop, id(plan), None)
-    _BUILDERS[id(plan)] = builder
-    return builder
 
 
 # --- the schema itself -----------------------------------------------------------------------

@@ -53,38 +53,13 @@ import orjson
 from psycopg2.extras import Range
 
 from ..discovery.model import Column
+from ..discovery.sensitive import withhold_in_text, withhold_secrets
+from ..source.pgtext import JSON_NULL, JsonNull, interval_to_iso, iso_interval, parse_json_exact
 from ..vespa.text import vespa_safe_text
 
 BYTEA_INLINE_MAX = 64 * 1024  # larger bytea values are stored as a marker (size and SHA-256)
 BYTEA_MARKER = "<bytea {size} bytes sha256={sha256}>"
 BYTEA_MARKER_RE = re.compile(r"^<bytea (\d+) bytes sha256=([0-9a-f]{64})>$")
-
-
-class _JsonNull:
-    """JSON `null` stored in a json/jsonb column, as distinct from SQL NULL (Python None).
-
-    Prisma distinguishes the two (JsonNull vs DbNull), so the rendering must as well.
-    Falsy, so `if value:` treats it like an empty value.
-    """
-
-    _instance: _JsonNull | None = None
-
-    def __new__(cls) -> _JsonNull:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "JSON_NULL"
-
-    def __reduce__(self) -> tuple[type[_JsonNull], tuple[()]]:
-        return (_JsonNull, ())
-
-
-JSON_NULL = _JsonNull()
 
 
 # --- type categories --------------------------------------------------------------------------
@@ -197,7 +172,7 @@ def _render_float(value: float) -> str:
 def _render_timedelta(value: timedelta) -> str:
     # Only reached without register_lossless_casters, when months were already folded into days.
     micros = value.seconds * 1_000_000 + value.microseconds
-    return _iso_interval(0, value.days, micros)
+    return iso_interval(0, value.days, micros)
 
 
 def _render_range(value: Range) -> str:
@@ -225,7 +200,7 @@ _SCALAR: dict[type, Callable[[Any], str]] = {
     bytearray: render_bytea,
     UUID: str,
     Range: _render_range,
-    _JsonNull: lambda v: "null",
+    JsonNull: lambda v: "null",
 }
 
 
@@ -295,26 +270,6 @@ def _canonical_json_any(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(canonical_json(v) for v in value) + "]"
     return json.dumps(_render_scalar(value), ensure_ascii=False)
-
-
-def _json_int(text: str) -> int | Decimal:
-    # Python refuses int() of more than 4300 digits; jsonb numbers can be far longer.
-    return int(text) if len(text) < 4000 else Decimal(text)
-
-
-# json.loads with arguments builds a decoder per call; these are built once. Integers shorter
-# than 4000 digits parse the same with or without _json_int, and parse faster without it.
-_JSON_DECODER = json.JSONDecoder(parse_float=Decimal)
-_JSON_DECODER_LONG = json.JSONDecoder(parse_float=Decimal, parse_int=_json_int)
-
-
-def parse_json_exact(text: str) -> object:
-    if type(text) is str and not text.startswith("\ufeff"):  # json.loads refuses a BOM itself
-        decoder = _JSON_DECODER if len(text) < 4000 else _JSON_DECODER_LONG
-        value = decoder.decode(text)
-    else:
-        value = json.loads(text, parse_float=Decimal, parse_int=_json_int)
-    return JSON_NULL if value is None else value
 
 
 # --- arrays -----------------------------------------------------------------------------------
@@ -402,68 +357,7 @@ def _render_array(value: object, element_category: str) -> str:
     if isinstance(value, str):
         delimiter = ";" if element_category == "box" else ","
         value = _convert_text_items(parse_pg_array(value, delimiter), element_category)
-    return canonical_json(value)
-
-
-# --- intervals --------------------------------------------------------------------------------
-
-_INTERVAL_UNIT = re.compile(r"^([+-]?\d+) (year|mon|day)s?$")
-_INTERVAL_TIME = re.compile(r"^([+-]?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$")
-_MONTHS_PER_UNIT = {"year": 12, "mon": 1}
-
-
-def _trunc_divmod(a: int, b: int) -> tuple[int, int]:
-    """C's `/` and `%`: the quotient truncates toward zero, as PostgreSQL's output does."""
-    q = abs(a) // b * (1 if a >= 0 else -1)
-    return q, a - q * b
-
-
-def _iso_part(value: int, unit: str) -> str:
-    return f"{value}{unit}" if value else ""
-
-
-def _iso_interval(months: int, days: int, micros: int) -> str:
-    """PostgreSQL's EncodeInterval for IntervalStyle iso_8601, from its stored fields."""
-    year, mon = _trunc_divmod(months, 12)
-    hour, rest = _trunc_divmod(micros, 3_600_000_000)
-    minute, rest = _trunc_divmod(rest, 60_000_000)
-    sec, fsec = _trunc_divmod(rest, 1_000_000)
-    if not (year or mon or days or hour or minute or sec or fsec):
-        return "PT0S"
-    out = "P" + _iso_part(year, "Y") + _iso_part(mon, "M") + _iso_part(days, "D")
-    if hour or minute or sec or fsec:
-        out += "T" + _iso_part(hour, "H") + _iso_part(minute, "M")
-    if sec or fsec:
-        fraction = f".{abs(fsec):06d}".rstrip("0") if fsec else ""
-        out += f"{'-' if sec < 0 or fsec < 0 else ''}{abs(sec)}{fraction}S"
-    return out
-
-
-def interval_to_iso(text: str) -> str:
-    """PostgreSQL's interval output (IntervalStyle `postgres`, the default) as ISO 8601.
-
-    `1 mon 2 days 03:04:05.006` -> `P1M2DT3H4M5.006S`. Text already in iso_8601 style, and
-    `infinity`, pass through; text in another style is returned unchanged.
-    """
-    if text.startswith("P") or text.endswith("infinity"):
-        return text
-    months = days = micros = 0
-    for token in re.findall(r"[+-]?\d+ \w+|\S+", text):
-        unit = _INTERVAL_UNIT.match(token)
-        clock = _INTERVAL_TIME.match(token)
-        if unit:
-            amount, name = int(unit.group(1)), unit.group(2)
-            if name == "day":
-                days += amount
-            else:
-                months += amount * _MONTHS_PER_UNIT[name]
-        elif clock:
-            sign, h, m, s, frac = clock.groups()
-            total = ((int(h) * 60 + int(m)) * 60 + int(s)) * 1_000_000 + int((frac or "").ljust(6, "0"))
-            micros += -total if sign == "-" else total
-        else:
-            return text  # sql_standard or postgres_verbose output: keep it verbatim
-    return _iso_interval(months, days, micros)
+    return canonical_json(withhold_secrets(value))  # json elements' secret keys, bearer values
 
 
 # --- public API -------------------------------------------------------------------------------
@@ -501,15 +395,16 @@ _ESCAPE_FREE = frozenset({bool, int, Decimal, float, datetime, date, time, timed
 
 def _render_plain_value(value: Any) -> str:
     kind = type(value)
-    if kind is str:
-        return vespa_safe_text(value)
+    if kind is str:  # secrets inside text (JSON members, bearer values, URL signatures) withheld
+        return vespa_safe_text(withhold_in_text(value))
     if kind in _ESCAPE_FREE:
         return _SCALAR[kind](value)
     return vespa_safe_text(_render_scalar(value))
 
 
 def _render_json_value(value: object) -> str:
-    return vespa_safe_text(canonical_parsed_json(value))
+    # secret-looking keys at any depth keep their key, their value is withheld (sensitive.py)
+    return vespa_safe_text(canonical_parsed_json(withhold_secrets(value)))
 
 
 def _orjson_default(value: object) -> object:

@@ -25,8 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_text
 from ..logs import logger
-from ..state import atomic_write_text
 
 VERSION = 1
 

@@ -15,12 +15,10 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..discovery.filerefs import FileRef
+from ..discovery.sensitive import unsigned_url
 
 CHUNK = 1 << 20
 
-# Query parameters that sign or expire a URL: left out of a file's identity and of every message.
-_SIGNING_PARAM = re.compile(
-    r"^(sig|signature|expires|token|policy|key-pair-id|awsaccesskeyid|x-amz-.*|x-goog-.*)$", re.I)
 # Any query string inside a message (a URL in an exception text, `url: /path?sig=...`).
 _QUERY_IN_TEXT = re.compile(r"\?[^\s'\"<>)]+")
 
@@ -73,12 +71,11 @@ class Target:
 
 
 def canonical_url(url: str) -> str:
-    """`url` without user info and signing/expiry query parameters."""
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not _SIGNING_PARAM.match(k)]
-    return urlunsplit((parts.scheme.lower(), host.lower(), parts.path, urlencode(query), ""))
+    """`url` without user info and signing/expiry query parameters (the same parameters
+    documents leave out: `sensitive.unsigned_url`), normalised: a file's identity."""
+    parts = urlsplit(unsigned_url(url))
+    query = urlencode(parse_qsl(parts.query, keep_blank_values=True))  # one spelling of the query
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
 
 
 def safe_url(url: str) -> str:

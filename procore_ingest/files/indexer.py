@@ -19,19 +19,19 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..clock import utc_now
 from ..config import setting
 from ..discovery.filerefs import FileRef
-from ..documents.record import Document
+from ..documents.record import Document, FeedDocument
 from ..errors import ConfigError
 from ..logs import logger
-from ..state import utc_now
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp, Sink
 from .cache import FileCache
 from .extract import Extracted, clean_text, extract
@@ -161,7 +161,7 @@ class FileCounts:
 
 @dataclass
 class _Use:
-    parent: Document
+    parent: FeedDocument
     ref: FileRef
 
 
@@ -279,7 +279,7 @@ class FileIndexer:
 
     # -- the work -----------------------------------------------------------------------------
 
-    def index(self, docs: list[Document], sink: Sink) -> FileBatchResult:
+    def index(self, docs: Sequence[FeedDocument], sink: Sink) -> FileBatchResult:
         """`process` + feed + remove + `commit`, in chunks of a few files per worker so that
         only a few files' documents are in memory at a time. Saves the cache at the end."""
         total = FileBatchResult()
@@ -292,9 +292,9 @@ class FileIndexer:
         self.cache.save()
         return total
 
-    def _chunks(self, docs: list[Document]) -> Iterator[list[Document]]:
+    def _chunks(self, docs: Sequence[FeedDocument]) -> Iterator[list[FeedDocument]]:
         limit = max(8, self.options.workers * 4)
-        chunk: list[Document] = []
+        chunk: list[FeedDocument] = []
         refs = 0
         for doc in docs:
             chunk.append(doc)
@@ -305,7 +305,7 @@ class FileIndexer:
         if chunk:
             yield chunk
 
-    def process(self, docs: list[Document]) -> FileBatchResult:
+    def process(self, docs: Sequence[FeedDocument]) -> FileBatchResult:
         """Fetch what changed among the files of `docs` (row documents) and return the
         documents to feed and the stale documents to remove. Failures are in the result,
         never raised. Nothing is remembered until `commit`."""

@@ -84,7 +84,7 @@ def run_daemon(options: SyncOptions, interval_s: int, pid_file: str, cancel: thr
     metrics = SyncMetrics(interval_s) if metrics_address else None
     with contextlib.ExitStack() as held:
         held.callback(pid.release)
-        held.enter_context(locked_target(options, AlreadyRunningError))  # for the daemon's whole life
+        held.enter_context(locked_target(options))  # for the daemon's whole life
         if metrics is not None and metrics_address is not None:
             server = serve_metrics(metrics, *metrics_address)
             held.callback(server.close)

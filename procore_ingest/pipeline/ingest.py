@@ -1,13 +1,13 @@
 """Full ingestion, resume and dry run: every row of every chosen table into Vespa.
 
-The path, top to bottom (DESIGN §2):
+The path, top to bottom (docs/architecture.md, "Principles of the data path"):
 
     discover -> plans -> for each table: read batch (keyset, one snapshot)
              -> documents -> run.submit (streamed: the next batch is read while this one is in
                 flight) -> run.settle -> failures logged -> checkpoint advanced -> job saved
 
 Reading and building happen in worker processes for tables of more than one range
-(procore_ingest.source.parallel), which hand the batches back in key order: the path is the same.
+(procore_ingest.pipeline.build), which hand the batches back in key order: the path is the same.
 
 A table's checkpoint moves only after every document of a batch was acknowledged or written to
 the failure log, so a crash (even kill -9) replays at most one batch per table; ids are pure
@@ -26,9 +26,10 @@ from typing import Any
 
 import psycopg2
 
+from .. import database as db
 from ..config import redact_url
 from ..discovery.model import SchemaMap
-from ..documents.record import NAMESPACE, RECORD_TYPE, document_id, row_document, schema_documents
+from ..documents.record import NAMESPACE, RECORD_TYPE, RowBuilder, schema_documents
 from ..errors import (
     EXIT_CANCELLED,
     EXIT_COMPLETE_FAILURE,
@@ -41,26 +42,28 @@ from ..errors import (
 from ..files import FileBatchResult, FileCounts
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..source import changes, db
-from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
+from ..source import changes
 from ..source.reader import count_rows, read_batches
-from ..source.sql import begin_snapshot
 from ..state import (
     Checkpoints,
     FullLoad,
     Job,
+    JobStatus,
     StateStore,
     TableProgress,
     TableSyncState,
     TableTotals,
     utc_now,
 )
-from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed
+from .baseline import sync_state
+from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .progress import Progress
+from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions, load_schema
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
-# batch a range (source/parallel.py: RANGE_ROWS rows) at a time, each range is sent on at once,
+# batch a range (pipeline/build.py: RANGE_ROWS rows) at a time, each range is sent on at once,
 # and the next is read and queued while those before it are in flight; a batch's checkpoint
 # waits for its last range. Bounded in documents (per --workers connection: a few times what the
 # feeder keeps in flight, so it never runs dry; ~3 KB each) and in the bytes they hold: past
@@ -103,7 +106,7 @@ class IngestOptions(RunOptions):
 @dataclass
 class IngestResult(TableTotals):
     job_id: str
-    status: str  # completed, partial, failed, cancelled
+    status: JobStatus  # completed, partial, failed or cancelled once the job ended
     tables: dict[str, TableProgress]
     schema_documents: int
     duration_s: float
@@ -161,9 +164,9 @@ def dry_run(options: IngestOptions, progress: Progress | None = None) -> DryRunR
         now = int(time.time() * 1000)
         for plan in plans:
             rows = count_rows(conn, plan)
-            tables.append(DryRunTable(plan.name, rows, plan.withheld_columns, plan))
+            tables.append(DryRunTable(plan.name, rows, list(plan.withheld_columns), plan))
             for batch in read_batches(conn, plan, 1):
-                examples[plan.name] = row_document(batch.rows[0], plan, now).feed_json()
+                examples[plan.name] = RowBuilder(plan).document(batch.rows[0], now).feed_json()
                 break
     return DryRunReport(schema, tables, examples)
 
@@ -255,13 +258,29 @@ class _Job:
         if progress.rows_read == 0:
             # What the next sync cycle compares against, taken before the first read; and what
             # the index holds for the table before this load (documents of rows gone go after it).
-            self.baselines[plan.name] = changes.baseline(conn, plan)
+            self.baselines[plan.name] = sync_state(changes.baseline(conn, plan))
             indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
         progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
         store.save_job(self.job)
         remaining = count_rows(conn, plan, resume_key)
         self.progress.table_started(plan.name, progress.rows_read + remaining)
         self.progress.table_advanced(plan.name, progress.rows_read)
+        try:
+            self._stream(plan, progress, resumable, resume_key, remaining)
+        finally:
+            self.progress.table_finished(plan.name)
+        if indexed is None:  # resumed: what the index holds now
+            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+        self.remove_gone(plan, indexed, progress)
+        progress.status, progress.finished_at = "completed", utc_now()
+        store.save_job(self.job)
+
+    def _stream(self, plan: TablePlan, progress: TableProgress, resumable: bool, resume_key: Any,
+                remaining: int) -> None:
+        """The table's rows from `resume_key` on, streamed to the sink; each batch's checkpoint
+        saved once all of it is answered. Raises JobCancelled after a cancel (what was sent is
+        answered and checkpointed first)."""
+        conn, store = self.run.conn, self.run.store
         batch_size = self.options.batch_size
         source = self.pool.batches if self.pool.usable_for(plan, remaining, batch_size) else serial_batches
         in_flight = _InFlight()
@@ -284,60 +303,48 @@ class _Job:
             store.save_job(self.job)  # the checkpoint: this batch and all before it are accounted for
             logger.debug("%s: batch settled (%d records, %d failed)", plan.name, rows, failed)
 
-        try:
-            # closing(): a cancel or an error ends the read (and its workers) here and now
-            with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
-                batch_start = True  # the next part begins a batch
-                for part in parts:
-                    if self.cancel.is_set() and batch_start:  # nothing of this batch sent: stop here
-                        break
-                    # streamed: this part goes out while those before it are still in flight, and
-                    # checkpoints follow in key order, each once its whole batch is answered
-                    in_flight.push(part, self.run.submit(part.docs))
-                    while in_flight and (in_flight.oldest_done() or in_flight.over(max_docs)):
-                        settle_oldest()  # answered parts at once (feed files: always), then the bounds
-                    batch_start = part.ends_batch
-                    if self.cancel.is_set() and batch_start:  # the batch being read is finished first
-                        break
-                while in_flight:  # what was sent is answered and checkpointed before we stop
-                    settle_oldest()
-                if self.cancel.is_set():
-                    raise JobCancelled(f"cancelled during {plan.name}")
-        finally:
-            self.progress.table_finished(plan.name)
-        if indexed is None:  # resumed: what the index holds now
-            indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
-        self.remove_gone(plan, indexed, progress)
-        progress.status, progress.finished_at = "completed", utc_now()
-        store.save_job(self.job)
+        # closing(): a cancel or an error ends the read (and its workers) here and now
+        with contextlib.closing(source(conn, plan, batch_size, resume_key, parts=True)) as parts:
+            batch_start = True  # the next part begins a batch
+            for part in parts:
+                if self.cancel.is_set() and batch_start:  # nothing of this batch sent: stop here
+                    break
+                # streamed: this part goes out while those before it are still in flight, and
+                # checkpoints follow in key order, each once its whole batch is answered
+                in_flight.push(part, self.run.submit(part.docs))
+                while in_flight and (in_flight.oldest_done() or in_flight.over(max_docs)):
+                    settle_oldest()  # answered parts at once (feed files: always), then the bounds
+                batch_start = part.ends_batch
+                if self.cancel.is_set() and batch_start:  # the batch being read is finished first
+                    break
+            while in_flight:  # what was sent is answered and checkpointed before we stop
+                settle_oldest()
+            if self.cancel.is_set():
+                raise JobCancelled(f"cancelled during {plan.name}")
 
     def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> None:
         """A full load is a full refresh: documents of the table whose rows are gone (deleted,
         or soft-deleted and not kept) are removed, so the index holds exactly the live rows."""
         if not indexed:
             return
-        conn = self.run.conn
-        begin_snapshot(conn)
-        for keys in changes.all_keys(conn, plan, 10_000):
-            for row in keys:
-                indexed.discard(document_id(row, plan))
-        conn.rollback()
-        outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in sorted(indexed)])
+        gone = reconcile_ids(self.run, plan, indexed).gone
+        self.run.conn.rollback()
+        outcome = self.run.remove([removal(RECORD_TYPE, i, plan.name) for i in gone])
         if self.run.files is not None and outcome.ok:
-            self.run.remove(self.run.files.forget_rows(sorted(indexed - {f.id for f in outcome.failures}), plan.name))
+            failed = {f.id for f in outcome.failures}
+            self.run.remove(self.run.files.forget_rows([i for i in gone if i not in failed], plan.name))
         progress.removed += outcome.ok
         progress.failed += len(outcome.failures)
 
     def run_tables(self) -> int:
         """Every table of the plan; returns the schema documents fed."""
         job, run = self.job, self.run
-        plans = run.load_plans()
-        assert run.schema is not None
-        _announce(run.schema, plans, self.options, self.progress)
-        job.withheld_columns = {p.name: p.withheld_columns for p in plans if p.withheld_columns}
+        schema, plans = run.load_plans()
+        _announce(schema, plans, self.options, self.progress)
+        job.withheld_columns = {p.name: list(p.withheld_columns) for p in plans if p.withheld_columns}
         for plan in plans:
             job.tables.setdefault(plan.name, TableProgress())
-        schema_docs = run.feed(schema_documents(run.schema, plans)).ok if self.options.feed_schema else 0
+        schema_docs = run.feed(schema_documents(schema, plans)).ok if self.options.feed_schema else 0
         for plan in plans:
             if self.cancel.is_set():
                 raise JobCancelled("cancelled")
@@ -419,7 +426,8 @@ def _record_checkpoints(store: StateStore, job: Job, baselines: dict[str, TableS
 def run_full(options: IngestOptions, progress: Progress | None = None,
              cancel: threading.Event | None = None) -> IngestResult:
     """Ingest every row of the chosen tables. Returns the result; raises
-    DatabaseConnectionError / VespaConnectionError / UnknownTableError / StateError."""
+    DatabaseConnectionError / VespaConnectionError / UnknownTableError / StateError (TargetBusyError,
+    StateBusyError: another run holds the target or the state store)."""
     progress = progress or Progress()
     progress.started("full")
     job = Job.new("full", options.recorded())

@@ -20,13 +20,14 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..config import redact_url, scrub
-from ..errors import AlreadyRunningError, StateError
+from ..errors import StateError, TargetBusyError
 from ..state import utc_now
 from ..vespa.targets import target_identity
 
@@ -106,6 +107,45 @@ def process_kind(pid: int) -> str:
     return "ours"
 
 
+def open_lock_file(path: Path) -> int:
+    """Open (or create, mode 0600) the lock file at `path` for this user only.
+
+    The lock lives in a shared, world-writable folder, so the path is not trusted: a symlink
+    there is never followed (a run would otherwise truncate whatever it points to when it
+    writes its holder, the pattern of filelock's CVE-2025-68146), and a file another user
+    created (or hard-linked there) is refused rather than used. Both are TargetBusyError,
+    the scripts' "busy" outcome, naming the path and `--lock-file`.
+    """
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise TargetBusyError(f"lock file {path} is a symbolic link, refused (it is never "
+                                      "followed); remove it or pass --lock-file") from None
+        owner = _owner(path)
+        if owner is not None and owner != os.getuid():
+            raise TargetBusyError(f"lock file {path} belongs to another user (uid {owner}); "
+                                      "pass --lock-file to use another path") from None
+        raise StateError(f"cannot open lock file {path}: {exc.strerror}; "
+                         "pass --lock-file to use another path") from None
+    info = os.fstat(fd)
+    problem = (f"belongs to another user (uid {info.st_uid})" if info.st_uid != os.getuid()
+               else "is not a regular file" if not stat.S_ISREG(info.st_mode)
+               else "has other names (hard links)" if info.st_nlink != 1 else "")
+    if problem:
+        os.close(fd)
+        raise TargetBusyError(f"lock file {path} {problem}, refused; pass --lock-file to use another path")
+    return fd
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_uid
+    except OSError:
+        return None
+
+
 class TargetLock:
     """The exclusive lock of one target, held from `acquire()` to `release()`."""
 
@@ -115,22 +155,18 @@ class TargetLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock, or raise AlreadyRunningError naming the run that holds it."""
+        """Take the lock, or raise TargetBusyError naming the run that holds it."""
         if self._fd is not None:
             return
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StateError(f"cannot open lock file {self.path}: {exc.strerror}; "
-                             "pass --lock-file to use another path") from None
+        fd = open_lock_file(self.path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             holder = read_holder(self.path)
             who = holder.describe() if holder else "another process"
-            raise AlreadyRunningError(f"a run against {redact_url(self.vespa_url)} is already in progress "
-                                      f"({who}; lock file {self.path})") from None
+            raise TargetBusyError(f"a run against {redact_url(self.vespa_url)} is already in progress "
+                                  f"({who}; lock file {self.path})") from None
         holder = LockHolder(os.getpid(), redacted_command(), redact_url(self.vespa_url), utc_now())
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(asdict(holder), sort_keys=True) + "\n").encode(), 0)

@@ -16,13 +16,23 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, make_wsgi_app
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    ProcessCollector,
+    make_wsgi_app,
+)
+from prometheus_client.metrics_core import Metric
 
 from ..errors import (
     AlreadyRunningError,
@@ -36,6 +46,19 @@ from ..logs import logger
 from .sync import CycleResult
 
 PREFIX = "procore_sync"
+
+# Buckets of `procore_sync_cycle_duration_seconds`: a cycle with no changes takes well under a
+# second, a first load or a re-feed of a big table minutes, and one past an hour is a problem.
+CYCLE_BUCKETS = (0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+def package_version() -> str:
+    """The installed package's version (its metadata), "unknown" when run from a clone that was
+    never installed."""
+    try:
+        return version("procore-ingest")
+    except PackageNotFoundError:
+        return "unknown"
 
 # The error kinds `procore_sync_errors_total{kind}` counts; nothing else is ever a label value.
 ERROR_KINDS = (
@@ -85,13 +108,25 @@ class LastCycle:
     problem: str  # why it failed (one line, table names and kinds only); "" when ok
 
 
+class _Registry(CollectorRegistry):
+    """A registry without the `_created` samples prometheus_client adds to every counter and
+    histogram (one more series per label value, which no dashboard or alert here reads). Filtered
+    here rather than with `prometheus_client.disable_created_metrics()`, which would change every
+    registry of the process, the caller's too."""
+
+    def collect(self) -> Iterator[Metric]:
+        for family in super().collect():
+            family.samples = [s for s in family.samples if not s.name.endswith("_created")]
+            yield family
+
+
 class SyncMetrics:
     """The daemon's series and health; thread safe (cycles record, the HTTP thread reads)."""
 
     def __init__(self, interval_s: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval_s = interval_s
         self.clock = clock
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry: CollectorRegistry = _Registry(auto_describe=True)
         self._lock = threading.Lock()
         self._last: LastCycle | None = None
         self._last_success: float | None = None
@@ -101,6 +136,10 @@ class SyncMetrics:
         self.cycles_failed = Counter(f"{PREFIX}_cycles_failed", "Sync cycles that failed or left operations "
                                      "pending", registry=r)
         self.duration = Gauge(f"{PREFIX}_last_cycle_duration_seconds", "Duration of the last cycle", registry=r)
+        self.durations = Histogram(f"{PREFIX}_cycle_duration_seconds", "Duration of each cycle (successful or not)",
+                                   buckets=CYCLE_BUCKETS, registry=r)
+        Info(f"{PREFIX}_build", "The running procore-ingest's version", registry=r).info(
+            {"version": package_version()})
         self.last_ok = Gauge(f"{PREFIX}_last_cycle_success", "1 if the last cycle succeeded, else 0", registry=r)
         self.last_success_time = Gauge(f"{PREFIX}_last_success_timestamp_seconds",
                                        "Unix time the last successful cycle finished", registry=r)
@@ -178,6 +217,7 @@ class SyncMetrics:
         else:
             self.last_success_time.set(time.time())
         self.duration.set(duration_s)
+        self.durations.observe(duration_s)
         self.last_ok.set(1 if ok else 0)
 
     # -- reading -----------------------------------------------------------------------------

@@ -14,28 +14,29 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import psycopg2
 
 from .. import config
+from .. import database as db
 from ..config import redact_url
 from ..discovery import discover_with_connection
 from ..discovery.catalog import catalog_fingerprint
 from ..discovery.model import SchemaMap
 from ..discovery.profile import ProfileOptions
 from ..discovery.snapshot import schema_from_snapshot, schema_to_snapshot
-from ..documents.record import Document
-from ..errors import AlreadyRunningError, DatabaseConnectionError, StateError
+from ..documents.record import FeedDocument
+from ..errors import DatabaseConnectionError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
 from ..logs import logger
 from ..plan import TablePlan, build_plans
-from ..source import db
 from ..state import StateStore, load_id_key
-from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink, submit_feed
+from ..vespa.sink import FeedFailure, FeedResult, PendingFeed, RemoveOp, Sink
 from ..vespa.targets import open_sink
 from .lock import TargetLock
 
@@ -81,18 +82,10 @@ def open_file_indexer(files: FileOptions | None, state_dir: str) -> FileIndexer 
     return indexer
 
 
-@contextlib.contextmanager
-def locked_target(options: RunOptions, busy: type[Exception] = StateError) -> Iterator[TargetLock]:
-    """The target's lock, held for the block; `busy` (naming the holder) when another run has it."""
-    lock = TargetLock(options.vespa_url, options.lock_file)
-    try:
-        lock.acquire()
-    except AlreadyRunningError as exc:
-        raise busy(str(exc)) from None
-    try:
-        yield lock
-    finally:
-        lock.release()
+def locked_target(options: RunOptions) -> TargetLock:
+    """The target's lock, to hold in a `with` block; TargetBusyError (naming the holder) when
+    another run has it."""
+    return TargetLock(options.vespa_url, options.lock_file)
 
 
 class RunContext:
@@ -102,50 +95,43 @@ class RunContext:
                  files: FileIndexer | None) -> None:
         self.options, self.job_id, self.store, self.sink, self.files = options, job_id, store, sink, files
         self.conn: Any = None
-        self.schema: SchemaMap | None = None
-        self.plans: list[TablePlan] = []
         self.file_counts = FileCounts()
         self.started = time.monotonic()
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, options: RunOptions, job_id: str, *, busy: type[Exception] = StateError,
-             connect: bool = True, target_locked: bool = False) -> Iterator[RunContext]:
+    def open(cls, options: RunOptions, job_id: str, *, connect: bool = True,
+             target_locked: bool = False) -> Iterator[RunContext]:
         """Everything a run needs, closed again in reverse order however the block ends.
-        `busy`: the error raised when another run holds the target or the state store.
-        `target_locked`: the caller (the daemon) holds the target's lock already."""
+        TargetBusyError / StateBusyError when another run holds the target or the state store
+        (each command maps them to its exit code: errors.py). `target_locked`: the caller (the
+        daemon) holds the target's lock already."""
         sink = open_sink(options.vespa_url, workers=options.workers, retry_budget_s=options.retry_budget_s)
         with contextlib.ExitStack() as stack:
             stack.callback(sink.close)
             sink.check()  # exit 2 within seconds, before anything is read
             if not target_locked:
-                stack.enter_context(locked_target(options, busy))
+                stack.enter_context(locked_target(options))
             files = open_file_indexer(options.files, options.state_dir)  # bad --embedder: before any state
             if files is not None:
                 stack.callback(files.close)
             store = StateStore(options.state_dir)
-            try:
-                store.lock()
-            except StateError as exc:
-                raise busy(str(exc)) from None
+            store.lock()
             stack.callback(store.unlock)
             run = cls(options, job_id, store, sink, files)
             if connect:
                 run.conn = stack.enter_context(db.session(options.database_url))
             yield run
 
-    def load_plans(self, reuse: bool = False) -> list[TablePlan]:
+    def load_plans(self, reuse: bool = False) -> tuple[SchemaMap, list[TablePlan]]:
         """The schema as it is now, and a plan for each table in scope. `reuse` (sync): the
         schema map kept in the state directory when the catalog has not moved since it was
         discovered (one catalog query instead of a discovery that samples every table)."""
-        self.schema = self._reused_schema() if reuse else load_schema(self.conn, self.options.database_url)
-        self.plans = build_plans(self.schema, self.options.tables, self.options.exclude,
-                                 self.options.allow_columns, self.options.keep_soft_deleted)
-        if any(p.needs_id_key for p in self.plans):
-            id_key = load_id_key(self.options.state_dir)
-            for plan in self.plans:
-                plan.id_key = id_key
-        return self.plans
+        schema = self._reused_schema() if reuse else load_schema(self.conn, self.options.database_url)
+        plans = build_plans(schema, self.options.tables, self.options.exclude,
+                            self.options.allow_columns, self.options.keep_soft_deleted,
+                            id_key=functools.partial(load_id_key, self.options.state_dir))
+        return schema, plans
 
     def _reused_schema(self) -> SchemaMap:
         """The kept schema map when the catalog is as it was at its discovery; else the schema
@@ -171,16 +157,16 @@ class RunContext:
         for failure in failures[:3]:
             logger.error("Failed to index record %s - HTTP %s %s", failure.id, failure.status, failure.message)
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         """Put `docs`; what Vespa rejects is recorded."""
         result = self.sink.feed(docs) if docs else FeedResult()
         self.record(result.failures)
         return result
 
-    def submit(self, docs: list[Document]) -> PendingFeed:
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
         """Put `docs` without waiting for their outcomes (`settle` waits and records them):
         the next batch streams in while this one is still in flight."""
-        return submit_feed(self.sink, docs) if docs else PendingFeed.settled(FeedResult())
+        return self.sink.submit(docs) if docs else PendingFeed.settled(FeedResult())
 
     def settle(self, pending: PendingFeed, record: bool = True) -> FeedResult:
         """Wait until every operation of a submitted batch has its outcome; record what Vespa
@@ -196,7 +182,7 @@ class RunContext:
         self.record(result.failures)
         return result
 
-    def index_files(self, docs: list[Document], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
+    def index_files(self, docs: Sequence[FeedDocument], fed: FeedResult, record: bool = True) -> FileBatchResult | None:
         """--download-files: fetch and index the files of the rows Vespa took, through the same
         sink; file documents Vespa rejects are recorded like the rows' (`record` as in `settle`)."""
         if self.files is None:

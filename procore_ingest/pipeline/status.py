@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
-from ..state import StateStore
+from ..state import StateStore, TableSyncStatus
 from .daemon import running_pid
 
 
@@ -16,7 +16,7 @@ class TableStatus:
     synced_at: str | None
     records: int | None
     changes: int | None
-    status: str  # ok, failed, never synced
+    status: TableSyncStatus | Literal["never synced"]
     error: str | None = None
     pending: int = 0  # operations Vespa has not acknowledged yet
 

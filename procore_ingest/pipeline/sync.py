@@ -1,14 +1,19 @@
 """Keep the index equal to the database: one sync cycle over every table in scope.
 
-A cycle, per table in scope (read-only snapshot each):
+A cycle, per table in scope (read-only snapshot each), by the first strategy that applies
+(`_Cycle.sync_table` picks; each returns what it did and the table's new state):
 
-    operations still pending           -> retried first (rows read again by key and re-rendered)
-    new table, or its documents' shape changed -> full load of the table
-    change columns (updated_at, last_synced_at, ...) -> rows past the watermarks - overlap
-    no change column                   -> key-range buckets whose digest moved
-    key fingerprint moved              -> ids in the index vs keys in the database:
-                                          remove what is gone, feed what is missing
-    tables gone from the database      -> their documents removed
+    new table, or its documents' shape changed -> full_load: every row, then ids reconciled
+    nothing written since the last cycle     -> unchanged: no row read (cursor mode: at most
+                                                one slice of the content check)
+    change columns (updated_at, ...)         -> cursor_pass: rows past the watermarks - overlap,
+                                                then one slice of the content check
+    no change column                         -> digest_pass: key-range buckets whose digest moved
+  in both passes, first: operations still pending -> retried (rows read again by key and re-rendered)
+  and last: key fingerprint moved          -> ids in the index vs keys in the database
+                                                (removals.reconcile_ids): remove what is gone,
+                                                feed what is missing
+  after every table: tables gone from the database -> their documents removed
 
 What a cycle could not get acknowledged stays pending in the table's state (`state.
 PendingOperation`) and is retried by every later cycle; a cycle that leaves anything pending
@@ -19,28 +24,27 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg2
 
+from .. import database as db
 from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
     RECORD_TYPE,
-    SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     Document,
-    document_id,
-    row_documents,
+    RowBuilder,
     schema_documents,
     schema_fingerprint,
 )
 from ..errors import (
     EXIT_OK,
     EXIT_PARTIAL,
-    AlreadyRunningError,
     DatabaseConnectionError,
     JobCancelled,
     VespaConnectionError,
@@ -49,11 +53,20 @@ from ..files import FileCounts
 from ..indexed_keys import IndexedKeys
 from ..logs import logger
 from ..plan import TablePlan
-from ..source import changes, db
+from ..source import changes
 from ..source.reader import key_to_json
 from ..source.sql import begin_snapshot
-from ..state import Checkpoints, PendingOperation, TableSyncState, utc_now
+from ..state import (
+    Checkpoints,
+    PendingOperation,
+    SyncMode,
+    TableSyncState,
+    TableSyncStatus,
+    utc_now,
+)
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
+from .baseline import sync_state
+from .removals import reconcile_ids, removal
 from .run import RunContext, RunOptions
 
 
@@ -67,7 +80,7 @@ class TableSync:
     """What one cycle did to one table."""
 
     name: str
-    mode: str = "cursor"  # cursor, digest, full
+    mode: SyncMode = "cursor"
     records: int = 0  # live rows in the database after the cycle
     inserted: int = 0  # documents put that the index did not have
     updated: int = 0  # documents put over an existing one
@@ -75,7 +88,7 @@ class TableSync:
     rechecked: int = 0  # rows of moved check buckets put again (not counted as updates: most are unchanged)
     failed: int = 0  # operations Vespa did not acknowledge this cycle
     pending: int = 0  # operations left for the next cycle
-    status: str = "ok"  # ok, failed
+    status: TableSyncStatus = "ok"
     error: str | None = None
     error_source: str | None = None  # with status failed: "database" or "vespa"
     reason: str | None = None  # why a full load happened
@@ -144,10 +157,26 @@ class _Pending:
         self.ops.pop((doctype, doc_id), None)
 
 
+_Read = TypeVar("_Read")
+
+
+@dataclass
+class _Pass:
+    """An incremental pass over one table under way: what it did so far and the state it builds."""
+
+    result: TableSync
+    state: TableSyncState
+    pending: _Pending
+    fingerprint: changes.Fingerprint  # of the live keys, read at the start of the pass
+    indexed: set[str] | None  # the table's ids in the index, when the key set moved
+    fed: set[str] = field(default_factory=set)  # ids put or removed so far
+
+
 class _Cycle:
     def __init__(self, run: RunContext, options: SyncOptions, cancel: threading.Event,
-                 trust_counters: bool = True) -> None:
+                 plans: list[TablePlan], trust_counters: bool = True) -> None:
         self.run, self.options, self.cancel = run, options, cancel
+        self.builders = {plan.name: RowBuilder(plan) for plan in plans}  # each table's, made once
         self.trust_counters = trust_counters  # False on a hot standby or after a statistics reset
         # the keys the index holds of the table being synced (integer-keyed tables with change
         # columns), kept up to date as Vespa acknowledges puts and removes; None: ids are listed
@@ -167,7 +196,7 @@ class _Cycle:
         now = int(time.time() * 1000)
         live = [r for r in rows if not plan.is_soft_deleted(r)]
         gone = [r for r in rows if plan.is_soft_deleted(r)]
-        docs = row_documents(live, plan, now)
+        docs = self.builders[plan.name].documents(live, now)
         fed = self.run.feed(docs)
         failed = {f.id: f for f in fed.failures}
         keys = {d.id: self._key(plan, row) for d, row in zip(docs, live, strict=True)}
@@ -188,7 +217,7 @@ class _Cycle:
                     result.updated += 1
         result.failed += len(failed)
         self._index_files(docs, fed, keys, pending)
-        removed = [document_id(r, plan) for r in gone]
+        removed = [self.builders[plan.name].document_id(r) for r in gone]
         self._remove(plan, removed, result, pending, earlier)
         return {d.id for d in docs} | set(removed)
 
@@ -220,7 +249,7 @@ class _Cycle:
         if not ids:
             return
         earlier = earlier or {}
-        outcome = self.run.remove([RemoveOp(RECORD_TYPE, NAMESPACE, i, plan.name) for i in ids])
+        outcome = self.run.remove([removal(RECORD_TYPE, i, plan.name) for i in ids])
         failed = {f.id: f for f in outcome.failures}
         for i in ids:
             if i in failed:
@@ -255,7 +284,7 @@ class _Cycle:
         found: set[str] = set()
         for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
             values = [r.values for r in rows]
-            found |= {document_id(v, plan) for v in values}
+            found |= {self.builders[plan.name].document_id(v) for v in values}
             done |= self._feed_rows(plan, values, result, pending, indexed, earlier)
         for op in puts:
             if op.key is None:  # a keyless row: the table is read in full (see sync_table)
@@ -267,88 +296,146 @@ class _Cycle:
         rows_removed = [op.id for op in removes if op.doctype == RECORD_TYPE and op.id not in done]
         self._remove(plan, rows_removed, result, pending, earlier)
         done |= set(rows_removed)
-        others = [RemoveOp(op.doctype, "pdf_page" if op.doctype == "pdf_page" else NAMESPACE, op.id, plan.name)
-                  for op in removes if op.doctype != RECORD_TYPE]
+        others = [removal(op.doctype, op.id, plan.name) for op in removes if op.doctype != RECORD_TYPE]
         self._remove_file_documents(others, pending, earlier)
         return done
 
     # -- one table
     def sync_table(self, plan: TablePlan, previous: TableSyncState | None) -> tuple[TableSync, TableSyncState]:
-        """One table; the keys the index holds (integer-keyed tables with change columns) are
-        kept beside the state when the table is done."""
+        """One table (`_strategy`); the keys the index holds (integer-keyed tables with change
+        columns) are kept beside the state when the table is done."""
         ranged = changes.integer_key(plan) is not None and bool(plan.change_columns)
         self.keys = IndexedKeys.load(self.run.options.state_dir, plan.name) if ranged else None
         try:
-            result, state = self._sync_table(plan, previous)
+            result, state = self._strategy(plan, previous)
         finally:
             keys, self.keys = self.keys, None
         if keys is not None and state.bounds == keys.bounds:
             keys.save(self.run.options.state_dir, plan.name)
         else:  # no integer key (any more), or not rebuilt: the next cycle lists ids and rebuilds
             IndexedKeys.forget(self.run.options.state_dir, plan.name)
-            state.bounds = state.bounds if keys is not None else None
+            if keys is None:
+                state.bounds = None
         return result, state
 
-    def _sync_table(self, plan: TablePlan, previous: TableSyncState | None) -> tuple[TableSync, TableSyncState]:
-        conn = self.run.conn
-        result = TableSync(plan.name)
-        pending = _Pending(plan.name)
-        batch = self.options.batch_size
-        keyless_pending = previous is not None and any(op.key is None and op.kind == "put" for op in previous.pending)
+    def _strategy(self, plan: TablePlan, previous: TableSyncState | None) -> tuple[TableSync, TableSyncState]:
+        """One table, by the first strategy that applies: full load, unchanged, cursor or digest pass."""
+        if previous is None:
+            return self.full_load(plan, None, "new table")
         documents = changes.documents_fingerprint(plan)
-        labels = changes.labels_fingerprint(plan)
-        if previous is not None and previous.documents is None:  # a state from before it was kept
-            previous.documents = documents
-        if previous is not None and previous.labels is None:  # likewise
-            previous.labels = labels
-        reason = ("new table" if previous is None else
-                  "columns changed" if previous.columns != changes.columns_fingerprint(plan) else
-                  "relationships or file-reference columns changed" if previous.documents != documents else
-                  "table comment or enum labels changed" if previous.labels != labels else
-                  "rows of a table without a usable key are pending" if keyless_pending else None)
+        if previous.documents is None:  # a state from before it was kept
+            previous = replace(previous, documents=documents)
+        if previous.labels is None:  # likewise
+            previous = replace(previous, labels=changes.labels_fingerprint(plan))
+        reason = self._full_load_reason(plan, previous, documents)
         if reason is not None:
-            result.mode, result.reason = "full", reason
-            state = changes.baseline(conn, plan, self.options.overlap_s)
-            listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
-            self.keys = self._kept_keys(plan, state.bounds, listed)
-            begin_snapshot(conn)
-            fed: set[str] = set()
-            for rows in changes.changed_rows(conn, plan, {}, 0, batch):  # no watermark: every row
-                fed |= self._feed_rows(plan, [r.values for r in rows], result, pending, listed)
-            conn.rollback()
-            self._reconcile(plan, result, listed, fed, pending)  # ids of rows gone meanwhile
-            if previous is not None:  # operations of other document types still pending
-                earlier = {(op.doctype, op.id): op for op in previous.pending if op.doctype != RECORD_TYPE}
-                self._remove_file_documents([RemoveOp(d, d, i, plan.name) for d, i in earlier], pending, earlier)
-            return result, self._bookkeeping(state, result, pending, state.fingerprint[0] if state.fingerprint else 0)
-
-        assert previous is not None  # else the reason above is "new table"
-        state = TableSyncState(**{**previous.__dict__})
-        activity = changes.table_activity(conn, plan)
-        ranged = previous.bounds is not None and self.keys is not None and self.keys.bounds == previous.bounds
-        if changes.integer_key(plan) is not None and plan.change_columns and not ranged:
-            self.keys = None  # kept keys missing or of other ranges: rebuilt below, ids listed once
-        if ranged:
+            return self.full_load(plan, previous, reason)
+        activity = changes.table_activity(self.run.conn, plan)
+        keyed = changes.integer_key(plan) is not None and bool(plan.change_columns)
+        if keyed and previous.bounds is not None and self.keys is not None and self.keys.bounds == previous.bounds:
             return self.ranged_pass(plan, previous, activity)
-        if self.trust_counters and not previous.pending and self._untouched(plan, previous, activity) \
-                and not (changes.integer_key(plan) is not None and plan.change_columns):
-            result.mode = previous.mode
-            if previous.mode == "cursor" and state.checks_since_write < changes.CHECK_SLICES:
-                # nothing written since the last cycle, but some slice has not been compared
-                # since the last write: a change no cursor saw may still hide there
-                begin_snapshot(conn)
-                self._content_check(plan, state, previous.records, set(), result, pending, None)
-                conn.rollback()
-            return result, self._bookkeeping(state, result, pending, previous.records)
-        state.checks_since_write = 0
-        state.activity = activity
+        if keyed:
+            self.keys = None  # kept keys missing or of other ranges: _begin_pass lists ids once and keeps them
+        elif self.trust_counters and not previous.pending and self._untouched(plan, previous, activity):
+            return self.unchanged(plan, previous)
+        if previous.mode == "cursor":
+            return self.cursor_pass(plan, previous, activity)
+        return self.digest_pass(plan, previous, activity)
+
+    @staticmethod
+    def _full_load_reason(plan: TablePlan, previous: TableSyncState, documents: str) -> str | None:
+        """Why the table must be read in full this cycle, or None when an incremental pass will do."""
+        if previous.columns != changes.columns_fingerprint(plan):
+            return "columns changed"
+        if previous.documents != documents:
+            return "relationships or file-reference columns changed"
+        if previous.labels != changes.labels_fingerprint(plan):
+            return "table comment or enum labels changed"
+        if any(op.key is None and op.kind == "put" for op in previous.pending):
+            return "rows of a table without a usable key are pending"
+        return None
+
+    def full_load(self, plan: TablePlan, previous: TableSyncState | None,
+                  reason: str) -> tuple[TableSync, TableSyncState]:
+        """Every row put again, then the index's ids made equal to the table's keys."""
+        conn = self.run.conn
+        result = TableSync(plan.name, mode="full", reason=reason)
+        pending = _Pending(plan.name)
+        state = sync_state(changes.baseline(conn, plan, self.options.overlap_s))
+        listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+        self.keys = self._kept_keys(plan, state.bounds, listed)
+        begin_snapshot(conn)
+        fed: set[str] = set()
+        for rows in changes.changed_rows(conn, plan, {}, 0, self.options.batch_size):  # no watermark: every row
+            fed |= self._feed_rows(plan, [r.values for r in rows], result, pending, listed)
+        conn.rollback()
+        self._reconcile(plan, result, listed, fed, pending)  # ids of rows gone meanwhile
+        if previous is not None:  # operations of other document types still pending
+            earlier = {(op.doctype, op.id): op for op in previous.pending if op.doctype != RECORD_TYPE}
+            self._remove_file_documents([removal(d, i, plan.name) for d, i in earlier], pending, earlier)
+        return result, self._bookkeeping(state, result, pending, state.fingerprint[0] if state.fingerprint else 0)
+
+    def unchanged(self, plan: TablePlan, previous: TableSyncState) -> tuple[TableSync, TableSyncState]:
+        """Nothing written since the last cycle: no row is read, only (cursor mode) one slice of
+        the content check while some slice has not been compared since the last write."""
+        result = TableSync(plan.name, mode=previous.mode)
+        pending = _Pending(plan.name)
+        state = replace(previous)
+        if previous.mode == "cursor" and state.checks_since_write < changes.CHECK_SLICES:
+            # nothing written since the last cycle, but some slice has not been compared
+            # since the last write: a change no cursor saw may still hide there
+            begin_snapshot(self.run.conn)
+            self._content_check(plan, state, previous.records, set(), result, pending, None)
+            self.run.conn.rollback()
+        return result, self._bookkeeping(state, result, pending, previous.records)
+
+    def cursor_pass(self, plan: TablePlan, previous: TableSyncState,
+                    activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
+        """Rows past the watermarks minus the overlap (those re-read unchanged are skipped),
+        then one slice of the content check."""
+        step, maxima = self._begin_pass(plan, previous, activity, "cursor", changes.column_maxima)
+        recent: dict[str, str] = {}
+        for rows in changes.changed_rows(self.run.conn, plan, previous.watermarks, self.options.overlap_s,
+                                         self.options.batch_size, new_watermarks=maxima):
+            fresh = []
+            for r in rows:
+                key = changes.recent_key(plan, r.digest, r.values)
+                if r.in_window:  # only rows the next cycle will read again are remembered
+                    recent[key] = r.digest
+                if previous.recent.get(key) != r.digest:  # re-read in the overlap but unchanged: skip
+                    fresh.append(r.values)
+            step.fed |= self._feed_rows(plan, fresh, step.result, step.pending, step.indexed)
+        step.state.watermarks = {**previous.watermarks, **{c: v for c, v in maxima.items() if v is not None}}
+        step.state.recent = recent
+        step.fed |= self._content_check(plan, step.state, step.fingerprint.count, step.fed, step.result,
+                                        step.pending, step.indexed)
+        return self._end_pass(plan, step)
+
+    def digest_pass(self, plan: TablePlan, previous: TableSyncState,
+                    activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
+        """The rows of the key-range buckets whose digest moved since the last cycle."""
+        buckets = previous.buckets or changes.MIN_BUCKETS
+        step, digests = self._begin_pass(plan, previous, activity, "digest",
+                                         lambda cur, plan: changes.bucket_digests(cur, plan, buckets))
+        old = previous.digests
+        moved = sorted(int(b) for b in set(old) | set(digests) if old.get(b) != digests.get(b))
+        if moved:
+            for rows in changes.rows_in_buckets(self.run.conn, plan, buckets, moved, self.options.batch_size):
+                step.fed |= self._feed_rows(plan, [r.values for r in rows], step.result, step.pending, step.indexed)
+        step.state.digests = digests
+        return self._end_pass(plan, step)
+
+    def _begin_pass(self, plan: TablePlan, previous: TableSyncState, activity: list[Any] | None,
+                    mode: SyncMode, read: Callable[[Any, TablePlan], _Read]) -> tuple[_Pass, _Read]:
+        """What both incremental passes start with, in one snapshot: the key fingerprint and
+        `read` (the watermarks' maxima or the buckets' digests), the index's ids when the key
+        set moved, and the operations earlier cycles left pending."""
+        conn = self.run.conn
+        state = replace(previous, checks_since_write=0, activity=activity)
         begin_snapshot(conn)
         with conn.cursor() as cur:
             fingerprint = changes.key_fingerprint(cur, plan)
-            if previous.mode == "cursor":
-                maxima = changes.column_maxima(cur, plan)
-            else:
-                digests = changes.bucket_digests(cur, plan, previous.buckets or changes.MIN_BUCKETS)
+            seen = read(cur, plan)
         # The key set moved (inserts or deletes): list what the index holds for this table.
         # An integer-keyed table with change columns whose kept keys are missing lists it once
         # and keeps its keys (and key ranges) from then on.
@@ -360,36 +447,17 @@ class _Cycle:
                 state.bounds, state.digests = changes.range_baseline(cur, plan, fingerprint.count)
             state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(changes.CHECK_SLICES))
             self.keys = self._kept_keys(plan, state.bounds, indexed)
-        fed = self._retry_pending(plan, previous, result, pending, indexed)
-        if previous.mode == "cursor":
-            recent: dict[str, str] = {}
-            seen = previous.recent
-            for rows in changes.changed_rows(conn, plan, previous.watermarks, self.options.overlap_s, batch,
-                                             new_watermarks=maxima):
-                fresh = []
-                for r in rows:
-                    key = changes.recent_key(plan, r.digest, r.values)
-                    if r.in_window:  # only rows the next cycle will read again are remembered
-                        recent[key] = r.digest
-                    if seen.get(key) != r.digest:  # re-read in the overlap but unchanged: skip
-                        fresh.append(r.values)
-                fed |= self._feed_rows(plan, fresh, result, pending, indexed)
-            state.watermarks = {**previous.watermarks, **{c: v for c, v in maxima.items() if v is not None}}
-            state.recent = recent
-            fed |= self._content_check(plan, state, fingerprint.count, fed, result, pending, indexed)
-        else:
-            result.mode = "digest"
-            old = previous.digests
-            moved = sorted(int(b) for b in set(old) | set(digests) if old.get(b) != digests.get(b))
-            if moved:
-                for rows in changes.rows_in_buckets(conn, plan, previous.buckets or changes.MIN_BUCKETS, moved, batch):
-                    fed |= self._feed_rows(plan, [r.values for r in rows], result, pending, indexed)
-            state.digests = digests
-        conn.rollback()
-        if indexed is not None:
-            self._reconcile(plan, result, indexed, fed, pending)
-        state.fingerprint = fingerprint.to_json()
-        return result, self._bookkeeping(state, result, pending, fingerprint.count)
+        step = _Pass(TableSync(plan.name, mode=mode), state, _Pending(plan.name), fingerprint, indexed)
+        step.fed = self._retry_pending(plan, previous, step.result, step.pending, indexed)
+        return step, seen
+
+    def _end_pass(self, plan: TablePlan, step: _Pass) -> tuple[TableSync, TableSyncState]:
+        """The snapshot ended; ids made equal to keys when the key set moved; the state recorded."""
+        self.run.conn.rollback()
+        if step.indexed is not None:
+            self._reconcile(plan, step.result, step.indexed, step.fed, step.pending)
+        step.state.fingerprint = step.fingerprint.to_json()
+        return step.result, self._bookkeeping(step.state, step.result, step.pending, step.fingerprint.count)
 
     # -- integer-keyed tables with change columns: key ranges and kept keys
     @staticmethod
@@ -485,7 +553,8 @@ class _Cycle:
             moved = sorted(int(r) for r in set(database) | set(kept) if database.get(r) != kept.get(r))
             present = changes.keys_in_key_ranges(cur, plan, bounds, moved)
         indexed = set().union(*(keys.keys_in_range(r) for r in moved)) if moved else set()
-        gone = [document_id({column: k}, plan) for k in sorted(indexed - present)]
+        id_of = self.builders[plan.name].document_id
+        gone = [id_of({column: k}) for k in sorted(indexed - present)]
         gone = [i for i in gone if i not in fed]
         self._remove(plan, gone, result, pending)
         done = set(gone)
@@ -516,12 +585,13 @@ class _Cycle:
         seen: set[int] = set()
         for rows_ in changes.rows_in_key_ranges(conn, plan, bounds, moved, self.options.batch_size):
             seen |= {r.values[column] for r in rows_ if not plan.is_soft_deleted(r.values)}
-            fresh = [r.values for r in rows_ if document_id(r.values, plan) not in fed]
+            fresh = [r.values for r in rows_ if self.builders[plan.name].document_id(r.values) not in fed]
             counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
             again |= self._feed_rows(plan, fresh, counted, pending, None)
             result.rechecked += counted.fed + counted.removed
             result.failed += counted.failed
-        stale = [document_id({column: k}, plan) for r in moved for k in sorted(keys.keys_in_range(r) - seen)]
+        id_of = self.builders[plan.name].document_id
+        stale = [id_of({column: k}) for r in moved for k in sorted(keys.keys_in_range(r) - seen)]
         stale = [i for i in stale if i not in fed and i not in again]
         self._remove(plan, stale, result, pending)
         state.digests = {**{r: d for r, d in state.digests.items() if not inside(r)}, **now}
@@ -550,7 +620,7 @@ class _Cycle:
                  if phase in state.checked_phases else [])
         again: set[str] = set()
         for rows_ in changes.rows_in_buckets(conn, plan, state.buckets, moved, self.options.batch_size):
-            fresh = [r.values for r in rows_ if document_id(r.values, plan) not in fed]
+            fresh = [r.values for r in rows_ if self.builders[plan.name].document_id(r.values) not in fed]
             counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
             again |= self._feed_rows(plan, fresh, counted, pending, indexed)
             result.rechecked += counted.fed + counted.removed
@@ -582,21 +652,16 @@ class _Cycle:
                    pending: _Pending) -> None:
         """Make the table's ids in the index equal to its live keys in the database: remove
         what is gone, feed what is missing (and was not just fed)."""
-        conn = self.run.conn
-        begin_snapshot(conn)
-        present: dict[str, dict[str, Any]] = {}
-        for keys in changes.all_keys(conn, plan, 10_000):
-            for row in keys:
-                present[document_id(row, plan)] = row
-        self._remove(plan, sorted(indexed - set(present) - fed), result, pending)
-        missing = sorted(set(present) - indexed - fed)
+        difference = reconcile_ids(self.run, plan, indexed, fed)
+        self._remove(plan, difference.gone, result, pending)
+        missing = [difference.missing[i] for i in sorted(difference.missing)]
         if missing and plan.key_columns:
-            keys = [[key_to_json(present[i][k]) for k in plan.key_columns] for i in missing]
-            for rows in changes.rows_by_keys(conn, plan, keys, self.options.batch_size):
+            keys = [[key_to_json(row[k]) for k in plan.key_columns] for row in missing]
+            for rows in changes.rows_by_keys(self.run.conn, plan, keys, self.options.batch_size):
                 self._feed_rows(plan, [r.values for r in rows], result, pending, indexed)
         elif missing:  # keyless rows: the key query returned whole rows, fed as they are
-            self._feed_rows(plan, [present[i] for i in missing], result, pending, indexed)
-        conn.rollback()
+            self._feed_rows(plan, missing, result, pending, indexed)
+        self.run.conn.rollback()
 
     @staticmethod
     def _bookkeeping(state: TableSyncState, result: TableSync, pending: _Pending, records: int) -> TableSyncState:
@@ -614,14 +679,14 @@ class _Cycle:
 def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -> list[PendingOperation]:
     """Remove every document of a dropped table (rows, its schema document, its files' pages);
     returns what Vespa did not acknowledge, to be retried by the next cycle."""
-    ops = [RemoveOp(RECORD_TYPE, NAMESPACE, i, name) for i in sorted(run.sink.list_ids(RECORD_TYPE, NAMESPACE, name))]
-    ops.append(RemoveOp(SCHEMA_TYPE, SCHEMA_NAMESPACE, f"table:{name}", name))
+    ops = [removal(RECORD_TYPE, i, name) for i in sorted(run.sink.list_ids(RECORD_TYPE, NAMESPACE, name))]
+    ops.append(removal(SCHEMA_TYPE, f"table:{name}", name))
     if run.files is not None:
         row_ids = [op.id for op in ops if op.doctype == RECORD_TYPE] + [
             op.id for op in earlier if op.doctype == RECORD_TYPE]
         ops += run.files.forget_rows(row_ids, name)
     known = {(op.doctype, op.id) for op in ops}
-    ops += [RemoveOp(op.doctype, op.doctype, op.id, name) for op in earlier if (op.doctype, op.id) not in known]
+    ops += [removal(op.doctype, op.id, name) for op in earlier if (op.doctype, op.id) not in known]
     outcome = run.remove(ops)
     failed = {f.id: f for f in outcome.failures}
     return [PendingOperation("remove", op.doctype, op.id, name, None, failed[op.id].status, failed[op.id].message)
@@ -631,18 +696,16 @@ def _remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) -
 def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
               target_locked: bool = False) -> CycleResult:
     """One sync cycle over every table in scope. Raises DatabaseConnectionError or
-    VespaConnectionError when either is unreachable, AlreadyRunningError when another run holds
-    the target; per-table failures are in the result. `target_locked`: the caller (the daemon)
+    VespaConnectionError when either is unreachable, TargetBusyError / StateBusyError when
+    another run holds the target or the state store; per-table failures are in the result. `target_locked`: the caller (the daemon)
     holds the target's lock for its whole life."""
     cancel = cancel or threading.Event()
     started, clock = utc_now(), time.monotonic()
     job_id = "sync-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    results: dict[str, TableSync] = {}
-    dropped: list[str] = []
-    with RunContext.open(options, job_id, busy=AlreadyRunningError, target_locked=target_locked) as run:
+    with RunContext.open(options, job_id, target_locked=target_locked) as run:
         checkpoints = run.store.load_checkpoints()
         try:
-            _sync_tables(run, options, checkpoints, cancel, results, dropped)
+            results, dropped = _sync_tables(run, options, checkpoints, cancel)
         except psycopg2.Error as exc:  # outside any one table: the session itself failed
             raise DatabaseConnectionError(f"database error during the sync cycle: {db.first_line(exc)}") from None
         finished = utc_now()
@@ -663,9 +726,10 @@ def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,
                        run.file_counts if options.files else None, pending)
 
 
-def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints, cancel: threading.Event,
-                 results: dict[str, TableSync], dropped: list[str]) -> None:
-    """Every table in scope, then tables that disappeared; fills `results` and `dropped`."""
+def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints,
+                 cancel: threading.Event) -> tuple[dict[str, TableSync], list[str]]:
+    """Every table in scope, then tables that disappeared: what each table's sync did, and the
+    tables found dropped."""
     in_recovery, epoch = changes.server_state(run.conn)
     trust = not in_recovery and epoch == checkpoints.cycle.stats_reset
     if not trust:
@@ -673,50 +737,64 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
                     "a hot standby does not count replayed writes" if in_recovery else
                     "first cycle, or the statistics were reset or the server restarted since the last one")
     checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
-    plans = run.load_plans(reuse=True)
-    assert run.schema is not None
-    _sync_schema_documents(run, run.schema, plans, checkpoints)
-    cycle = _Cycle(run, options, cancel, trust_counters=trust)
+    schema, plans = run.load_plans(reuse=True)
+    _sync_schema_documents(run, schema, plans, checkpoints)
+    cycle = _Cycle(run, options, cancel, plans, trust_counters=trust)
+    results: dict[str, TableSync] = {}
     for plan in plans:
         if cancel.is_set():
             break
-        entry = checkpoints.table(plan.name)
         try:
-            result, entry.sync = cycle.sync_table(plan, entry.sync)
+            results[plan.name] = _sync_table(run, cycle, plan, checkpoints)
         except JobCancelled:
             run.rollback()
             break
-        except (psycopg2.Error, VespaConnectionError) as exc:
-            lost = run.connection_lost(exc, f"during {plan.name}")
-            if lost is not None:
-                raise lost from None
-            message = db.first_line(exc) if isinstance(exc, psycopg2.Error) else str(exc)
-            result = TableSync(plan.name, status="failed", error=message,
-                               error_source="database" if isinstance(exc, psycopg2.Error) else "vespa")
-            state = entry.sync or TableSyncState(columns=None)
-            state.status, state.error, state.failed_at = "failed", message, utc_now()
-            entry.sync = state
-            logger.error("Sync of %s failed: %s", plan.name, message)
-            run.rollback()
-        results[plan.name] = result
         run.store.save_checkpoints(checkpoints)  # each table's progress survives a crash
-    if not options.tables and not cancel.is_set():
-        known = {t.qualified_name for t in run.schema.tables}
-        gone = [n for n in checkpoints.tables if n not in known] + [
-            n for n in checkpoints.dropped if n not in known and n not in checkpoints.tables]
-        for name in gone:
-            entry = checkpoints.tables.pop(name, None)
-            earlier = (entry.sync.pending if entry and entry.sync else []) + checkpoints.dropped.pop(name, [])
-            left = _remove_table(run, name, earlier)
-            IndexedKeys.forget(options.state_dir, name)
-            if left:
-                checkpoints.dropped[name] = left
-                logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
-                             "(retried next cycle)", name, len(left))
-            else:
-                logger.warning("Table %s no longer exists: its documents were removed", name)
-            dropped.append(name)
-            run.store.save_checkpoints(checkpoints)
+    if options.tables or cancel.is_set():
+        return results, []
+    return results, _remove_dropped_tables(run, schema, checkpoints)
+
+
+def _sync_table(run: RunContext, cycle: _Cycle, plan: TablePlan, checkpoints: Checkpoints) -> TableSync:
+    """One table's cycle, its state updated in `checkpoints`; a failure of the table alone (not
+    of the session) is recorded in its state and result."""
+    entry = checkpoints.table(plan.name)
+    try:
+        result, entry.sync = cycle.sync_table(plan, entry.sync)
+        return result
+    except (psycopg2.Error, VespaConnectionError) as exc:
+        lost = run.connection_lost(exc, f"during {plan.name}")
+        if lost is not None:
+            raise lost from None
+        message = db.first_line(exc) if isinstance(exc, psycopg2.Error) else str(exc)
+        state = entry.sync or TableSyncState(columns=None)
+        state.status, state.error, state.failed_at = "failed", message, utc_now()
+        entry.sync = state
+        logger.error("Sync of %s failed: %s", plan.name, message)
+        run.rollback()
+        return TableSync(plan.name, status="failed", error=message,
+                         error_source="database" if isinstance(exc, psycopg2.Error) else "vespa")
+
+
+def _remove_dropped_tables(run: RunContext, schema: SchemaMap, checkpoints: Checkpoints) -> list[str]:
+    """The documents of tables the state knows and the database no longer has are removed
+    (what Vespa does not acknowledge stays in `checkpoints.dropped`); returns those tables."""
+    known = {t.qualified_name for t in schema.tables}
+    gone = [n for n in checkpoints.tables if n not in known] + [
+        n for n in checkpoints.dropped if n not in known and n not in checkpoints.tables]
+    for name in gone:
+        entry = checkpoints.tables.pop(name, None)
+        earlier = (entry.sync.pending if entry and entry.sync else []) + checkpoints.dropped.pop(name, [])
+        left = _remove_table(run, name, earlier)
+        IndexedKeys.forget(run.options.state_dir, name)
+        if left:
+            checkpoints.dropped[name] = left
+            logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
+                         "(retried next cycle)", name, len(left))
+        else:
+            logger.warning("Table %s no longer exists: its documents were removed", name)
+        run.store.save_checkpoints(checkpoints)
+    return gone
 
 
 def _sync_schema_documents(run: RunContext, schema: SchemaMap, plans: list[TablePlan],

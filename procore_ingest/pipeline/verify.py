@@ -35,6 +35,8 @@ from typing import Any
 
 import psycopg2
 
+from .. import database as db
+from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
     RECORD_TYPE,
@@ -42,26 +44,25 @@ from ..documents.record import (
     SCHEMA_NAMESPACE,
     SCHEMA_TYPE,
     SCHEMA_VOLATILE,
-    Document,
+    FeedDocument,
     content_digest,
     schema_documents,
 )
 from ..errors import (
     EXIT_OK,
     EXIT_PARTIAL,
-    AlreadyRunningError,
     DatabaseConnectionError,
     JobCancelled,
 )
 from ..indexed_keys import IndexedKeys
 from ..logs import logger
 from ..plan import TablePlan
-from ..source import db
-from ..source.parallel import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from ..source.reader import count_rows
 from ..state import Checkpoints, PendingOperation, utc_now
 from ..vespa.sink import FeedResult, RemoveOp
+from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .digests import MISSING, STALE, DigestIndex
+from .removals import removal
 from .run import RunContext, RunOptions
 
 SAMPLE_IDS = 5  # ids named per kind of difference and table
@@ -197,7 +198,7 @@ class _Verifier:
             if fields is not None and index.take_unseen(doc_id):
                 collect.note("extra", doc_id)
                 if ops is not None:
-                    ops.append(RemoveOp(RECORD_TYPE, NAMESPACE, doc_id, table))
+                    ops.append(removal(RECORD_TYPE, doc_id, table))
                     if len(ops) >= self.options.batch_size:
                         self.remove(table, ops)
 
@@ -214,7 +215,7 @@ class _Verifier:
             if self.repair:  # the repair changes the index: the next cycle lists it once and keeps it again
                 IndexedKeys.forget(self.options.state_dir, plan.name)
         result.documents = len(index)
-        puts: list[Document] | None = [] if self.repair else None
+        puts: list[FeedDocument] | None = [] if self.repair else None
         for batch in self.rows(plan):
             if self.cancel.is_set():
                 raise JobCancelled(f"cancelled during {plan.name}")
@@ -256,17 +257,16 @@ class _Verifier:
         for doc_id in sorted(alive):
             collect.note("extra", doc_id)
             if removes is not None:
-                removes.append(RemoveOp(RECORD_TYPE, NAMESPACE, doc_id, name))
+                removes.append(removal(RECORD_TYPE, doc_id, name))
         if removes:
             self.remove(name, removes)
         return result
 
-    def schema(self, plans: list[TablePlan], filtered: bool) -> TableVerify:
+    def schema(self, schema: SchemaMap, plans: list[TablePlan], filtered: bool) -> TableVerify:
         """The procore_schema_metadata documents: one per table in scope and the database's
         (that one by presence only: its text depends on which tables a run covered); with no
         table filter, documents of tables that are not in the database are extra."""
-        assert self.run.schema is not None
-        expected = schema_documents(self.run.schema, plans)
+        expected = schema_documents(schema, plans)
         result = TableVerify("(schema documents)", rows=len(expected))
         collect = _Collect(result, self.options.sample)
         held: dict[str, int] = {}
@@ -276,7 +276,7 @@ class _Verifier:
             else:
                 held[doc_id] = content_digest(fields, SCHEMA_VOLATILE)
         result.documents = len(held)
-        puts = []
+        puts: list[FeedDocument] = []
         for doc in expected:
             digest = held.pop(doc.id, None)
             kind = ("missing" if digest is None else
@@ -289,7 +289,7 @@ class _Verifier:
         if not filtered:
             for doc_id in sorted(held):
                 collect.note("extra", doc_id)
-                removes.append(RemoveOp(SCHEMA_TYPE, SCHEMA_NAMESPACE, doc_id, ""))
+                removes.append(removal(SCHEMA_TYPE, doc_id, ""))
         result.pending = len(self.checkpoints.schema.pending)
         if self.repair:
             if puts:
@@ -331,7 +331,7 @@ class _Verifier:
                                                 for f in outcome.failures]
 
     # -- writing (repair)
-    def feed_counted(self, table: str, docs: list[Document]) -> FeedResult:
+    def feed_counted(self, table: str, docs: list[FeedDocument]) -> FeedResult:
         outcome = self.run.feed(docs)
         counts = self.counts.setdefault(table, RepairCounts())
         counts.fed += outcome.ok
@@ -339,7 +339,7 @@ class _Verifier:
         docs.clear()
         return outcome
 
-    def feed(self, table: str, docs: list[Document]) -> None:
+    def feed(self, table: str, docs: list[FeedDocument]) -> None:
         """Put rows' documents (and with --download-files index their files, as a cycle does)."""
         batch = list(docs)
         outcome = self.feed_counted(table, docs)
@@ -356,14 +356,15 @@ class _Verifier:
         ops.clear()
 
 
-def _pass(run: RunContext, options: VerifyOptions, checkpoints: Checkpoints, cancel: threading.Event,
-          pool: BuildPool, repair: bool) -> tuple[VerifyReport, dict[str, RepairCounts]]:
+def _pass(run: RunContext, schema: SchemaMap, plans: list[TablePlan], options: VerifyOptions,
+          checkpoints: Checkpoints, cancel: threading.Event, pool: BuildPool,
+          repair: bool) -> tuple[VerifyReport, dict[str, RepairCounts]]:
     started, clock = utc_now(), time.monotonic()
     verifier = _Verifier(run, options, checkpoints, cancel, pool, repair)
     filtered = bool(options.tables or options.exclude)
-    schema_result = verifier.schema(run.plans, filtered)
+    schema_result = verifier.schema(schema, plans, filtered)
     tables: dict[str, TableVerify] = {}
-    for plan in run.plans:
+    for plan in plans:
         try:
             tables[plan.name] = verifier.table(plan)
         except (psycopg2.Error, RangeReadError) as exc:
@@ -377,8 +378,7 @@ def _pass(run: RunContext, options: VerifyOptions, checkpoints: Checkpoints, can
             tables[plan.name] = TableVerify(plan.name, error=message, pending=verifier.pending_of(plan.name))
             run.rollback()
     if not filtered:
-        assert run.schema is not None
-        known = {t.qualified_name for t in run.schema.tables}
+        known = {t.qualified_name for t in schema.tables}
         for name in sorted((set(checkpoints.tables) | set(checkpoints.dropped)) - known):
             tables[name] = verifier.dropped_table(name)
     report = VerifyReport(started, utc_now(), time.monotonic() - clock, run.description["database"],
@@ -388,21 +388,21 @@ def _pass(run: RunContext, options: VerifyOptions, checkpoints: Checkpoints, can
 
 def run_verify(options: VerifyOptions, cancel: threading.Event | None = None) -> VerifyReport:
     """Compare every table in scope with the index (and with `options.repair`, make them equal
-    and compare again). Holds the target's lock like a sync cycle: AlreadyRunningError naming
+    and compare again). Holds the target's lock like a sync cycle: TargetBusyError naming
     the holder when a daemon or another run has it; DatabaseConnectionError or
     VespaConnectionError when either cannot be reached."""
     cancel = cancel or threading.Event()
     job_id = "verify-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    with RunContext.open(options, job_id, busy=AlreadyRunningError) as run:
+    with RunContext.open(options, job_id) as run:
         pool = BuildPool(options.database_url, options.processes)
         try:
-            run.load_plans()
+            schema, plans = run.load_plans()
             checkpoints = run.store.load_checkpoints()
-            first, counts = _pass(run, options, checkpoints, cancel, pool, options.repair)
+            first, counts = _pass(run, schema, plans, options, checkpoints, cancel, pool, options.repair)
             if not options.repair:
                 return first
             run.store.save_checkpoints(checkpoints)  # failed repairs are pending for the next cycle
-            second, _ = _pass(run, options, checkpoints, cancel, pool, False)
+            second, _ = _pass(run, schema, plans, options, checkpoints, cancel, pool, False)
         except psycopg2.Error as exc:  # outside any one table: the session itself failed
             raise DatabaseConnectionError(f"database error during verify: {db.first_line(exc)}") from None
         finally:

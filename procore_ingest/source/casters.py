@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg2.extensions
 
-from ..documents.values import interval_to_iso, parse_json_exact
+from .pgtext import interval_to_iso, parse_json_exact
 
 
 def _beyond_python_datetime(text: str) -> bool:

@@ -1,7 +1,7 @@
 """Change detection queries. Everything is computed inside PostgreSQL; only changed rows, or
 small digests, cross the wire.
 
-Three mechanisms (DESIGN §4, README "Change detection"):
+Three mechanisms (docs/change-detection.md):
 
 - Cursor: rows whose change-tracking column (every one the table has, e.g. updated_at AND
   last_synced_at) moved past the stored watermark minus an overlap window. A row re-read in the
@@ -19,14 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
 
 from psycopg2 import sql
 
-from ..documents.ids import keyed_hash
+from ..discovery.sensitive import keyed_hash
 from ..plan import TablePlan
-from ..state import TableSyncState
 from .reader import key_to_json
 from .sql import begin_snapshot, columns, order_by, stream, table_ident
 
@@ -272,31 +271,49 @@ def labels_fingerprint(plan: TablePlan) -> str:
     return hashlib.sha256(json.dumps([plan.table.comment, enums]).encode()).hexdigest()[:16]
 
 
-def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> TableSyncState:
+@dataclass
+class Baseline:
+    """What a table looked like just before it was read: what the next cycle compares against.
+    A plain value: pipeline/ keeps it in the sync state (the source never writes state)."""
+
+    columns: str  # columns_fingerprint
+    documents: str  # documents_fingerprint
+    mode: Literal["cursor", "digest"]  # the table has change columns, or it has none
+    activity: list[Any] | None  # table_activity, read before the snapshot
+    fingerprint: list[Any]  # key_fingerprint(...).to_json()
+    buckets: int
+    digests: dict[str, str]  # bucket (or key range, with bounds) -> "count:sum"
+    watermarks: dict[str, str] = field(default_factory=dict)  # cursor mode: change column -> max value
+    recent: dict[str, str] = field(default_factory=dict)  # cursor mode: rows in the overlap window -> hash
+    checked_phases: list[int] = field(default_factory=list)  # cursor mode: slices whose digests are here
+    labels: str = ""  # labels_fingerprint
+    bounds: list[int] | None = None  # cursor mode, one integer key: the key ranges' bounds (range_baseline)
+
+
+def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> Baseline:
     """The state a cycle compares against, taken *before* the table is read, so anything
     that changes while it is read is seen again next cycle (at least once, never missed)."""
     activity = table_activity(conn, plan)
     begin_snapshot(conn)
     with conn.cursor() as cur:
-        state = TableSyncState(columns=columns_fingerprint(plan), documents=documents_fingerprint(plan),
-                               labels=labels_fingerprint(plan),
-                               activity=activity, fingerprint=key_fingerprint(cur, plan).to_json())
-        rows = int(state.fingerprint[0]) if state.fingerprint else 0
+        fingerprint = key_fingerprint(cur, plan).to_json()
+        buckets = bucket_count(fingerprint[0])
         if plan.change_columns:
-            state.mode = "cursor"
-            state.watermarks = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
+            watermarks = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
             # the rotating content check compares slices of these digests, taken with the rest
             if integer_key(plan) is not None:  # key ranges: a slice is read through the key's index
-                state.bounds, state.digests = range_baseline(cur, plan, rows)
-                state.buckets = len(state.bounds) + 1
+                bounds, digests = range_baseline(cur, plan, int(fingerprint[0]))
+                state = Baseline(columns_fingerprint(plan), documents_fingerprint(plan), "cursor", activity,
+                                 fingerprint, len(bounds) + 1, digests, watermarks,
+                                 checked_phases=list(range(CHECK_SLICES)), bounds=bounds)
             else:
-                state.buckets = bucket_count(rows)
-                state.digests = bucket_digests(cur, plan, state.buckets)
-            state.checked_phases = list(range(CHECK_SLICES))
+                state = Baseline(columns_fingerprint(plan), documents_fingerprint(plan), "cursor", activity,
+                                 fingerprint, buckets, bucket_digests(cur, plan, buckets), watermarks,
+                                 checked_phases=list(range(CHECK_SLICES)))
         else:
-            state.mode = "digest"
-            state.buckets = bucket_count(rows)
-            state.digests = bucket_digests(cur, plan, state.buckets)
+            state = Baseline(columns_fingerprint(plan), documents_fingerprint(plan), "digest", activity,
+                             fingerprint, buckets, bucket_digests(cur, plan, buckets))
+        state.labels = labels_fingerprint(plan)
     if plan.change_columns:
         # Rows inside the overlap window as they are now: the next cycle re-reads them and
         # feeds only those whose content moved since.

@@ -94,7 +94,7 @@ def read_batches(conn, plan: TablePlan, batch_size: int,
 
 # --- the same, shared between processes -----------------------------------------------------
 #
-# procore_ingest.source.parallel reads a table with several sessions: this one walks the keys and cuts
+# procore_ingest.pipeline.build reads a table with several sessions: this one walks the keys and cuts
 # them into ranges, the others read the ranges' rows. All see one snapshot,
 # exported here and imported there (what pg_dump --jobs does).
 

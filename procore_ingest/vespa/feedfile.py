@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..documents.record import RECORD_TYPE, Document
+from ..documents.record import RECORD_TYPE, FeedDocument
 from ..errors import VespaConnectionError
-from .sink import FeedResult, RemoveOp
+from ..logs import logger
+from .sink import FeedResult, PendingFeed, RemoveOp
 
 _IOV_MAX = 1024  # buffers per writev call (POSIX guarantees at least 16; Linux and macOS: 1024)
 
@@ -27,6 +28,26 @@ def _write_all(fd: int, buffers: list[bytes]) -> None:
         rest = memoryview(b"".join(chunk))[written:] if written < sum(map(len, chunk)) else b""
         while rest:  # a short write: rare for regular files, finished plainly
             rest = rest[os.write(fd, rest):]
+
+
+def _drop_torn_tail(fd: int, path: Path) -> None:
+    """Cut a last line without its newline (a write cut short: full disk, a killed process),
+    so the next append starts on a fresh line instead of being glued onto the fragment. What
+    the torn line held was never acknowledged, so a replay or a retry feeds it again."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    keep, end = 0, size
+    while end > 0:  # the last newline, read backwards a block at a time
+        start = max(0, end - 65536)
+        newline = os.pread(fd, end - start, start).rfind(b"\n")
+        if newline >= 0:
+            keep = start + newline + 1
+            break
+        end = start
+    os.ftruncate(fd, keep)
+    logger.warning("%s: dropped a torn last line (%d bytes) left by an interrupted write",
+                   path, size - keep)
 
 
 def feed_file_name(table: str) -> str:
@@ -59,18 +80,24 @@ class FileSink:
             name = feed_file_name(stem)
             by_file.setdefault(name, []).append(line)
         for name, pieces in by_file.items():
-            fd = os.open(self.directory / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            path = self.directory / name
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
             try:
+                _drop_torn_tail(fd, path)
                 _write_all(fd, pieces)
                 os.fsync(fd)
             finally:
                 os.close(fd)
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         # lines in Vespa's JSON feed format, as orjson writes them (the same JSON as json.dumps,
         # about ten times faster: feed files are the hot path of `--vespa-url file://`)
         self._append((d.doctype, d.table, d.feed_line()) for d in docs)
         return FeedResult(ok=len(docs))
+
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
+        """Written at once: the batch comes back settled."""
+        return PendingFeed.settled(self.feed(docs))
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:
         self._append((o.doctype, o.table, orjson.dumps({"remove": o.vespa_id}) + b"\n") for o in ops)
@@ -100,8 +127,20 @@ class FileSink:
         if not path.exists():
             return
         with open(path, "rb") as fh:
-            for line in fh:
-                op = orjson.loads(line)
+            for number, line in enumerate(fh, start=1):
+                try:
+                    op = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    if not line.endswith(b"\n"):  # a torn last line: the next append cuts it
+                        logger.warning("%s: skipped a torn last line (line %d, %d bytes)",
+                                       path, number, len(line))
+                        return
+                    raise VespaConnectionError(
+                        f"{path}: line {number} is not a Vespa feed operation ({exc.msg}); "
+                        "remove or repair that line") from None
+                if not isinstance(op, dict):
+                    raise VespaConnectionError(
+                        f"{path}: line {number} is not a Vespa feed operation; remove or repair that line")
                 if "put" in op and op["put"].startswith(prefix):
                     yield op["put"][len(prefix):], (op.get("fields", {}) if with_fields else {})
                 elif "remove" in op and op["remove"].startswith(prefix):

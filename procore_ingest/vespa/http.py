@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import redact_url, scrub
-from ..documents.record import Document
+from ..documents.record import FeedDocument
 from ..errors import ConfigError, VespaConnectionError
-from .feeder import Feeder, FeedOp, document_path
+from .feed import Feeder, FeederOptions, FeedOp, document_path
 from .sink import FeedFailure, FeedResult, PendingFeed, RemoveOp
 
 
@@ -59,7 +59,7 @@ class VespaAuth:
 
 
 class VespaSink:
-    """Feeds through the streaming HTTP/2 feeder (vespa/feeder.py: `workers` connections, an
+    """Feeds through the streaming HTTP/2 feeder (vespa/feed/: `workers` connections, an
     adaptive in-flight limit, retries within the budget); checks and visits through pyvespa."""
 
     def __init__(self, url: str, *, workers: int = 4, auth: VespaAuth | None = None,
@@ -77,9 +77,9 @@ class VespaSink:
         self._secret = auth.token
         self.content_cluster = content_cluster
         # the feeder first: it refuses a URL with a password in it before pyvespa sees it
-        self.feeder = Feeder(self.url, connections=self.workers, cert_path=auth.cert_path,
-                             key_path=auth.key_path, token=auth.token, retry_budget_s=retry_budget_s,
-                             description=self.description)
+        self.feeder = Feeder(self.url, FeederOptions(
+            connections=self.workers, cert_path=auth.cert_path, key_path=auth.key_path,
+            token=auth.token, retry_budget_s=retry_budget_s, description=self.description))
         self.app = Vespa(url=self.url, cert=auth.cert_path, key=auth.key_path,
                          vespa_cloud_secret_token=auth.token)
 
@@ -120,7 +120,7 @@ class VespaSink:
         if status in (401, 403):
             raise VespaConnectionError(f"Vespa at {self.description} refused the credentials (HTTP {status})")
 
-    def _submit(self, items: list[Any], to_op: Callable[[Any], FeedOp]) -> PendingFeed:
+    def _submit(self, items: Sequence[Any], to_op: Callable[[Any], FeedOp]) -> PendingFeed:
         """Every item into the feeder; the result is there when each has a final outcome."""
         refused = []
         sendable = []
@@ -144,13 +144,13 @@ class VespaSink:
 
         return PendingFeed(wait, sum(item.feed_size() for item in sendable), ticket.done)
 
-    def submit(self, docs: list[Document]) -> PendingFeed:
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed:
         """Put `docs` without waiting: batches submitted one after another stream together,
         and operations on one document keep their order across them."""
         return self._submit(docs, lambda d: FeedOp(d.vespa_id, "POST", document_path(d.namespace, d.doctype, d.id),
                                                     body_of=d.feed_body))
 
-    def feed(self, docs: list[Document]) -> FeedResult:
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult:
         return self.submit(docs).result()
 
     def remove(self, ops: list[RemoveOp]) -> FeedResult:

@@ -10,14 +10,14 @@ advance its checkpoint safely (at least once, idempotent).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..documents.record import Document
+from ..documents.record import FeedDocument
 
 # Transient: throttled (429), overloaded or restarting (503), gateway timeout (504), and
-# transport failures, which pyvespa reports as 599.
+# transport failures (no HTTP answer at all), which our streaming feeder reports as 599.
 RETRIABLE = {429, 503, 504, 599}
 
 
@@ -84,20 +84,14 @@ class PendingFeed:
         return self._result
 
 
-def submit_feed(sink: Sink, docs: list[Document]) -> PendingFeed:
-    """Hand `docs` to `sink` without waiting where the sink streams (VespaSink.submit), or
-    feed them at once where it does not (feed files, test doubles)."""
-    submit = getattr(sink, "submit", None)
-    if submit is not None:
-        return submit(docs)
-    return PendingFeed.settled(sink.feed(docs))
-
-
 class Sink(Protocol):
     description: str
 
     def check(self) -> None: ...
-    def feed(self, docs: list[Document]) -> FeedResult: ...
+    def feed(self, docs: Sequence[FeedDocument]) -> FeedResult: ...
+    # Hand `docs` over without waiting for their outcomes where the sink streams (VespaSink);
+    # a sink that answers at once (FileSink) returns a settled PendingFeed.
+    def submit(self, docs: Sequence[FeedDocument]) -> PendingFeed: ...
     def remove(self, ops: list[RemoveOp]) -> FeedResult: ...
     def list_ids(self, doctype: str, namespace: str, source_table: str) -> set[str]: ...
     def visit(self, doctype: str, namespace: str, source_table: str | None,

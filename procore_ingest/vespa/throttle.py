@@ -62,7 +62,15 @@ class Throttle:
     def highest(self) -> int:
         return max([c.limit for c in self.history] + [self.limit])
 
-    def _set(self, limit: int, reason: str, status: int = 0) -> None:
+    def cap(self, maximum: int) -> None:
+        """Never more than `maximum` in flight from now on (e.g. HTTP/1.1: one request per
+        connection), starting at it: the limit jumps there at once, unrecorded in `history`
+        (no answer caused it)."""
+        self.maximum = max(1, min(self.maximum, maximum))
+        self.minimum = min(self.minimum, self.maximum)
+        self.limit = self.maximum
+
+    def _set(self, limit: float, reason: str, status: int = 0) -> None:
         limit = max(self.minimum, min(self.maximum, int(limit)))
         if limit != self.limit:
             self.limit = limit

@@ -1,4 +1,4 @@
-"""Read-only PostgreSQL sessions.
+"""Read-only PostgreSQL sessions: the bottom of the data path, used by discovery and source alike.
 
 Every session this package opens is a read-only transaction with a statement timeout: the
 source database is never written. Connection failures become `DatabaseConnectionError` and
@@ -8,6 +8,7 @@ privilege failures `DatabasePermissionError`, with messages that carry no passwo
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
-from ..config import scrub
-from ..errors import ConfigError, DatabaseConnectionError, DatabasePermissionError
-from ..logs import logger
+from .config import scrub
+from .errors import ConfigError, DatabaseConnectionError, DatabasePermissionError
+from .logs import logger
 
 APPLICATION_NAME = "procore-ingest"
 # Failures worth another attempt: the server is starting, restarting or briefly unreachable.
@@ -43,12 +44,21 @@ class DatabaseTarget:
     user: str
 
 
+def dsn_problem(message: str) -> str:
+    """The kind of problem in libpq's message about a URL it cannot parse, without the quoted
+    tokens: libpq quotes the failing piece, which may be part of the password
+    (`invalid percent-encoded token: "Pa%ss-W0rd"`, `missing "=" after "secret"`)."""
+    first = message.strip().splitlines()[0] if message.strip() else "cannot be parsed"
+    first = first.removeprefix("invalid dsn: ")
+    return re.sub(r'"[^"]*"', lambda m: m.group(0) if len(m.group(0)) <= 3 else "(…)", first)
+
+
 def describe(url: str) -> DatabaseTarget:
     """Parse a libpq URL or key=value string into its printable parts."""
     try:
         params = psycopg2.extensions.parse_dsn(url)
     except psycopg2.ProgrammingError as exc:
-        raise ConfigError(f"invalid database URL: {scrub(str(exc).strip(), url)}") from None
+        raise ConfigError(f"the database URL is not valid: {dsn_problem(str(exc))}") from None
     return DatabaseTarget(
         host=params.get("host", "localhost"),
         port=params.get("port", "5432"),

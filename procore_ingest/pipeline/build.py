@@ -34,28 +34,35 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 
+from .. import database as db
 from ..documents.record import (
-    Document,
+    FeedDocument,
     PackedDocuments,
+    RowBuilder,
     content_digest,
     pack_documents,
-    row_documents,
     unpack_documents,
 )
 from ..documents.values import type_name
 from ..errors import DatabaseConnectionError, RangeReadError
 from ..logs import logger
 from ..plan import TablePlan
+from ..source.reader import (
+    KeyRange,
+    key_batches,
+    range_rows,
+    read_batches,
+    read_range,
+    shared_snapshot,
+)
 from ..tuning import tune_process
-from . import db
-from .reader import KeyRange, key_batches, range_rows, read_batches, read_range, shared_snapshot
 
 
 @dataclass
 class BuiltBatch:
     """One batch of a table: its documents (soft-deleted rows left out) and where it ends."""
 
-    docs: list[Document]
+    docs: list[FeedDocument]  # Documents when built here, EncodedDocuments from a worker
     rows_read: int
     last_key: list[Any] | None
     digests: list[int] | None = None  # with digests=True: content_digest of each document (verify)
@@ -73,10 +80,10 @@ class BuiltBatch:
 
 def _unpacked_batch(packed: PackedDocuments, rows_read: int, last_key: list[Any] | None,
                     digests: list[int] | None = None) -> BuiltBatch:
-    return BuiltBatch(unpack_documents(packed), rows_read, last_key, digests)
+    return BuiltBatch(list(unpack_documents(packed)), rows_read, last_key, digests)
 
 
-def _digests(docs: list[Document], wanted: bool) -> list[int] | None:
+def _digests(docs: list[FeedDocument], wanted: bool) -> list[int] | None:
     """The documents' content digests (where they are built: in a worker, before they are
     packed, so the main process never decodes them again), or None when not wanted."""
     return [content_digest(d.fields) for d in docs] if wanted else None
@@ -91,14 +98,15 @@ def serial_batches(conn, plan: TablePlan, batch_size: int, after_key: list[Any] 
                    digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
     """The table's batches read and built in this process (each whole, `parts` or not: its
     rows are read at once)."""
+    builder = RowBuilder(plan)
     for batch in read_batches(conn, plan, batch_size, after_key):
-        docs = row_documents(batch.rows, plan, int(time.time() * 1000))
+        docs: list[FeedDocument] = list(builder.documents(batch.rows, int(time.time() * 1000)))
         yield BuiltBatch(docs, len(batch.rows), batch.last_key, _digests(docs, digests))
 
 
 # --- in the worker processes ------------------------------------------------------------------
 
-worker_state: dict[str, Any] = {}  # (public for tests) this worker's database URL, session and current plan
+worker_state: dict[str, Any] = {}  # (public for tests) this worker's database URL, session, current plan and its builder
 
 
 def _start_worker(database_url: str) -> None:
@@ -127,23 +135,25 @@ def _session():
     return conn
 
 
-def _plan(pickled: bytes) -> TablePlan:
-    """The plan sent with every range, unpickled (and its document builder made) once."""
+def _builder(pickled: bytes) -> RowBuilder:
+    """The document builder of the plan sent with every range: unpickled and made once."""
     if worker_state.get("pickled_plan") != pickled:
-        worker_state["plan"], worker_state["pickled_plan"] = pickle.loads(pickled), pickled  # noqa: S301 (our own parent's bytes)
-    return worker_state["plan"]
+        plan = pickle.loads(pickled)  # noqa: S301 (our own parent's bytes)
+        worker_state["plan"], worker_state["builder"], worker_state["pickled_plan"] = plan, RowBuilder(plan), pickled
+    return worker_state["builder"]
 
 
 def build_range(pickled_plan: bytes, key_range: KeyRange, snapshot: str, digests: bool = False) -> BuiltBatch:
-    plan = _plan(pickled_plan)
+    builder = _builder(pickled_plan)
+    plan = builder.plan
     conn = _session()
     now = int(time.time() * 1000)
-    docs: list[Document] = []
+    docs: list[FeedDocument] = []
     rows = 0
     try:
         for chunk in read_range(conn, plan, key_range, snapshot):
             rows += len(chunk)
-            docs += row_documents(chunk, plan, now)
+            docs += builder.documents(chunk, now)
     except psycopg2.errors.LockNotAvailable as exc:
         raise RangeReadError(db.first_line(exc), "lock") from None
     except psycopg2.Error as exc:  # not sent as is: driver errors do not survive pickling well
@@ -228,7 +238,7 @@ class BuildPool:
             yield from serial_batches(conn, plan, batch_size, after_key, digests)
             return
         with stack:  # the snapshot's transaction ends last: the ranges being read need it
-            pool, pickled_plan = self._pool(), pickle.dumps(plan)
+            pool, pickled_plan, builder = self._pool(), pickle.dumps(plan), RowBuilder(plan)
             window: collections.deque[_Task] = collections.deque()
             partial = BuiltBatch([], 0, None, [] if digests else None)  # the batch being put together
             try:
@@ -239,23 +249,23 @@ class BuildPool:
                         window.append(_Task(key_range, number == len(ranges), future))
                         # at most WINDOW_PER_PROCESS ranges out per worker: a finished range
                         # waits here, built, until it is taken
-                        yield from self._finished(conn, plan, window, partial, WINDOW_PER_PROCESS * self.processes,
-                                                  digests, parts)
-                yield from self._finished(conn, plan, window, partial, 0, digests, parts)
+                        yield from self._finished(conn, builder, window, partial,
+                                                  WINDOW_PER_PROCESS * self.processes, digests, parts)
+                yield from self._finished(conn, builder, window, partial, 0, digests, parts)
             finally:
                 for task in window:
                     if task.future is not None:
                         task.future.cancel()
                 concurrent.futures.wait([t.future for t in window if t.future is not None])
 
-    def _finished(self, conn, plan: TablePlan, window: collections.deque[_Task], partial: BuiltBatch,
+    def _finished(self, conn, builder: RowBuilder, window: collections.deque[_Task], partial: BuiltBatch,
                   keep: int, digests: bool = False, parts: bool = False) -> Iterator[BuiltBatch]:
         """Take results from the front of `window` while more than `keep` tasks are out (or the
         front one is done), adding them to `partial`; yield each batch as it completes (with
         `parts`: each result, as it comes)."""
         while len(window) > keep or (window and window[0].future is not None and window[0].future.done()):
             task = window.popleft()
-            part = self._result(conn, plan, task, digests)
+            part = self._result(conn, builder, task, digests)
             if parts:
                 part.ends_batch = task.ends_batch
                 yield part
@@ -269,7 +279,8 @@ class BuildPool:
                 partial.docs, partial.rows_read = [], 0
                 partial.digests = [] if digests else None
 
-    def _result(self, conn, plan: TablePlan, task: _Task, digests: bool = False) -> BuiltBatch:
+    def _result(self, conn, builder: RowBuilder, task: _Task, digests: bool = False) -> BuiltBatch:
+        plan = builder.plan
         if task.future is not None:
             try:
                 return task.future.result()
@@ -291,7 +302,7 @@ class BuildPool:
                 self.local_only = True
         # the range read by this session, inside the snapshot transaction it keeps open
         rows = [row for chunk in range_rows(conn, plan, task.key_range) for row in chunk]
-        docs = row_documents(rows, plan, int(time.time() * 1000))
+        docs: list[FeedDocument] = list(builder.documents(rows, int(time.time() * 1000)))
         return _checked(BuiltBatch(docs, len(rows), task.key_range.last_key, _digests(docs, digests)), task.key_range)
 
     def close(self) -> None:
