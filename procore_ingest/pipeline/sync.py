@@ -4,6 +4,14 @@ A cycle, per table in scope (read-only snapshot each), by the first strategy tha
 (`_Cycle.sync_table` picks; each returns what it did and the table's new state):
 
     new table, or its documents' shape changed -> full_load: every row, then ids reconciled
+    (its comment or enum labels too)
+    one integer key, change columns, keys kept -> ranged_pass: nothing written (trusted
+                                                counters): no row read but at most a slice of the
+                                                content check (key ranges, lo <= key < hi); else
+                                                the cursor, and the key set compared by key-range
+                                                digests only when the counters do not explain it
+                                                by the cursor's inserts; the index never listed
+                                                (the keys it holds are kept: indexed_keys)
     nothing written since the last cycle     -> unchanged: no row read (cursor mode: at most
                                                 one slice of the content check)
     change columns (updated_at, ...)         -> cursor_pass: rows past the watermarks - overlap,
@@ -14,6 +22,9 @@ A cycle, per table in scope (read-only snapshot each), by the first strategy tha
                                                 (removals.reconcile_ids): remove what is gone,
                                                 feed what is missing
   after every table: tables gone from the database -> their documents removed
+
+The plans come from the schema map kept in the state directory while the catalog fingerprint
+(one query) has not moved (RunContext.load_plans(reuse=True)).
 
 What a cycle could not get acknowledged stays pending in the table's state (`state.
 PendingOperation`) and is retried by every later cycle; a cycle that leaves anything pending
