@@ -163,12 +163,17 @@ class TableSyncState:
 
     columns: str | None = None  # fingerprint of how rows are read (key, columns, types, withheld)
     documents: str | None = None  # fingerprint of derived fields (relationships, file references)
+    labels: str | None = None  # fingerprint of the table's comment and enum labels (catalog only)
     mode: SyncMode = "cursor"  # what the next cycle does: cursor or digest (a full load is never left)
     activity: list[int] | None = None  # PostgreSQL's write counters and file node
     fingerprint: list[Any] | None = None  # [count, sum of key hashes] of the live rows; None: list ids next cycle
     watermarks: dict[str, str] = field(default_factory=dict)  # change column -> max value seen (capped)
     recent: dict[str, str] = field(default_factory=dict)  # rows in the overlap window -> content hash
     buckets: int | None = None  # digest mode: number of key-range buckets
+    # integer-keyed tables with change columns: bounds of the key ranges (range r holds
+    # bounds[r-1] <= key < bounds[r]); `digests` are then per range, and the keys the index holds
+    # are kept beside the state (indexed_keys.IndexedKeys). None: hash buckets, ids listed.
+    bounds: list[int] | None = None
     digests: dict[str, str] = field(default_factory=dict)  # bucket -> "count:sum" (cursor mode: last checked)
     check_phase: int = 0  # cursor mode: the slice of buckets the next content check compares
     checked_phases: list[int] = field(default_factory=list)  # slices whose digests are recorded
@@ -337,6 +342,9 @@ class Checkpoints:
         return checkpoints
 
 
+SCHEMA_SNAPSHOT = "schema.json"
+
+
 @contextlib.contextmanager
 def state_os_errors(doing: str, path: Path) -> Iterator[None]:
     """An OSError (full disk, read-only file system, permission) as a StateError naming the
@@ -474,3 +482,21 @@ class StateStore:
         text = orjson.dumps(names, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
         atomic_write_text(self.root / "context_names.json", text.decode(), mode=0o600)
 
+
+    # -- the schema map sync builds its plans from, kept until the catalog moves
+    def load_schema_snapshot(self) -> tuple[str, dict[str, Any]] | None:
+        """(catalog key, snapshot) of the last discovery, or None (none kept, or unreadable:
+        discovery simply runs again)."""
+        try:
+            data = self._read(self.root / SCHEMA_SNAPSHOT)
+        except StateError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("catalog"), str) \
+                or not isinstance(data.get("schema"), dict):
+            return None
+        return data["catalog"], data["schema"]
+
+    def save_schema_snapshot(self, catalog: str, snapshot: dict[str, Any]) -> None:
+        """Keep the schema map (`discovery.snapshot`: no sampled values) with the catalog key it
+        was discovered under; atomically, mode 0600."""
+        self._write(self.root / SCHEMA_SNAPSHOT, {"catalog": catalog, "schema": snapshot})

@@ -400,7 +400,8 @@ def _verify_detail(t: TableVerify) -> str:
     if t.error is not None:
         return f"FAILED: {t.error}"
     rows = "table dropped" if t.dropped else f"{t.rows:,} {'expected' if t.name == '(schema documents)' else 'rows'}"
-    found = [f"{n:,} {kind}" for kind, n in (("missing", t.missing), ("stale", t.stale), ("extra", t.extra)) if n]
+    found = [f"{n:,} {kind}" for kind, n in (("missing", t.missing), ("stale", t.stale), ("extra", t.extra),
+                                              ("kept keys off", t.kept_keys_off)) if n]
     detail = f"{rows}, {t.documents:,} documents: " + (", ".join(found) if found else "equal")
     return detail + (f" ({t.pending} pending)" if t.pending else "")
 

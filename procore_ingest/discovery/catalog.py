@@ -217,3 +217,60 @@ def read_catalog(conn) -> Catalog:
         for conname, _src, _tgt, sn, sc, tn, tc, scols, tcols, deltype in fk_rows
     ]
     return Catalog(schemas=schemas, tables=tables, foreign_keys=foreign_keys)
+
+
+# What discovery reads from the catalog, digested in one query: relations (kind, comment,
+# partitions, whether the role may read them), columns (types, defaults, nullability, comments),
+# enum labels in order, keys and indexes, constraints (foreign keys and others). pg_class.oid
+# is part of every line, so a table dropped and created again under the same name moves it.
+# Not the file node: TRUNCATE and VACUUM FULL change rows, not the schema.
+CATALOG_FINGERPRINT_SQL = f"""
+SELECT md5(coalesce((SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
+  SELECT concat_ws('|', 'r', c.oid, n.nspname, c.relname, c.relkind, c.relispartition,
+                   c.relkind <> 'm' OR c.relispopulated,
+                   has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'),
+                   obj_description(c.oid, 'pg_class'),
+                   (SELECT string_agg(i.inhparent::text, ',' ORDER BY i.inhparent)
+                      FROM pg_inherits i WHERE i.inhrelid = c.oid)) AS line
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_USER_SCHEMAS}
+  UNION ALL
+  SELECT concat_ws('|', 'a', a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
+                   a.atttypid, a.attnotnull, a.attgenerated, pg_get_expr(d.adbin, d.adrelid),
+                   col_description(a.attrelid, a.attnum))
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_USER_SCHEMAS} AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  -- every enum and domain: a label renamed, added or reordered changes documents' values
+  SELECT concat_ws('|', 'e', e.enumtypid, e.enumsortorder, e.enumlabel) FROM pg_enum e
+  UNION ALL
+  SELECT concat_ws('|', 'd', t.oid, t.typbasetype, t.typtypmod, t.typnotnull) FROM pg_type t
+  JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND {_USER_SCHEMAS}
+  UNION ALL
+  SELECT concat_ws('|', 'i', ix.indexrelid, ix.indrelid, ix.indisprimary, ix.indisunique, ix.indkey::text,
+                   ix.indnkeyatts, ix.indpred IS NOT NULL, ix.indexprs IS NOT NULL, ic.relam)
+  FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid
+  JOIN pg_class c ON c.oid = ix.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE {_USER_SCHEMAS}
+  UNION ALL
+  SELECT concat_ws('|', 'c', con.oid, con.conname, con.contype, con.conrelid, con.confrelid,
+                   con.conkey::text, con.confkey::text, con.confdeltype, con.conparentid)
+  FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
+  WHERE {_USER_SCHEMAS}
+  UNION ALL
+  SELECT concat_ws('|', 's', n.oid, n.nspname, has_schema_privilege(n.oid, 'USAGE'))
+  FROM pg_namespace n WHERE {_USER_SCHEMAS}
+) lines), ''))
+"""  # noqa: S608
+
+
+def catalog_fingerprint(conn) -> str:
+    """A digest of everything discovery reads from the catalog (one query, no table rows):
+    equal fingerprints mean the last schema map still describes the database, but for what
+    discovery samples from rows (file references, inferred relationships), which is refreshed
+    only when the catalog moves."""
+    with conn.cursor() as cur:
+        cur.execute(CATALOG_FINGERPRINT_SQL)
+        return str(cur.fetchone()[0])

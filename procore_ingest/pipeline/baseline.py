@@ -15,4 +15,5 @@ def sync_state(baseline: Baseline) -> TableSyncState:
                           activity=baseline.activity, fingerprint=list(baseline.fingerprint),
                           watermarks=dict(baseline.watermarks), recent=dict(baseline.recent),
                           buckets=baseline.buckets, digests=dict(baseline.digests),
-                          checked_phases=list(baseline.checked_phases))
+                          checked_phases=list(baseline.checked_phases), labels=baseline.labels,
+                          bounds=list(baseline.bounds) if baseline.bounds is not None else None)

@@ -26,9 +26,11 @@ from .. import config
 from .. import database as db
 from ..config import redact_url
 from ..discovery import discover_with_connection
+from ..discovery.catalog import catalog_fingerprint
 from ..discovery.model import SchemaMap
 from ..discovery.naming import DEFAULT_CONTEXT_DEPTH
 from ..discovery.profile import ProfileOptions
+from ..discovery.snapshot import schema_from_snapshot, schema_to_snapshot
 from ..documents.record import FeedDocument
 from ..errors import DatabaseConnectionError
 from ..files import FileBatchResult, FileCounts, FileIndexer, FileOptions
@@ -132,9 +134,11 @@ class RunContext:
                 run.conn = stack.enter_context(db.session(options.database_url))
             yield run
 
-    def load_plans(self) -> tuple[SchemaMap, list[TablePlan]]:
-        """The schema as it is now, and a plan for each table in scope."""
-        schema = load_schema(self.conn, self.options.database_url)
+    def load_plans(self, reuse: bool = False) -> tuple[SchemaMap, list[TablePlan]]:
+        """The schema as it is now, and a plan for each table in scope. `reuse` (sync): the
+        schema map kept in the state directory when the catalog has not moved since it was
+        discovered (one catalog query instead of a discovery that samples every table)."""
+        schema = self._reused_schema() if reuse else load_schema(self.conn, self.options.database_url)
         plans = build_plans(schema, self.options.tables, self.options.exclude,
                             self.options.allow_columns, self.options.keep_soft_deleted,
                             id_key=functools.partial(load_id_key, self.options.state_dir),
@@ -160,6 +164,23 @@ class RunContext:
             logger.warning("The sync state in %s was kept for another %s: starting it over "
                            "(every table is loaded in full)", self.store.root, moved)
         return checkpoints
+
+    def _reused_schema(self) -> SchemaMap:
+        """The kept schema map when the catalog is as it was at its discovery; else the schema
+        discovered again and kept under the key taken *before* discovery read the catalog (a
+        change made meanwhile moves the key again next cycle)."""
+        key = f"{catalog_fingerprint(self.conn)} {redact_url(self.options.database_url)}"
+        self.conn.rollback()
+        kept = self.store.load_schema_snapshot()
+        if kept is not None and kept[0] == key:
+            schema = schema_from_snapshot(kept[1])
+            if schema is not None:
+                return schema
+        logger.info("The database's catalog moved since the schema was last discovered "
+                    "(or no schema is kept yet): discovering it again")
+        schema = load_schema(self.conn, self.options.database_url)
+        self.store.save_schema_snapshot(key, schema_to_snapshot(schema))
+        return schema
 
     # -- writing
     def record(self, failures: list[FeedFailure]) -> None:

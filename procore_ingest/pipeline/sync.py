@@ -4,6 +4,14 @@ A cycle, per table in scope (read-only snapshots), by the first strategy that ap
 (`_Cycle.sync_table` picks; each returns what it did and the table's new state):
 
     new table, or its documents' shape changed -> full_load: every row, then ids reconciled
+    (its comment or enum labels too)
+    one integer key, change columns, keys kept -> ranged_pass: nothing written (trusted
+                                                counters): no row read but at most a slice of the
+                                                content check (key ranges, lo <= key < hi); else
+                                                the cursor, and the key set compared by key-range
+                                                digests only when the counters do not explain it
+                                                by the cursor's inserts; the index never listed
+                                                (the keys it holds are kept: indexed_keys)
     nothing written since the last cycle     -> unchanged: no row read (cursor mode: at most
                                                 one slice of the content check)
     change columns (updated_at, ...)         -> cursor_pass: rows past the watermarks - overlap,
@@ -16,6 +24,9 @@ A cycle, per table in scope (read-only snapshots), by the first strategy that ap
   after every table: the schema documents (procore_schema_metadata) -> fed when the schema
                                                 moved, else only those whose row_count moved
                     tables gone from the database -> their documents removed
+
+The plans come from the schema map kept in the state directory while the catalog fingerprint
+(one query) has not moved (RunContext.load_plans(reuse=True)).
 
 What a cycle could not get acknowledged stays pending in the table's state (`state.
 PendingOperation`) and is retried by every later cycle; past `SyncOptions.max_pending` in one
@@ -57,6 +68,7 @@ from ..errors import (
 )
 from ..files import FileCounts
 from ..files.indexer import parent_of
+from ..indexed_keys import IndexedKeys
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
@@ -144,6 +156,10 @@ class CycleResult:
         return EXIT_PARTIAL if self.failed or self.failed_tables or self.pending_total else EXIT_OK
 
 
+# A key range holding this many times its share of the rows is cut again (_Cycle._rebalance).
+REBALANCE = 8
+
+
 class _Pending:
     """The operations of one table that have no success yet, collected during its cycle. At
     most `limit` are kept one by one (a 1M-row reload into a Vespa refusing writes must not
@@ -192,6 +208,9 @@ class _Cycle:
         self.run, self.options, self.cancel = run, options, cancel
         self.builders = {plan.name: RowBuilder(plan) for plan in plans}  # each table's, made once
         self.trust_counters = trust_counters  # False on a hot standby or after a statistics reset
+        # the keys the index holds of the table being synced (integer-keyed tables with change
+        # columns), kept up to date as Vespa acknowledges puts and removes; None: ids are listed
+        self.keys: IndexedKeys | None = None
 
     # -- feeding
     def feed_rows(self, plan: TablePlan, rows: list[dict[str, Any]], result: TableSync,
@@ -216,12 +235,18 @@ class _Cycle:
         fed = self.run.feed(docs)
         failed = {f.id: f for f in fed.failures}
         keys = {d.id: self._key(plan, row) for d, row in zip(docs, live, strict=True)}
+        column = changes.integer_key(plan) if self.keys is not None else None
+        numbers = {d.id: row[column] for d, row in zip(docs, live, strict=True)} if column else {}
         for doc in docs:
             if doc.id in failed:
                 pending.add("put", RECORD_TYPE, failed[doc.id], keys[doc.id], earlier.get((RECORD_TYPE, doc.id)))
             else:
                 pending.landed(RECORD_TYPE, doc.id)
-                if indexed is not None and doc.id not in indexed:
+                if self.keys is not None and column:  # the kept keys tell inserts from updates
+                    new = self.keys.add([numbers[doc.id]])
+                    result.inserted += new
+                    result.updated += 1 - new
+                elif indexed is not None and doc.id not in indexed:
                     result.inserted += 1
                 else:
                     result.updated += 1
@@ -266,6 +291,8 @@ class _Cycle:
                 pending.add("remove", RECORD_TYPE, failed[i], earlier=earlier.get((RECORD_TYPE, i)))
             else:
                 pending.landed(RECORD_TYPE, i)
+        if self.keys is not None:  # an integer key's id is `table:key`
+            self.keys.discard(int(i.rsplit(":", 1)[1]) for i in ids if i not in failed)
         result.removed += outcome.ok
         result.failed += len(failed)
         if self.run.files is not None:  # a deleted row's file documents go with it
@@ -315,6 +342,23 @@ class _Cycle:
 
     # -- one table
     def sync_table(self, plan: TablePlan, previous: TableSyncState | None) -> tuple[TableSync, TableSyncState]:
+        """One table (`_strategy`); the keys the index holds (integer-keyed tables with change
+        columns) are kept beside the state when the table is done."""
+        ranged = changes.integer_key(plan) is not None and bool(plan.change_columns)
+        self.keys = IndexedKeys.load(self.run.options.state_dir, plan.name) if ranged else None
+        try:
+            result, state = self._strategy(plan, previous)
+        finally:
+            keys, self.keys = self.keys, None
+        if keys is not None and state.bounds == keys.bounds:
+            keys.save(self.run.options.state_dir, plan.name)
+        else:  # no integer key (any more), or not rebuilt: the next cycle lists ids and rebuilds
+            IndexedKeys.forget(self.run.options.state_dir, plan.name)
+            if keys is None:
+                state.bounds = None
+        return result, state
+
+    def _strategy(self, plan: TablePlan, previous: TableSyncState | None) -> tuple[TableSync, TableSyncState]:
         """One table, by the first strategy that applies: full load, unchanged, cursor or digest pass."""
         if previous is None:
             return self.full_load(plan, None, "new table")
@@ -323,11 +367,18 @@ class _Cycle:
             previous = replace(previous, documents=documents)
         if not previous.digests_keyed:  # a format-2 state: its rows' unkeyed md5s, keyed here
             previous = replace(previous, recent=changes.rekey_recent(plan, previous.recent))
+        if previous.labels is None:  # likewise
+            previous = replace(previous, labels=changes.labels_fingerprint(plan))
         reason = self._full_load_reason(plan, previous, documents)
         if reason is not None:
             return self.full_load(plan, previous, reason)
         activity = changes.table_activity(self.run.conn, plan)
-        if self.trust_counters and not previous.pending and self._untouched(plan, previous, activity):
+        keyed = changes.integer_key(plan) is not None and bool(plan.change_columns)
+        if keyed and previous.bounds is not None and self.keys is not None and self.keys.bounds == previous.bounds:
+            return self.ranged_pass(plan, previous, activity)
+        if keyed:
+            self.keys = None  # kept keys missing or of other ranges: _begin_pass lists ids once and keeps them
+        elif self.trust_counters and not previous.pending and self._untouched(plan, previous, activity):
             return self.unchanged(plan, previous)
         if previous.mode == "cursor":
             return self.cursor_pass(plan, previous, activity)
@@ -342,6 +393,8 @@ class _Cycle:
             return "relationships or file-reference columns changed"
         if previous.pending_overflow:
             return f"{previous.pending_overflow:,} operations were pending, more than are kept one by one"
+        if previous.labels != changes.labels_fingerprint(plan):
+            return "table comment or enum labels changed"
         if any(op.key is None and op.kind == "put" for op in previous.pending):
             return "rows of a table without a usable key are pending"
         return None
@@ -354,6 +407,7 @@ class _Cycle:
         pending = _Pending(plan.name, self.options.max_pending)
         state = sync_state(changes.baseline(conn, plan, self.options.overlap_s))
         listed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+        self.keys = self._kept_keys(plan, state.bounds, listed)
         begin_snapshot(conn)
         fed: set[str] = set()
         for rows in changes.changed_rows(conn, plan, {}, 0, self.options.batch_size):  # no watermark: every row
@@ -432,8 +486,17 @@ class _Cycle:
             seen = read(cur, plan)
         conn.rollback()  # what follows lists Vespa and feeds: no snapshot is held meanwhile
         # The key set moved (inserts or deletes): list what the index holds for this table.
-        keys_moved = fingerprint.to_json() != previous.fingerprint
+        # An integer-keyed table with change columns whose kept keys are missing lists it once
+        # and keeps its keys (and key ranges) from then on.
+        rebuild = changes.integer_key(plan) is not None and bool(plan.change_columns)
+        keys_moved = fingerprint.to_json() != previous.fingerprint or rebuild
         indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name) if keys_moved else None
+        if rebuild and indexed is not None:
+            with conn.cursor() as cur:
+                state.bounds, state.digests = changes.range_baseline(cur, plan, fingerprint.count)
+            state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(changes.CHECK_SLICES))
+            self.keys = self._kept_keys(plan, state.bounds, indexed)
+            conn.rollback()  # as above: no snapshot held while Vespa is waited on
         step = _Pass(TableSync(plan.name, mode=mode), state, _Pending(plan.name, self.options.max_pending), fingerprint, indexed)
         step.fed = self._retry_pending(plan, previous, step.result, step.pending, indexed)
         return step, seen
@@ -446,6 +509,147 @@ class _Cycle:
         step.state.fingerprint = step.fingerprint.to_json()
         return step.result, self._bookkeeping(step.state, step.result, step.pending, step.fingerprint.count)
 
+    # -- integer-keyed tables with change columns: key ranges and kept keys
+    @staticmethod
+    def _kept_keys(plan: TablePlan, bounds: list[int] | None, listed: set[str]) -> IndexedKeys | None:
+        """The keys of the ids just listed from the index, to be kept from now on (None: the
+        table has no key ranges)."""
+        if bounds is None or changes.integer_key(plan) is None:
+            return None
+        return IndexedKeys(bounds, (int(i.rsplit(":", 1)[1]) for i in listed))
+
+    def ranged_pass(self, plan: TablePlan, previous: TableSyncState,
+                    activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
+        """A table whose key is one integer column and whose index keys are kept. Cost follows
+        the change: nothing written (trusted counters) -> no row read but at most a slice of the
+        content check; otherwise the cursor's rows, and the key set is compared only when the
+        counters do not explain it by the inserts the cursor found (a delete, a key change,
+        counters not trusted): key ranges' digests in the database against the kept ones, then
+        keys compared in the ranges that differ. The index is never listed."""
+        conn, keys, state = self.run.conn, self.keys, replace(previous)
+        assert keys is not None and previous.bounds is not None
+        result, pending = TableSync(plan.name, mode="cursor"), _Pending(plan.name, self.options.max_pending)
+        if self.trust_counters and not previous.pending and previous.fingerprint is not None \
+                and self._untouched(plan, previous, activity):
+            if state.checks_since_write < changes.CHECK_SLICES:
+                begin_snapshot(conn)
+                self._content_check(plan, state, len(keys), set(), result, pending, None)
+                conn.rollback()
+            state.fingerprint = keys.fingerprint()
+            return result, self._bookkeeping(state, result, pending, len(keys))
+        state.checks_since_write, state.activity = 0, activity
+        begin_snapshot(conn)
+        with conn.cursor() as cur:
+            maxima = changes.column_maxima(cur, plan)
+        fed = self._retry_pending(plan, previous, result, pending, None)
+        recent: dict[str, str] = {}
+        for rows in changes.changed_rows(conn, plan, previous.watermarks, self.options.overlap_s,
+                                         self.options.batch_size, new_watermarks=maxima):
+            fresh = []
+            for r in rows:
+                key = changes.recent_key(plan, r.digest, r.values)
+                if r.in_window:
+                    recent[key] = r.digest
+                if previous.recent.get(key) != r.digest:
+                    fresh.append(r.values)
+            fed |= self._feed_rows(plan, fresh, result, pending, None)
+        state.watermarks = {**previous.watermarks, **{c: v for c, v in maxima.items() if v is not None}}
+        state.recent = recent
+        if not self._keys_explained(previous.activity, activity, result.inserted):
+            fed |= self._locate_key_changes(plan, previous.bounds, fed, result, pending)
+        fed |= self._content_check(plan, state, len(keys), fed, result, pending, None)
+        self._rebalance(plan, state)
+        conn.rollback()
+        state.fingerprint = self.keys.fingerprint() if self.keys is not None else None
+        return result, self._bookkeeping(state, result, pending, len(keys))
+
+    def _rebalance(self, plan: TablePlan, state: TableSyncState) -> None:
+        """Ranges cut at the full load stop fitting a table that grew (new keys all land in the
+        last range, ids being sequences): when one range holds REBALANCE times its share, the
+        ranges are cut again (one ordered pass over the key, every range's row digests taken
+        again in the same snapshot), so a range keeps costing what a range should."""
+        keys = self.keys
+        assert keys is not None
+        share = max(changes.ROWS_PER_BUCKET, len(keys) // changes.MAX_BUCKETS)
+        largest = max((int(d.split(":")[0]) for d in keys.digests().values()), default=0)
+        if largest <= REBALANCE * share:
+            return
+        with self.run.conn.cursor() as cur:
+            state.bounds, state.digests = changes.range_baseline(cur, plan, len(keys))
+        state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(changes.CHECK_SLICES))
+        self.keys = IndexedKeys(state.bounds, keys.keys_in_all())
+
+    def _keys_explained(self, before: list[Any] | None, after: list[Any] | None, inserted: int) -> bool:
+        """The key set moved only by the inserts the cursor found: trusted counters show no
+        delete since the last cycle, as many inserts as new keys were fed, the same file node
+        (no TRUNCATE). A key changed by an UPDATE shows as a new key with no insert: not explained."""
+        if not self.trust_counters or before is None or after is None or len(before) != len(after):
+            return False
+        ins, _upd, dels, _live, node = (a - b for a, b in zip(after, before, strict=True))
+        return dels == 0 and node == 0 and ins == inserted
+
+    def _locate_key_changes(self, plan: TablePlan, bounds: list[int], fed: set[str], result: TableSync,
+                            pending: _Pending) -> set[str]:
+        """Where the live keys differ from the kept ones, found by key ranges: one pass over the
+        key column computes every range's digest in the database (no row leaves it); only the
+        ranges whose digest differs from the kept keys' have their keys read and compared: what
+        the index holds and the table does not is removed, what it lacks is fed."""
+        conn, keys = self.run.conn, self.keys
+        assert keys is not None
+        column = str(changes.integer_key(plan))
+        with conn.cursor() as cur:
+            database = changes.key_range_digests(cur, plan, bounds)
+            kept = keys.digests()
+            moved = sorted(int(r) for r in set(database) | set(kept) if database.get(r) != kept.get(r))
+            present = changes.keys_in_key_ranges(cur, plan, bounds, moved)
+        indexed = set().union(*(keys.keys_in_range(r) for r in moved)) if moved else set()
+        id_of = self.builders[plan.name].document_id
+        gone = [id_of({column: k}) for k in sorted(indexed - present)]
+        gone = [i for i in gone if i not in fed]
+        self._remove(plan, gone, result, pending)
+        done = set(gone)
+        missing = [[k] for k in sorted(present - indexed)]
+        for rows in changes.rows_by_keys(conn, plan, missing, self.options.batch_size):
+            done |= self._feed_rows(plan, [r.values for r in rows], result, pending, None)
+        return done
+
+    def _range_check(self, plan: TablePlan, state: TableSyncState, fed: set[str], result: TableSync,
+                     pending: _Pending) -> set[str]:
+        """The content check of a table with key ranges: the slice is a run of ranges read with
+        `lo <= key < hi` through the key's index (cost: the slice); in ranges whose digest moved,
+        rows are fed again and keys the index holds but the table no longer has are removed."""
+        conn, keys = self.run.conn, self.keys
+        assert keys is not None and state.bounds is not None
+        bounds, column = state.bounds, str(changes.integer_key(plan))
+        phase = state.check_phase % changes.CHECK_SLICES
+        ranges = changes.check_slice(bounds, phase)
+        now: dict[str, str] = {}
+        if ranges is not None:
+            with conn.cursor() as cur:
+                now = changes.range_row_digests(cur, plan, bounds, *ranges)
+        inside = (lambda r: ranges[0] <= int(r) <= ranges[1]) if ranges is not None else (lambda r: False)
+        before = {r: d for r, d in state.digests.items() if inside(r)}
+        moved = (sorted(int(r) for r in set(before) | set(now) if before.get(r) != now.get(r))
+                 if phase in state.checked_phases else [])
+        again: set[str] = set()
+        seen: set[int] = set()
+        for rows_ in changes.rows_in_key_ranges(conn, plan, bounds, moved, self.options.batch_size):
+            seen |= {r.values[column] for r in rows_ if not plan.is_soft_deleted(r.values)}
+            fresh = [r.values for r in rows_ if self.builders[plan.name].document_id(r.values) not in fed]
+            counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
+            again |= self._feed_rows(plan, fresh, counted, pending, None)
+            result.rechecked += counted.fed + counted.removed
+            result.failed += counted.failed
+        id_of = self.builders[plan.name].document_id
+        stale = [id_of({column: k}) for r in moved for k in sorted(keys.keys_in_range(r) - seen)]
+        stale = [i for i in stale if i not in fed and i not in again]
+        self._remove(plan, stale, result, pending)
+        state.digests = {**{r: d for r, d in state.digests.items() if not inside(r)}, **now}
+        state.checked_phases = sorted(set(state.checked_phases) | {phase})
+        state.check_phase = (phase + 1) % changes.CHECK_SLICES
+        state.checks_since_write += 1
+        return again | set(stale)
+
     def _content_check(self, plan: TablePlan, state: TableSyncState, rows: int, fed: set[str],
                        result: TableSync, pending: _Pending, indexed: set[str] | None) -> set[str]:
         """What no cursor can see (a transaction open longer than the overlap, a change column
@@ -454,6 +658,8 @@ class _Cycle:
         digests of CHECK_SLICES cycles ago; the rows of buckets that moved are fed again (rows
         legitimately updated meanwhile move their bucket too: at most a slice of re-puts, counted
         as `rechecked`, not as updates)."""
+        if state.bounds is not None and self.keys is not None:
+            return self._range_check(plan, state, fed, result, pending)
         conn = self.run.conn
         state.buckets = state.buckets or changes.bucket_count(rows)
         phase = state.check_phase % changes.CHECK_SLICES
@@ -477,17 +683,18 @@ class _Cycle:
 
     def _untouched(self, plan: TablePlan, previous: TableSyncState, activity: list[Any] | None) -> bool:
         """Nothing written since the last cycle, so no row needs reading: PostgreSQL's write
-        counters have not moved and (tables with change columns) neither have their maxima.
-        The counters are published when a writing session ends or idles (within ~10 s), so a
-        delete or a change in a table without timestamps may be seen one cycle later; nothing
+        counters have not moved and (tables with change columns) neither have the maxima of
+        the indexed ones (one index entry each; an unindexed column's max() would scan the
+        table, so it is left to the counters). The counters are published when a writing
+        session ends or idles (within ~10 s), so a change may be seen one cycle later; nothing
         is lost, since the state does not move while the table is skipped."""
         if activity is None or activity != previous.activity or previous.fingerprint is None:
             return False
         if previous.mode != "cursor":
             return True
         conn = self.run.conn
-        with conn.cursor() as cur:  # index-backed where an index exists: no scan
-            maxima = changes.column_maxima(cur, plan)
+        with conn.cursor() as cur:
+            maxima = changes.column_maxima(cur, plan, only_indexed=True)
         conn.rollback()
         return all(v is None or previous.watermarks.get(c) == v for c, v in maxima.items())
 
@@ -577,7 +784,7 @@ def _sync_tables(run: RunContext, options: SyncOptions, checkpoints: Checkpoints
                     "a hot standby does not count replayed writes" if in_recovery else
                     "first cycle, or the statistics were reset or the server restarted since the last one")
     checkpoints.cycle.stats_reset, checkpoints.cycle.in_recovery = epoch, in_recovery
-    schema, plans = run.load_plans()
+    schema, plans = run.load_plans(reuse=True)
     cycle = _Cycle(run, options, cancel, plans, trust_counters=trust)
     results: dict[str, TableSync] = {}
     for plan in plans:
@@ -638,6 +845,7 @@ def _remove_dropped_tables(run: RunContext, schema: SchemaMap, checkpoints: Chec
         entry = checkpoints.tables.pop(name, None)
         earlier = (entry.sync.pending if entry and entry.sync else []) + checkpoints.dropped.pop(name, [])
         left = remove_table(run, name, earlier)
+        IndexedKeys.forget(run.options.state_dir, name)
         if left:
             checkpoints.dropped[name] = left
             logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
@@ -690,7 +898,7 @@ def _feed_dependents(run: RunContext, cycle: _Cycle, plans: list[TablePlan], mov
         if rows:
             entry = checkpoints.table(plan.name)
             result = results.setdefault(plan.name, TableSync(plan.name))
-            pending = _Pending(plan.name)
+            pending = _Pending(plan.name, cycle.options.max_pending)
             state = entry.sync
             if state is not None:
                 pending.ops = {(op.doctype, op.id): op for op in state.pending}

@@ -55,6 +55,7 @@ from ..errors import (
     DatabaseConnectionError,
     JobCancelled,
 )
+from ..indexed_keys import IndexedKeys
 from ..logs import logger
 from ..plan import TablePlan
 from ..source.reader import count_rows
@@ -66,6 +67,14 @@ from .removals import removal, tables_in_index
 from .run import RunContext, RunOptions
 
 SAMPLE_IDS = 5  # ids named per kind of difference and table
+
+
+def _key_of(doc_id: str) -> int | None:
+    """The integer key in a row's id (`table:key`), None for another kind of id."""
+    try:
+        return int(doc_id.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
 
 
 @dataclass
@@ -91,10 +100,14 @@ class TableVerify:
     extra_ids: list[str] = field(default_factory=list)
     dropped: bool = False  # the table is gone from the database; its documents are all extra
     error: str | None = None  # the table could not be read (it counts as not equal)
+    # the keys sync keeps of what the index holds (indexed_keys) that are not the index's ids:
+    # kept but not indexed, plus indexed but not kept (with --repair they are dropped, and the
+    # next cycle lists the index once to keep them again)
+    kept_keys_off: int = 0
 
     @property
     def equal(self) -> bool:
-        return self.error is None and not (self.missing or self.extra or self.stale)
+        return self.error is None and not (self.missing or self.extra or self.stale or self.kept_keys_off)
 
 
 @dataclass
@@ -160,15 +173,24 @@ class _Verifier:
         self.dropped: set[str] = set()  # tables gone from the database met by this pass
 
     # -- the index's side
-    def index_of(self, doctype: str, namespace: str, table: str | None, volatile: frozenset[str]) -> DigestIndex:
+    def index_of(self, doctype: str, namespace: str, table: str | None, volatile: frozenset[str],
+                 kept: IndexedKeys | None = None) -> tuple[DigestIndex, int]:
+        """The documents' digests, and (`kept`: the keys sync keeps for the table) how many of
+        the visited ids and the kept keys differ."""
         index = DigestIndex()
+        visited: set[int | None] = set()  # keys only (a feed file's ids can come and go)
         for doc_id, fields in self.run.sink.visit(doctype, namespace, table):
             if fields is None:
                 index.drop(doc_id)
+                visited.discard(_key_of(doc_id))
             else:
                 index.put(doc_id, content_digest(fields, volatile))
+                if kept is not None:
+                    visited.add(_key_of(doc_id))
         index.freeze()
-        return index
+        if kept is None:
+            return index, 0
+        return index, len(visited ^ kept.keys_in_all())
 
     def extras(self, index: DigestIndex, collect: _Collect, table: str, ops: list[RemoveOp] | None) -> None:
         """Name the documents no row matched (a second visit, of ids only) and, repairing,
@@ -186,7 +208,14 @@ class _Verifier:
     def table(self, plan: TablePlan) -> TableVerify:
         result = TableVerify(plan.name, pending=self.pending_of(plan.name))
         collect = _Collect(result, self.options.sample)
-        index = self.index_of(RECORD_TYPE, NAMESPACE, plan.name, RECORD_VOLATILE)
+        kept = IndexedKeys.load(self.options.state_dir, plan.name)
+        index, result.kept_keys_off = self.index_of(RECORD_TYPE, NAMESPACE, plan.name, RECORD_VOLATILE, kept)
+        if kept is not None and (result.kept_keys_off or self.repair):
+            if result.kept_keys_off:
+                logger.warning("The keys sync keeps for %s differ from the index's ids in %d places",
+                               plan.name, result.kept_keys_off)
+            if self.repair:  # the repair changes the index: the next cycle lists it once and keeps it again
+                IndexedKeys.forget(self.options.state_dir, plan.name)
         result.documents = len(index)
         puts: list[FeedDocument] | None = [] if self.repair else None
         for batch in self.rows(plan):

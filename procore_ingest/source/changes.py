@@ -150,22 +150,25 @@ def _clock(plan: TablePlan, column: str) -> sql.Composable | None:
     return None
 
 
-def column_maxima(cur, plan: TablePlan) -> dict[str, str | None]:
+def column_maxima(cur, plan: TablePlan, only_indexed: bool = False) -> dict[str, str | None]:
     """The watermark of each change column as exact text: its max() (index-backed where an
     index exists), but never past the database's clock, so that a row dated in the future (a
     writer's skewed clock, 'infinity') cannot blind the column: such rows stay above the
     watermark and are read again every cycle while they are in the future (their content
-    hash keeps them from being fed again)."""
-    if not plan.change_columns:
+    hash keeps them from being fed again). `only_indexed`: the columns a btree index leads with
+    (max() reads one index entry), none that would need a scan of the table."""
+    indexed = {t.name for t in plan.table.timestamp_columns if t.indexed}
+    chosen = [c for c in plan.change_columns if c in indexed or not only_indexed]
+    if not chosen:
         return {}
     parts = []
-    for c in plan.change_columns:
+    for c in chosen:
         top = sql.SQL("(SELECT max(t.{c}) FROM {table} t)").format(c=sql.Identifier(c), table=table_ident(plan.table))
         clock = _clock(plan, c)
         parts.append(sql.SQL("LEAST({}, {})::text").format(top, clock) if clock is not None
                      else sql.SQL("{}::text").format(top))
     cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(parts)))
-    return dict(zip(plan.change_columns, cur.fetchone(), strict=True))
+    return dict(zip(chosen, cur.fetchone(), strict=True))
 
 
 def _column_type(plan: TablePlan, name: str) -> sql.SQL:
@@ -302,6 +305,16 @@ def documents_fingerprint(plan: TablePlan) -> str:
     return hashlib.sha256(json.dumps([rels, files, plan.withheld_columns, naming]).encode()).hexdigest()[:16]
 
 
+def labels_fingerprint(plan: TablePlan) -> str:
+    """What only the catalog says in a table's documents, moved by DDL that writes no row and
+    no counter: the table's comment (`table_description`) and the labels of its enum columns
+    (`metadata`, `content_text`: `ALTER TYPE ... RENAME VALUE`). When it moves, every document
+    of the table is fed again. Kept beside `documents_fingerprint` (not inside it) so that a
+    state written before it existed is not taken for a moved table."""
+    enums = [[c.name, c.enum_values] for c in plan.table.columns if c.enum_values]
+    return hashlib.sha256(json.dumps([plan.table.comment, enums]).encode()).hexdigest()[:16]
+
+
 @dataclass
 class Baseline:
     """What a table looked like just before it was read: what the next cycle compares against.
@@ -313,10 +326,12 @@ class Baseline:
     activity: list[Any] | None  # table_activity, read before the snapshot
     fingerprint: list[Any]  # key_fingerprint(...).to_json()
     buckets: int
-    digests: dict[str, str]  # bucket -> "count:sum"
+    digests: dict[str, str]  # bucket (or key range, with bounds) -> "count:sum"
     watermarks: dict[str, str] = field(default_factory=dict)  # cursor mode: change column -> max value
     recent: dict[str, str] = field(default_factory=dict)  # cursor mode: rows in the overlap window -> hash
     checked_phases: list[int] = field(default_factory=list)  # cursor mode: slices whose digests are here
+    labels: str = ""  # labels_fingerprint
+    bounds: list[int] | None = None  # cursor mode, one integer key: the key ranges' bounds (range_baseline)
 
 
 def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> Baseline:
@@ -330,12 +345,19 @@ def baseline(conn, plan: TablePlan, overlap_s: int = DEFAULT_OVERLAP_S) -> Basel
         if plan.change_columns:
             watermarks = {c: v for c, v in column_maxima(cur, plan).items() if v is not None}
             # the rotating content check compares slices of these digests, taken with the rest
-            state = Baseline(columns_fingerprint(plan), documents_fingerprint(plan), "cursor", activity,
-                             fingerprint, buckets, bucket_digests(cur, plan, buckets), watermarks,
-                             checked_phases=list(range(CHECK_SLICES)))
+            if integer_key(plan) is not None:  # key ranges: a slice is read through the key's index
+                bounds, digests = range_baseline(cur, plan, int(fingerprint[0]))
+                state = Baseline(columns_fingerprint(plan), documents_fingerprint(plan), "cursor", activity,
+                                 fingerprint, len(bounds) + 1, digests, watermarks,
+                                 checked_phases=list(range(CHECK_SLICES)), bounds=bounds)
+            else:
+                state = Baseline(columns_fingerprint(plan), documents_fingerprint(plan), "cursor", activity,
+                                 fingerprint, buckets, bucket_digests(cur, plan, buckets), watermarks,
+                                 checked_phases=list(range(CHECK_SLICES)))
         else:
             state = Baseline(columns_fingerprint(plan), documents_fingerprint(plan), "digest", activity,
                              fingerprint, buckets, bucket_digests(cur, plan, buckets))
+        state.labels = labels_fingerprint(plan)
     if plan.change_columns:
         # Rows inside the overlap window as they are now: the next cycle re-reads them and
         # feeds only those whose content moved since.
@@ -353,3 +375,122 @@ def recent_key(plan: TablePlan, digest: str, row: dict[str, Any]) -> str:
         return digest
     key = json.dumps([key_to_json(row[k]) for k in plan.key_columns])
     return keyed_hash(plan.id_key, key) if plan.key_is_secret else key
+
+
+# --- key ranges: tables whose key is one integer column -------------------------------------
+#
+# Such a table's key space is cut into ranges at stored bounds (taken at its full load, about
+# ROWS_PER_BUCKET rows each): range r holds the keys k with bounds[r-1] <= k < bounds[r]
+# (PostgreSQL's width_bucket). A range is read with `WHERE k >= lo AND k < hi` through the key's
+# index, so what a cycle spends on a range is proportional to the range, not to the table.
+
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+
+
+def integer_key(plan: TablePlan) -> str | None:
+    """The key column when the table is keyed by one integer column (and the key is not
+    secret-looking: its values are kept in the state directory), else None."""
+    if len(plan.key_columns) != 1 or plan.key_is_secret:
+        return None
+    column = plan.key_columns[0]
+    return column if plan.table.column(column).effective_type in INTEGER_TYPES else None
+
+
+def _key_column(plan: TablePlan) -> sql.Composable:
+    column = integer_key(plan)
+    if column is None:
+        raise ValueError(f"{plan.name} is not keyed by one integer column")
+    return sql.SQL("t.{}").format(sql.Identifier(column))
+
+
+def key_range_bounds(cur, plan: TablePlan, rows: int) -> list[int]:
+    """Bounds cutting the live keys into ranges of about ROWS_PER_BUCKET rows (at most
+    MAX_BUCKETS ranges): one ordered pass over the key's index, at a full load."""
+    ranges = bucket_count(rows)
+    cur.execute(sql.SQL("SELECT min(k) FROM (SELECT {k} AS k, ntile({n}) OVER (ORDER BY {k}) AS part "
+                        "FROM {t} t{live}) s GROUP BY part ORDER BY part").format(
+        k=_key_column(plan), n=sql.Literal(ranges), t=table_ident(plan.table), live=_live(plan)))
+    lows = [int(r[0]) for r in cur.fetchall()]
+    return lows[1:]  # the first range starts below every key
+
+
+def range_baseline(cur, plan: TablePlan, rows: int) -> tuple[list[int], dict[str, str]]:
+    """(bounds, row digests of every range): what the content check of an integer-keyed table
+    compares its slices with."""
+    bounds = key_range_bounds(cur, plan, rows)
+    return bounds, range_row_digests(cur, plan, bounds, 0, len(bounds))
+
+
+def check_slice(bounds: list[int], phase: int) -> tuple[int, int] | None:
+    """The ranges (first, last) the content check compares at `phase`: one of CHECK_SLICES
+    contiguous runs of ranges (None: no range falls in this phase, the table is small)."""
+    ranges = len(bounds) + 1
+    size = -(-ranges // CHECK_SLICES)
+    first = phase * size
+    return (first, min(ranges - 1, first + size - 1)) if first < ranges else None
+
+
+def _range_condition(plan: TablePlan, bounds: list[int], first: int, last: int) -> tuple[sql.Composable, list[Any]]:
+    """`lo <= k < hi` for the ranges first..last (contiguous), open where they reach the ends."""
+    key, conds, params = _key_column(plan), [], []
+    if first > 0:
+        conds.append(sql.SQL("{} >= %s").format(key))
+        params.append(bounds[first - 1])
+    if last < len(bounds):
+        conds.append(sql.SQL("{} < %s").format(key))
+        params.append(bounds[last])
+    return (sql.SQL(" AND ").join(conds) if conds else TRUE), params
+
+
+def key_range_digests(cur, plan: TablePlan, bounds: list[int]) -> dict[str, str]:
+    """range -> "count:sum of key hashes" of the live keys (`hashint8extended`, which
+    indexed_keys.key_hash computes alike), every non-empty range, in one pass
+    that reads only the key column (an index-only scan where the table has no soft-delete
+    column and is vacuumed): where rows were deleted, without listing the index."""
+    cur.execute(sql.SQL("SELECT width_bucket({k}, %s::bigint[]), count(*) || ':' || sum(hashint8extended({k}, 0)) "
+                        "FROM {t} t{live} GROUP BY 1").format(k=_key_column(plan), t=table_ident(plan.table),
+                                                              live=_live(plan)), [bounds])
+    return {str(r): digest for r, digest in cur.fetchall()}
+
+
+def range_row_digests(cur, plan: TablePlan, bounds: list[int], first: int, last: int) -> dict[str, str]:
+    """range -> "count:sum of row hashes" of the ranges first..last only (`WHERE lo <= k < hi`):
+    the content check's slice, at a cost proportional to the slice."""
+    cond, params = _range_condition(plan, bounds, first, last)
+    live = sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column)) \
+        if plan.soft_delete_column else sql.SQL("")
+    cur.execute(sql.SQL("SELECT width_bucket({k}, %s::bigint[]), count(*) || ':' || sum({h}) FROM {t} t "
+                        "WHERE {cond}{live} GROUP BY 1").format(
+        k=_key_column(plan), h=_hash64(plan, ROW_TEXT), t=table_ident(plan.table), cond=cond, live=live),
+        [bounds, *params])
+    return {str(r): digest for r, digest in cur.fetchall()}
+
+
+def _ranges_where(plan: TablePlan, bounds: list[int], chosen: list[int]) -> tuple[sql.Composable, list[Any]]:
+    conds, params = [], []
+    for r in sorted(set(chosen)):
+        cond, p = _range_condition(plan, bounds, r, r)
+        conds.append(sql.SQL("({})").format(cond))
+        params += p
+    return sql.SQL(" WHERE ({})").format(sql.SQL(" OR ").join(conds)), params
+
+
+def rows_in_key_ranges(conn, plan: TablePlan, bounds: list[int], chosen: list[int], batch_size: int
+                       ) -> Iterator[list[Row]]:
+    """Every row (live or soft-deleted) of the chosen ranges, in key order."""
+    if not chosen:
+        return
+    where, params = _ranges_where(plan, bounds, chosen)
+    yield from _stream(conn, plan, where, params, batch_size)
+
+
+def keys_in_key_ranges(cur, plan: TablePlan, bounds: list[int], chosen: list[int]) -> set[int]:
+    """The live keys of the chosen ranges (read through the key's index)."""
+    if not chosen:
+        return set()
+    where, params = _ranges_where(plan, bounds, chosen)
+    live = sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column)) \
+        if plan.soft_delete_column else sql.SQL("")
+    cur.execute(sql.SQL("SELECT {k} FROM {t} t{where}{live}").format(
+        k=_key_column(plan), t=table_ident(plan.table), where=where, live=live), params)
+    return {int(r[0]) for r in cur.fetchall()}

@@ -1,0 +1,164 @@
+"""A cycle costs what changed (issue "scale"): inserts never list the index, a delete is
+located by key ranges and only its range is compared, an idle cycle reads no rows, and what
+the kept keys replace (the listing of the index) still converges on every kind of change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from procore_ingest.indexed_keys import KEYS_DIR, IndexedKeys, range_of
+from procore_ingest.pipeline.ingest import IngestOptions, run_full
+from procore_ingest.pipeline.sync import SyncOptions, run_cycle
+from procore_ingest.source import changes
+from tests.helpers import execute, query
+from tests.test_sync import assert_index_equals_database
+
+P = 562949953421312
+SCHEMA = """
+CREATE TABLE photos (id bigint PRIMARY KEY, project_id bigint, description text,
+                     updated_at timestamp(3) NOT NULL, last_synced_at timestamp(3) NOT NULL DEFAULT now());
+CREATE INDEX ON photos (last_synced_at);
+INSERT INTO photos SELECT 562949953421312 + g, 1, 'photo ' || g, '2026-01-01', '2026-01-02'
+  FROM generate_series(1, 1000) g;
+"""
+
+
+def visits(server) -> int:
+    """Requests that list documents (a visit), not single-document operations."""
+    return sum(1 for r in server.requests if r.method == "GET" and r.doc_id is None)
+
+
+@pytest.fixture
+def synced(pg_url, vespa, tmp_path):
+    execute(pg_url, SCHEMA)
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path))).exit_code == 0
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path))
+    for _ in range(changes.CHECK_SLICES + 1):  # counters trusted, content check after the load done
+        assert run_cycle(options).changes == 0
+    return options
+
+
+def test_inserts_and_updates_never_list_the_index(synced, pg_url, vespa):
+    vespa.clear_requests()
+    execute(pg_url, f"""INSERT INTO photos (id, description, updated_at) VALUES ({P + 5000}, 'new', now()),
+                                                                          ({P + 5001}, 'new', now());
+                        UPDATE photos SET description = 'edited', last_synced_at = now() WHERE id = {P + 7}""")
+    result = run_cycle(synced).tables["photos"]
+    assert (result.inserted, result.updated, result.removed) == (2, 1, 0)
+    assert visits(vespa) == 0
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_a_delete_is_located_and_only_its_range_compared(synced, pg_url, vespa, monkeypatch):
+    compared: list[list[int]] = []
+    real = changes.keys_in_key_ranges
+
+    def recording(cur, plan, bounds, chosen):
+        compared.append(list(chosen))
+        return real(cur, plan, bounds, chosen)
+
+    monkeypatch.setattr(changes, "keys_in_key_ranges", recording)
+    keys = IndexedKeys.load(synced.state_dir, "photos")
+    assert keys is not None and len(keys.bounds) > 4
+    vespa.clear_requests()
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 500}")
+    result = run_cycle(synced).tables["photos"]
+    assert result.removed == 1 and visits(vespa) == 0
+    assert compared == [[range_of(keys.bounds, P + 500)]]
+    assert f"id:procore_record:procore_record::photos:{P + 500}" not in vespa.documents("procore_record")
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_an_idle_cycle_reads_no_rows(synced, pg_url):
+    def rows_read():
+        execute(pg_url, "SELECT pg_stat_force_next_flush()")
+        return query(pg_url, "SELECT pg_stat_clear_snapshot(), seq_tup_read + coalesce(idx_tup_fetch, 0) "
+                             "FROM pg_stat_user_tables WHERE relname = 'photos'")[0][1]
+
+    before = rows_read()
+    assert run_cycle(synced).changes == 0
+    assert rows_read() - before <= 2  # the change columns' max() through their indexes, nothing else
+
+
+def test_a_changed_key_is_seen_the_next_cycle(synced, pg_url, vespa):
+    execute(pg_url, f"UPDATE photos SET id = {P + 9000}, last_synced_at = now() WHERE id = {P + 3}")
+    vespa.clear_requests()
+    result = run_cycle(synced).tables["photos"]
+    assert (result.inserted, result.removed) == (1, 1) and visits(vespa) == 0
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_a_key_changed_without_a_timestamp_is_healed_by_the_content_check(synced, pg_url, vespa):
+    execute(pg_url, f"UPDATE photos SET id = {P + 9001} WHERE id = {P + 4}")  # no change column moves
+    for _ in range(changes.CHECK_SLICES):
+        run_cycle(synced)
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_truncate_and_new_rows(synced, pg_url, vespa):
+    execute(pg_url, f"TRUNCATE photos; INSERT INTO photos (id, description, updated_at) "
+                    f"SELECT {P} + g, 'again', '2020-01-01' FROM generate_series(2000, 2004) g")
+    result = run_cycle(synced).tables["photos"]
+    assert result.removed == 1000 and result.inserted == 5
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_a_state_without_kept_keys_lists_the_index_once(synced, pg_url, vespa):
+    """A state from before the kept keys (or keys lost): one listing rebuilds them."""
+    path = Path(synced.state_dir) / "checkpoints.json"
+    checkpoints = json.loads(path.read_text())
+    checkpoints["tables"]["photos"]["sync"]["bounds"] = None
+    path.write_text(json.dumps(checkpoints))
+    shutil.rmtree(f"{synced.state_dir}/{KEYS_DIR}")
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 10}")
+    vespa.clear_requests()
+    assert run_cycle(synced).tables["photos"].removed == 1
+    assert visits(vespa) >= 1
+    assert IndexedKeys.load(synced.state_dir, "photos") is not None
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 11}; "
+                    f"INSERT INTO photos (id, description, updated_at) VALUES ({P + 7000}, 'n', now())")
+    vespa.clear_requests()
+    result = run_cycle(synced).tables["photos"]
+    assert (result.inserted, result.removed) == (1, 1) and visits(vespa) == 0
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_ranges_are_cut_again_when_the_table_grows(synced, pg_url, vespa):
+    before = IndexedKeys.load(synced.state_dir, "photos")
+    assert before is not None
+    execute(pg_url, f"INSERT INTO photos (id, description, updated_at) "
+                    f"SELECT {P} + g, 'grown', now() FROM generate_series(10001, 13000) g")
+    assert run_cycle(synced).tables["photos"].inserted == 3000
+    after = IndexedKeys.load(synced.state_dir, "photos")
+    assert after is not None and after.bounds != before.bounds and len(after) == 4000
+    largest = max(int(d.split(":")[0]) for d in after.digests().values())
+    assert largest <= 2 * changes.ROWS_PER_BUCKET  # the new keys are spread over new ranges
+    execute(pg_url, f"DELETE FROM photos WHERE id IN ({P + 12000}, {P + 20})")
+    vespa.clear_requests()
+    assert run_cycle(synced).tables["photos"].removed == 2 and visits(vespa) == 0
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_verify_checks_the_kept_keys(synced, pg_url, vespa):
+    from procore_ingest.pipeline.verify import VerifyOptions, run_verify
+
+    options = VerifyOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=synced.state_dir)
+    assert run_verify(options).exit_code == 0
+    keys = IndexedKeys.load(synced.state_dir, "photos")
+    assert keys is not None
+    keys.discard([P + 1])
+    keys.add([P + 99_999])
+    keys.save(synced.state_dir, "photos")
+    report = run_verify(options)
+    assert report.exit_code == 3 and report.tables["photos"].kept_keys_off == 2
+    assert report.tables["photos"].missing == report.tables["photos"].extra == 0  # the index itself is fine
+    repaired = run_verify(VerifyOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=synced.state_dir,
+                                        repair=True))
+    assert repaired.tables["photos"].kept_keys_off == 0 and IndexedKeys.load(synced.state_dir, "photos") is None
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 2}")
+    assert run_cycle(synced).tables["photos"].removed == 1  # the index listed once, keys kept again
+    assert run_verify(options).exit_code == 0
