@@ -167,8 +167,10 @@ def build_plans(schema: SchemaMap, include: list[str] | None = None, exclude: li
     digests in the sync state are keyed with a secret derived from it (source.changes.
     keyed_digest). `naive_timezone`: the zone naive timestamps are written in.
     `table_settings`: per-table overrides of the display name, naming, content columns and
-    context links, `context_depth` the links followed (`discovery.naming.table_namings`)."""
-    tables = select_tables(schema, include, exclude)
+    context links, `context_depth` the links followed (`discovery.naming.table_namings`); a
+    table whose settings say `exclude` is left out as if `exclude` named it."""
+    excluded = {name for name, settings in (table_settings or {}).items() if settings.exclude}
+    tables = [t for t in select_tables(schema, include, exclude) if t.qualified_name not in excluded]
     allowed = set(allow_columns or [])
     withheld = {t.qualified_name: withheld_columns(t, allowed) for t in schema.tables}
     namings = table_namings(schema, tables, table_settings, context_depth, withheld)

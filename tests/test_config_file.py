@@ -190,3 +190,19 @@ def test_a_sync_run_follows_the_file_and_its_overrides(pg_url, tmp_path):
     assert flagged.returncode == 0, flagged.stderr
     status = run_module("sync", "--status", "--format", "json", cwd=tmp_path, env=env)
     assert {t["name"] for t in json.loads(status.stdout)["tables"]} == {"photos", "drawings"}
+
+
+def test_a_table_excluded_in_its_own_section_is_left_out(pg_url, tmp_path):
+    """`[tables.<name>] exclude = true` leaves the table out of ingest and sync, like --exclude."""
+    execute(pg_url, SCHEMA)
+    feed = tmp_path / "feed"
+    write(tmp_path, f'vespa_url = "file://{feed}"\nstate_dir = "{tmp_path / "state"}"\n'
+                    '[tables.drawings]\nexclude = true\n')
+    env = {"PROCORE_DATABASE_URL": pg_url}
+    full = run_module("ingest", "--full", "--no-progress", cwd=tmp_path, env=env)
+    assert full.returncode == 0, full.stderr
+    assert (feed / "photos.jsonl").exists() and not (feed / "drawings.jsonl").exists()
+    once = run_module("sync", "--once", cwd=tmp_path, env=env)
+    assert once.returncode == 0, once.stderr
+    status = run_module("sync", "--status", "--format", "json", cwd=tmp_path, env=env)
+    assert {t["name"] for t in json.loads(status.stdout)["tables"]} == {"photos"}
