@@ -26,7 +26,7 @@ P = 562949953421312
 @pytest.fixture
 def photos(pg_url):
     execute(pg_url, SCHEMA)
-    plans = {p.name: p for p in build_plans(discover(pg_url))}
+    plans = {p.name: p for p in build_plans(discover(pg_url), id_key=lambda: b"k" * 32)}  # digests are keyed
     conn = psycopg2.connect(pg_url)
     yield conn, plans["photos"], plans
     conn.close()

@@ -602,6 +602,7 @@ class _Cycle:
             kept = keys.digests()
             moved = sorted(int(r) for r in set(database) | set(kept) if database.get(r) != kept.get(r))
             present = changes.keys_in_key_ranges(cur, plan, bounds, moved)
+        conn.rollback()  # what follows removes and feeds: no snapshot is held while Vespa answers
         indexed = set().union(*(keys.keys_in_range(r) for r in moved)) if moved else set()
         id_of = self.builders[plan.name].document_id
         gone = [id_of({column: k}) for k in sorted(indexed - present)]
@@ -627,6 +628,7 @@ class _Cycle:
         if ranges is not None:
             with conn.cursor() as cur:
                 now = changes.range_row_digests(cur, plan, bounds, *ranges)
+            conn.rollback()  # the rows of moved ranges are read a page at a time, then fed
         inside = (lambda r: ranges[0] <= int(r) <= ranges[1]) if ranges is not None else (lambda r: False)
         before = {r: d for r, d in state.digests.items() if inside(r)}
         moved = (sorted(int(r) for r in set(before) | set(now) if before.get(r) != now.get(r))

@@ -472,7 +472,7 @@ def _ranges_where(plan: TablePlan, bounds: list[int], chosen: list[int]) -> tupl
         cond, p = _range_condition(plan, bounds, r, r)
         conds.append(sql.SQL("({})").format(cond))
         params += p
-    return sql.SQL(" WHERE ({})").format(sql.SQL(" OR ").join(conds)), params
+    return sql.SQL("({})").format(sql.SQL(" OR ").join(conds)), params
 
 
 def rows_in_key_ranges(conn, plan: TablePlan, bounds: list[int], chosen: list[int], batch_size: int
@@ -491,6 +491,6 @@ def keys_in_key_ranges(cur, plan: TablePlan, bounds: list[int], chosen: list[int
     where, params = _ranges_where(plan, bounds, chosen)
     live = sql.SQL(" AND t.{} IS NULL").format(sql.Identifier(plan.soft_delete_column)) \
         if plan.soft_delete_column else sql.SQL("")
-    cur.execute(sql.SQL("SELECT {k} FROM {t} t{where}{live}").format(
+    cur.execute(sql.SQL("SELECT {k} FROM {t} t WHERE {where}{live}").format(
         k=_key_column(plan), t=table_ident(plan.table), where=where, live=live), params)
     return {int(r[0]) for r in cur.fetchall()}
