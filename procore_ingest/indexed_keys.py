@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write_bytes, atomic_write_text
 
 KEYS_DIR = "keys"
 FORMAT = 1
@@ -176,7 +176,7 @@ class IndexedKeys:
             self._generation = uuid.uuid4().hex
             header = json.dumps({"format": FORMAT, "generation": self._generation, "table": table,
                                  "bounds": self.bounds}).encode()
-            _atomic_write_bytes(base, _MAGIC + len(header).to_bytes(4, "little") + header + merged.tobytes())
+            atomic_write_bytes(base, _MAGIC + len(header).to_bytes(4, "little") + header + merged.tobytes(), mode=0o600)
             self._dirty_base = False
         journal = {"format": FORMAT, "generation": self._generation, "added": sorted(self._added),
                    "removed": sorted(self._removed), "digests": self._digests}
@@ -224,20 +224,3 @@ class IndexedKeys:
                 (folder / (file_name(table) + suffix)).unlink()
             except FileNotFoundError:
                 pass
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

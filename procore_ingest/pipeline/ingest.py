@@ -63,7 +63,7 @@ from ..vespa.sink import FeedFailure, FeedResult, PendingFeed
 from .baseline import sync_state
 from .build import BuildPool, BuiltBatch, RangeReadError, serial_batches
 from .progress import Progress
-from .removals import live_rows, reconcile_ids, removal, remove_table, tables_in_index
+from .removals import drop_table, live_rows, reconcile_ids, removal, tables_in_index
 from .run import RunContext, RunOptions, load_schema, record_context_names
 
 # Documents submitted to Vespa and not yet settled. They stream: worker processes hand over a
@@ -395,14 +395,10 @@ class _Job:
         so a new or lost state directory misses none)."""
         known = {t.qualified_name for t in schema.tables}
         for name in sorted(tables_in_index(self.run, known)):
-            left = remove_table(self.run, name, [])
+            left = drop_table(self.run, name, [])
             self.job.dropped[name] = len(left)
             if left:
                 self.dropped[name] = left
-                logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
-                             "(retried by the next sync cycle)", name, len(left))
-            else:
-                logger.warning("Table %s no longer exists: its documents were removed", name)
         self.run.store.save_job(self.job)
 
     def feed_schema(self, schema: SchemaMap, plans: list[TablePlan]) -> int:

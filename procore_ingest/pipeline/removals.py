@@ -16,6 +16,8 @@ from ..documents.ids import table_of_id_part
 from ..documents.record import NAMESPACE, RECORD_TYPE, SCHEMA_NAMESPACE, SCHEMA_TYPE, RowBuilder
 from ..files.indexer import DOCTYPE as FILE_DOCTYPE
 from ..files.indexer import NAMESPACE as FILE_NAMESPACE
+from ..indexed_keys import IndexedKeys
+from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
 from ..source.sql import begin_snapshot
@@ -112,3 +114,16 @@ def remove_table(run: RunContext, name: str, earlier: list[PendingOperation]) ->
     failed = {f.id: f for f in outcome.failures}
     return [PendingOperation("remove", op.doctype, op.id, name, None, failed[op.id].status, failed[op.id].message)
             for op in ops if op.id in failed]
+
+
+def drop_table(run: RunContext, name: str, earlier: list[PendingOperation]) -> list[PendingOperation]:
+    """`remove_table`, the table's kept keys forgotten, and one log line saying how it went;
+    returns what Vespa did not acknowledge (the next sync cycle retries it)."""
+    left = remove_table(run, name, earlier)
+    IndexedKeys.forget(run.options.state_dir, name)
+    if left:
+        logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
+                     "(retried by the next sync cycle)", name, len(left))
+    else:
+        logger.warning("Table %s no longer exists: its documents were removed", name)
+    return left

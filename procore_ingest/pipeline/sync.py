@@ -86,7 +86,7 @@ from ..state import (
 from ..vespa.sink import FeedFailure, FeedResult, RemoveOp
 from .baseline import sync_state
 from .build import documents_with_context
-from .removals import live_rows, reconcile_ids, removal, remove_table
+from .removals import drop_table, live_rows, reconcile_ids, removal
 from .run import RunContext, RunOptions, record_context_names
 
 
@@ -846,14 +846,9 @@ def _remove_dropped_tables(run: RunContext, schema: SchemaMap, checkpoints: Chec
     for name in gone:
         entry = checkpoints.tables.pop(name, None)
         earlier = (entry.sync.pending if entry and entry.sync else []) + checkpoints.dropped.pop(name, [])
-        left = remove_table(run, name, earlier)
-        IndexedKeys.forget(run.options.state_dir, name)
+        left = drop_table(run, name, earlier)
         if left:
             checkpoints.dropped[name] = left
-            logger.error("Table %s no longer exists: %d of its documents could not be removed yet "
-                         "(retried next cycle)", name, len(left))
-        else:
-            logger.warning("Table %s no longer exists: its documents were removed", name)
         run.store.save_checkpoints(checkpoints)
     return gone
 
