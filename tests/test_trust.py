@@ -89,9 +89,13 @@ def test_torn_last_line_of_a_feed_file_is_cut_and_the_index_heals(db, tmp_path):
     once = run_script("sync_database.py", "--once", env=env)
     assert once.returncode == 0, once.stderr
     assert "torn last line" in once.stderr and str(feed) in once.stderr
+    # the first cycle after a full load lists the index once (to keep its keys): the torn put's
+    # missing document is fed again there
+    assert run_script("sync_database.py", "--verify", env=env).returncode == 0
+    feed.write_bytes(feed.read_bytes()[:-40])  # torn again, read this time by --verify
     verify = run_script("sync_database.py", "--verify", env=env)
     assert verify.returncode == 3, verify.stderr  # the torn put's document is missing: said so
-    assert "unexpected error" not in verify.stderr
+    assert "unexpected error" not in verify.stderr and "torn last line" in verify.stderr
     full = run_script("ingest_database.py", "--full", env=env)
     assert full.returncode == 0, full.stderr
     assert run_script("sync_database.py", "--verify", env=env).returncode == 0
