@@ -78,7 +78,7 @@ def stem(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith(("sses", "shes", "ches", "xes", "zes")):
         return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    if word.endswith("s") and not word.endswith(("ss", "ous")):  # as kstem: `rfis` -> `rfi`, `nurses` -> `nurse`
         return word[:-1]
     return word
 
@@ -125,6 +125,11 @@ class Index:
             for d, part in docs:
                 total[d] = get(d, 0.0) + idf * part
         return total
+
+    def top(self, query: str, n: int) -> list[tuple[str, float]]:
+        """The `n` best documents of `query` and their scores."""
+        scores = self.scores(query)
+        return [(self.ids[d], s) for d, s in sorted(scores.items(), key=lambda x: (-x[1], x[0]))[:n]]
 
     def rank(self, query: str, relevant: set[str]) -> float | None:
         """The place of the best right document (1 = first), or None when none matches."""
@@ -332,6 +337,8 @@ def main() -> int:
     p.add_argument("--databases", default="demo,chinook,northwind,pagila")
     p.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     p.add_argument("--examples", type=int, default=0, help="print this many missed queries per kind")
+    p.add_argument("--show", action="append", default=[], metavar="QUERY",
+                   help="print the top 3 documents of this query in each database (repeatable)")
     args = p.parse_args()
 
     codes = ([("before", args.compare.resolve())] if args.compare else []) + [("after" if args.compare else "this", ROOT)]
@@ -364,6 +371,11 @@ def main() -> int:
                 texts[label][database] = docs
                 index = Index(docs)
                 results[label][database] = evaluate(index, queries)
+                for text in args.show:
+                    print(f"[{label}] {database}: {text!r}", file=sys.stderr)
+                    for place, (doc, _score) in enumerate(index.top(text, 3), 1):
+                        shown_text = " / ".join(docs[doc].splitlines()[:3])
+                        print(f"  {place}. {doc.split(':', 1)[0]:<16} {shown_text[:150]}", file=sys.stderr)
                 if args.examples:
                     shown: dict[str, int] = defaultdict(int)
                     for q in queries:

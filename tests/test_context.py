@@ -55,15 +55,15 @@ def env(pg_url, vespa, tmp_path):
 def test_documents_say_what_they_are_and_name_their_links(env, vespa):
     track = content(vespa, "track", 1)  # album 11 (Machine Head, Deep Purple)
     assert track.splitlines()[:3] == ["Track", "album: Machine Head", "artist: Deep Purple"]
-    assert "name: Track 1" in track
+    assert "Track 1" in track.splitlines()  # its own text: values, no column names
     # a self-link names the manager, not the manager's manager
     assert content(vespa, "employee", 3).splitlines()[:2] == ["Employee", "reports to: Nancy Edwards"]
     assert "Andrew" not in content(vespa, "employee", 3)
     # a table with no links: only what it is
-    assert content(vespa, "notes", 1) == "Note\nbody: no links here"
+    assert content(vespa, "notes", 1) == "Note (notes)\nno links here"
     # a cycle of links ends: a names b, and a through b (b's own a) is never followed
-    assert content(vespa, "a_things", 1).splitlines()[:2] == ["A thing", "b: beta"]
-    assert content(vespa, "b_things", 1).splitlines()[:2] == ["B thing", "a: alpha"]
+    assert content(vespa, "a_things", 1).splitlines()[:2] == ["A thing (a_things)", "b: beta"]
+    assert content(vespa, "b_things", 1).splitlines()[:2] == ["B thing (b_things)", "a: alpha"]
 
 
 def puts_of(vespa, table: str) -> int:
@@ -175,9 +175,9 @@ def test_per_table_settings_change_display_name_content_and_links(pg_url, vespa,
                             table_settings=settings, context_depth=1)
     assert run_full(options).exit_code == 0
     # the album has no name any more and depth 1 stops there: a song shows nothing else
-    assert content(vespa, "track", 1) == "Song"
+    assert content(vespa, "track", 1) == "Song (track)"
     assert content(vespa, "album", 11).splitlines()[:2] == ["Album", "artist: Deep Purple"]
-    assert content(vespa, "artist", 1) == "Band\nname: Led Zeppelin"
+    assert content(vespa, "artist", 1) == "Band (artist)\nLed Zeppelin"
 
 
 def test_the_configuration_file_sets_names_and_depth_for_ingest_and_discover(pg_url, tmp_path):
@@ -195,7 +195,28 @@ def test_the_configuration_file_sets_names_and_depth_for_ingest_and_discover(pg_
 
     lines = [orjson.loads(line) for line in (feed / "track.jsonl").read_bytes().splitlines()]
     text = next(op["fields"]["content_text"] for op in lines if op["put"].endswith("::track:1"))
-    assert text.splitlines()[:2] == ["Song", "album: Machine Head"] and "artist:" not in text  # depth 1
+    assert text.splitlines()[:2] == ["Song (track)", "album: Machine Head"] and "artist:" not in text  # depth 1
     report = run_module("discover", "--format", "markdown", "--no-include-stats", cwd=tmp_path, env=env)
     assert report.returncode == 0, report.stderr
     assert "| track | Song | name | album_id -> album (as 'album') |" in report.stdout
+
+
+def test_documents_of_an_older_format_are_fed_again_by_the_next_cycle(pg_url, vespa, tmp_path, monkeypatch):
+    """After an upgrade that changes what documents look like (DOCUMENT_FORMAT), the first sync
+    cycle feeds every document of every table again: no row keeps the old content_text."""
+    import procore_ingest.source.changes as changes
+
+    execute(pg_url, SCHEMA)
+    state = str(tmp_path / "state")
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)
+    monkeypatch.setattr(changes, "DOCUMENT_FORMAT", changes.DOCUMENT_FORMAT - 1)  # the code before the upgrade
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)).exit_code == 0
+    assert run_cycle(options).changes == 0
+    monkeypatch.undo()  # the upgraded code
+
+    upgraded = run_cycle(options)
+    assert upgraded.exit_code == 0
+    reloaded = {name for name, t in upgraded.tables.items() if t.mode == "full"}
+    assert reloaded == {"artist", "album", "track", "employee", "notes", "a_things", "b_things"}
+    assert all(t.reason == "what its documents show changed (relationships, file references, names, document format)" for t in upgraded.tables.values())
+    assert run_cycle(options).changes == 0  # and once only

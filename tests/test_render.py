@@ -399,14 +399,15 @@ def test_content_text_for_picks_readable_text() -> None:
         "access_token": "secret-value", "status": "open", "tags": ["hvac", None, "urgent"],
         "amount": Decimal("12.50"), "photo": memoryview(b"\x00\x01"), "ratio": "N/A",
     }
+    # values only, one line each: a column's name is no word anyone searches a row by
     assert content_text_for(row, columns) == (
-        "title: Failed AHU-1 and Rem Chiller\n"
-        "s3_key: IMG_1128.jpg\n"
-        "attachment_s3_keys: EOS_CO11.pdf\n"
-        "custom_fields: Roof | Leak found\n"
-        "status: open\n"
-        "tags: hvac, urgent\n"
-        "ratio: N/A"
+        "Failed AHU-1 and Rem Chiller\n"
+        "IMG_1128.jpg\n"
+        "EOS_CO11.pdf\n"
+        "Roof | Leak found\n"
+        "open\n"
+        "hvac, urgent\n"
+        "N/A"
     )
     short = content_text_for(row, columns, max_chars=40)
     assert len(short) <= 40 and short.endswith("…")

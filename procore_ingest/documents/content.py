@@ -108,7 +108,7 @@ def content_renderer(column: Column) -> Renderer | None:
     return _content_text_array if is_array_column(column) else _content_text
 
 
-ContentParts = list[tuple[str, str, Renderer]]  # (column name, line prefix, content renderer)
+ContentParts = list[tuple[str, Renderer]]  # (column name, content renderer)
 
 
 def content_parts(columns: Sequence[Column]) -> ContentParts:
@@ -117,14 +117,18 @@ def content_parts(columns: Sequence[Column]) -> ContentParts:
     for column in columns:
         render = content_renderer(column)
         if render is not None:
-            parts.append((column.name, f"{column.name}: ", render))
+            parts.append((column.name, render))
     return parts
 
 
 def content_text_for(
     row: Mapping[str, object], columns: Sequence[Column], max_chars: int = DEFAULT_CONTENT_CHARS
 ) -> str:
-    """The BM25 text of a row: `column: value` lines for its text-like columns, in column order.
+    """The BM25 text of a row: one line per non-empty value of its text-like columns, in
+    column order. Values only: a column's name is in every row of its table, so as text it is
+    words no one searches for a row by that make every document longer (BM25 ranks a longer
+    document lower) and put kind words into other kinds' documents (`commitment_type` in a
+    requisition); the names are in `metadata` and `column_types`.
 
     Text, varchar, char and enum columns (and arrays of them) are included; string values
     inside json/jsonb are included, except numbers-as-strings; S3 keys and URLs contribute
@@ -140,11 +144,11 @@ def content_text_with(row: Mapping[str, object], parts: ContentParts,
     lines before the row's own (what the row is and what it belongs to: documents/context.py),
     first so that a cut at `max_chars` never loses them."""
     lines: list[str] = list(head)
-    for name, prefix, render in parts:
+    for name, render in parts:
         value = row.get(name)
         if value is None or value is JSON_NULL:
             continue
         text = render(value)
         if text:
-            lines.append(prefix + text)
+            lines.append(text)
     return truncate_for_content(strip_for_vespa("\n".join(lines)), max_chars)

@@ -1,11 +1,13 @@
 """The lines that say what a row is and what it belongs to, at the top of its content_text.
 
-    RFI
+    RFI (rfis)
     project: 042-17-311 Riverside Tower
     vendor: Acme Electrical
 
-The first line is the table's display name (`discovery.naming`); then one `label: name` line per
-context link whose linked row has a name. Names come from the linked rows' naming columns,
+The first line is the kind of record: the table's display name (`discovery.naming`) and, when it
+is not the same word, the table's own name (people who know the database search by it, and the
+deployed rank profile scores one field, so the kind's word said twice weighs what a kind field
+would); then one `label: name` line per context link whose linked row has a name. Names come from the linked rows' naming columns,
 never their whole text, ids or secrets (the rule is in `discovery.naming.name_columns`).
 """
 
@@ -18,14 +20,23 @@ from ..vespa.text import strip_for_vespa
 ContextNames = Sequence[tuple[str, str | None]]  # (label, name of the linked row or None)
 
 
-def context_lines(display_name: str, names: ContextNames) -> list[str]:
-    """`[display_name, "label: name", ...]`: a link without a linked row (NULL, dangling, or
+def kind_line(display_name: str, table: str) -> str:
+    """`RFI (rfis)`, `Photo (photos)`, `Invoice line (invoice_line)`; `Customer` for table
+    `customer` (the same word twice says nothing more)."""
+    shown = " ".join(display_name.split())
+    if not shown:
+        return table
+    return shown if shown.lower() == table.lower() else f"{shown} ({table})"
+
+
+def context_lines(kind: str, names: ContextNames) -> list[str]:
+    """`[kind, "label: name", ...]` (`kind`: the `kind_line`): a link without a linked row (NULL, dangling, or
     a row with no name) gives no line, nor does a name an earlier line already shows (the
     same vendor reached by two links: said twice, it would outweigh the row's own words). A
     name that is only part of another ("Seafood" in "New England Seafood Cannery") is a
     different row's name and keeps its line. One line each: whitespace runs become one
     space."""
-    lines = [" ".join(display_name.split())] if display_name.strip() else []
+    lines = [" ".join(kind.split())] if kind.strip() else []
     shown: set[str] = set()
     for label, name in names:
         if name:

@@ -28,7 +28,7 @@ from ..discovery.sensitive import keyed_hash, secret_key, unsigned_url
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
-from .context import ContextNames, context_lines
+from .context import ContextNames, context_lines, kind_line
 from .ids import record_id, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
@@ -274,8 +274,8 @@ class RowBuilder:
         self.incoming = [self._incoming_part(rel) for rel in plan.incoming]
         self.projects_by_id = table.name == "projects" and plan.key_columns == ("id",)
         self.naive_zone = None if plan.naive_timezone == "UTC" else ZoneInfo(plan.naive_timezone)
-        self.display_name = plan.display_name
-        self.kind_line = context_lines(self.display_name, ())
+        self.kind = kind_line(plan.display_name, table.name)
+        self.kind_line = context_lines(self.kind, ())
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
@@ -359,7 +359,7 @@ class RowBuilder:
         """The procore_record document of one row (secret columns already left out by the plan);
         `context`: the names its context links show (`source.context.ContextReader`)."""
         key = self.key(row)
-        head = _context_lines(self.display_name, tuple(context)) if context else self.kind_line
+        head = _context_lines(self.kind, tuple(context)) if context else self.kind_line
         doc_id = record_id(self.id_table, key)
         refs = self.file_references(row)
         fields: dict[str, Any] = {
@@ -389,10 +389,10 @@ class RowBuilder:
 
 
 @functools.lru_cache(maxsize=8192)
-def _context_lines(display_name: str, context: tuple[tuple[str, str | None], ...]) -> list[str]:
+def _context_lines(kind: str, context: tuple[tuple[str, str | None], ...]) -> list[str]:
     """`context_lines`, remembered: rows of a batch mostly show the same few linked rows
     (a project's records all show the project). Callers never change the list."""
-    return context_lines(display_name, context)
+    return context_lines(kind, context)
 
 
 def _renderer_of(table: Table, column: str) -> Renderer:

@@ -390,7 +390,7 @@ class _Cycle:
         if previous.columns != changes.columns_fingerprint(plan):
             return "columns changed"
         if previous.documents != documents:
-            return "relationships or file-reference columns changed"
+            return "what its documents show changed (relationships, file references, names, document format)"
         if previous.pending_overflow:
             return f"{previous.pending_overflow:,} operations were pending, more than are kept one by one"
         if previous.labels != changes.labels_fingerprint(plan):

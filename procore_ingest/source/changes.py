@@ -27,7 +27,7 @@ from psycopg2 import sql
 
 from ..discovery.sensitive import keyed_hash
 from ..errors import ConfigError
-from ..plan import TablePlan
+from ..plan import DOCUMENT_FORMAT, TablePlan
 from .reader import key_to_json, read_pages
 from .sql import begin_snapshot, columns, stream, table_ident
 
@@ -293,7 +293,7 @@ def columns_fingerprint(plan: TablePlan) -> str:
 def documents_fingerprint(plan: TablePlan) -> str:
     """What shapes a table's documents beyond its columns: relationships out of and into it
     (inferred ones included), file-reference columns, withheld columns, the display name and
-    context links. When it moves, every
+    context links, the content_text format. When it moves, every
     document of the table is fed again, so no unchanged row keeps old derived fields."""
     rels = sorted([r.source_schema, r.source_table, r.source_columns, r.target_schema, r.target_table,
                    r.target_columns, str(r.kind), r.cardinality] for r in [*plan.outgoing, *plan.incoming])
@@ -302,7 +302,8 @@ def documents_fingerprint(plan: TablePlan) -> str:
     content = plan.naming.content_columns if plan.naming else None
     naming = [plan.display_name, content, *[[link.label, link.describe(), list(link.name_columns)]
                                             for link in plan.context_links]]
-    return hashlib.sha256(json.dumps([rels, files, plan.withheld_columns, naming]).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([rels, files, plan.withheld_columns, naming, DOCUMENT_FORMAT])
+                          .encode()).hexdigest()[:16]
 
 
 def labels_fingerprint(plan: TablePlan) -> str:
