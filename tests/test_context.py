@@ -220,3 +220,29 @@ def test_documents_of_an_older_format_are_fed_again_by_the_next_cycle(pg_url, ve
     assert reloaded == {"artist", "album", "track", "employee", "notes", "a_things", "b_things"}
     assert all(t.reason == "what its documents show changed (relationships, file references, names, document format)" for t in upgraded.tables.values())
     assert run_cycle(options).changes == 0  # and once only
+
+
+def test_a_copy_of_a_linked_name_is_said_once_and_a_stale_copy_is_kept(pg_url, vespa, tmp_path):
+    """`requisitions.vendor_name` copies the name of the vendor the row links to: when it is
+    the name the context line shows, the row's text says it once (twice, it would outrank the
+    vendor's own records); once the vendor is renamed, the old copy is the row's own text again."""
+    execute(pg_url, """
+        CREATE TABLE vendors (id int PRIMARY KEY, name text);
+        CREATE TABLE pay_apps (id int PRIMARY KEY, vendor_id int REFERENCES vendors, vendor_name text,
+                                   note text, updated_at timestamp(3) NOT NULL DEFAULT now());
+        INSERT INTO vendors VALUES (1, 'Acme  Electrical'), (2, 'Bolt Co');
+        INSERT INTO pay_apps VALUES (1, 1, 'Acme Electrical', 'pay app 3'), (2, 2, 'Bolt Company', 'pay app 1');
+    """)
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)).exit_code == 0
+    assert content(vespa, "pay_apps", 1).split("\n") == [
+        "Pay app (pay_apps)", "vendor: Acme Electrical", "pay app 3"]
+    assert content(vespa, "pay_apps", 2).split("\n") == [
+        "Pay app (pay_apps)", "vendor: Bolt Co", "Bolt Company", "pay app 1"]  # not the same name: kept
+
+    options = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)
+    assert run_cycle(options).changes == 0
+    execute(pg_url, "UPDATE vendors SET name = 'Acme Power' WHERE id = 1")
+    assert run_cycle(options).exit_code == 0
+    assert content(vespa, "pay_apps", 1).split("\n") == [
+        "Pay app (pay_apps)", "vendor: Acme Power", "Acme Electrical", "pay app 3"]

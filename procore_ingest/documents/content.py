@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -139,12 +139,16 @@ def content_text_for(
 
 
 def content_text_with(row: Mapping[str, object], parts: ContentParts,
-                      max_chars: int = DEFAULT_CONTENT_CHARS, head: Sequence[str] = ()) -> str:
+                      max_chars: int = DEFAULT_CONTENT_CHARS, head: Sequence[str] = (),
+                      skip: Collection[str] = ()) -> str:
     """`content_text_for` with the columns' parts made beforehand (`content_parts`); `head`:
     lines before the row's own (what the row is and what it belongs to: documents/context.py),
-    first so that a cut at `max_chars` never loses them."""
+    first so that a cut at `max_chars` never loses them; `skip`: columns left out of this row's
+    text (a copy of a name a head line already shows: `context.copied_names`)."""
     lines: list[str] = list(head)
     for name, render in parts:
+        if name in skip:
+            continue
         value = row.get(name)
         if value is None or value is JSON_NULL:
             continue

@@ -13,7 +13,7 @@ never their whole text, ids or secrets (the rule is in `discovery.naming.name_co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from ..vespa.text import strip_for_vespa
 
@@ -46,3 +46,34 @@ def context_lines(kind: str, names: ContextNames) -> list[str]:
                 shown.add(text)
     return lines
 
+
+
+NameCopies = Sequence[tuple[str, str]]  # (own column, label of the context link it copies)
+
+
+def name_copies(labels: Sequence[str], columns: Collection[str]) -> list[tuple[str, str]]:
+    """The row's own columns named `<label>_name` after one of its context links: a copy of the
+    linked row's name kept by the writing application (`requisitions.vendor_name` beside the
+    vendor the row links to)."""
+    out = []
+    for label in labels:
+        column = label.replace(" ", "_") + "_name"
+        if column in columns:
+            out.append((column, label))
+    return out
+
+
+def copied_names(copies: NameCopies, row: Mapping[str, object], names: ContextNames) -> set[str]:
+    """The columns of `copies` whose value is the very name the row's context line shows: said
+    once, in the context line. A name said twice outweighs the row's own words (a requisition
+    would rank above its commitment for the vendor's name); a copy that differs (renamed since)
+    is kept."""
+    if not copies or not names:
+        return set()
+    shown = {label: name for label, name in names if name}
+    out = set()
+    for column, label in copies:
+        value, name = row.get(column), shown.get(label)
+        if value is not None and name is not None and " ".join(str(value).split()) == " ".join(name.split()):
+            out.add(column)
+    return out

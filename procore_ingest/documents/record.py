@@ -28,7 +28,7 @@ from ..discovery.sensitive import keyed_hash, secret_key, unsigned_url
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
-from .context import ContextNames, context_lines, kind_line
+from .context import ContextNames, context_lines, copied_names, kind_line, name_copies
 from .ids import record_id, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
@@ -276,6 +276,7 @@ class RowBuilder:
         self.naive_zone = None if plan.naive_timezone == "UTC" else ZoneInfo(plan.naive_timezone)
         self.kind = kind_line(plan.display_name, table.name)
         self.kind_line = context_lines(self.kind, ())
+        self.name_copies = name_copies([link.label for link in plan.context_links], [n for n, _ in self.content])
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
@@ -371,7 +372,8 @@ class RowBuilder:
             "incoming_relationships": [template.fill(hint + key + '"') for hint, template in self.incoming],
             "file_references": [_ref_json(r) for r in refs],
             "ingested_at": ingested_at_ms,
-            "content_text": content_text_with(row, self.content, max_chars=CONTENT_MAX_CHARS, head=head),
+            "content_text": content_text_with(row, self.content, max_chars=CONTENT_MAX_CHARS, head=head,
+                                              skip=copied_names(self.name_copies, row, context)),
             "table_description": self.description,
             "column_types": dict(self.column_types),  # a copy: documents never share mutable parts
         }
