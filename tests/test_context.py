@@ -246,3 +246,24 @@ def test_a_copy_of_a_linked_name_is_said_once_and_a_stale_copy_is_kept(pg_url, v
     assert run_cycle(options).exit_code == 0
     assert content(vespa, "pay_apps", 1).split("\n") == [
         "Pay app (pay_apps)", "vendor: Acme Power", "Acme Electrical", "pay app 3"]
+
+
+def test_a_row_number_is_written_as_people_cite_it(pg_url, vespa, tmp_path):
+    """The number column that names a row reads `Change order CO-7`, `Commitment SC-009` (the
+    display name less its closing bracket), the way people search for it; other columns stay values."""
+    execute(pg_url, """
+        CREATE TABLE change_orders (id int PRIMARY KEY, number text, title text, status text);
+        CREATE TABLE commitment_contracts (id int PRIMARY KEY, number text, title text);
+        CREATE TABLE notes2 (id int PRIMARY KEY, body text);
+        INSERT INTO change_orders VALUES (1, 'CO-7', 'Add exhaust fan', 'approved');
+        INSERT INTO commitment_contracts VALUES (1, 'SC-009', 'Sheet Metal Subcontract');
+        INSERT INTO notes2 VALUES (1, 'no number');
+    """)
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)).exit_code == 0
+    assert content(vespa, "change_orders", 1).split("\n") == [
+        "Change order (change_orders)", "Change order CO-7", "Add exhaust fan", "approved"]
+    assert content(vespa, "commitment_contracts", 1).split("\n") == [
+        "Commitment (subcontract, purchase order) (commitment_contracts)", "Commitment SC-009",
+        "Sheet Metal Subcontract"]
+    assert content(vespa, "notes2", 1).split("\n") == ["Notes2", "no number"]  # no number column; the same word

@@ -108,16 +108,18 @@ def content_renderer(column: Column) -> Renderer | None:
     return _content_text_array if is_array_column(column) else _content_text
 
 
-ContentParts = list[tuple[str, Renderer]]  # (column name, content renderer)
+ContentParts = list[tuple[str, str, Renderer]]  # (column name, line prefix, content renderer)
 
 
-def content_parts(columns: Sequence[Column]) -> ContentParts:
-    """The columns of `content_text_for` with their renderers, made once per table."""
+def content_parts(columns: Sequence[Column], prefixes: Mapping[str, str] | None = None) -> ContentParts:
+    """The columns of `content_text_for` with their renderers, made once per table; `prefixes`:
+    words before a column's value (the kind before the row's number: `RFI 19`)."""
+    prefixes = prefixes or {}
     parts = []
     for column in columns:
         render = content_renderer(column)
         if render is not None:
-            parts.append((column.name, render))
+            parts.append((column.name, prefixes.get(column.name, ""), render))
     return parts
 
 
@@ -146,7 +148,7 @@ def content_text_with(row: Mapping[str, object], parts: ContentParts,
     first so that a cut at `max_chars` never loses them; `skip`: columns left out of this row's
     text (a copy of a name a head line already shows: `context.copied_names`)."""
     lines: list[str] = list(head)
-    for name, render in parts:
+    for name, prefix, render in parts:
         if name in skip:
             continue
         value = row.get(name)
@@ -154,5 +156,5 @@ def content_text_with(row: Mapping[str, object], parts: ContentParts,
             continue
         text = render(value)
         if text:
-            lines.append(text)
+            lines.append(prefix + text)
     return truncate_for_content(strip_for_vespa("\n".join(lines)), max_chars)

@@ -29,6 +29,21 @@ def kind_line(display_name: str, table: str) -> str:
     return shown if shown.lower() == table.lower() else f"{shown} ({table})"
 
 
+def cited_number(display_name: str, name_columns: Sequence[str]) -> dict[str, str]:
+    """`{number column: "RFI "}`: the row's own number is written as people cite it (`RFI 19`,
+    `Drawing A-101`, `Subcontractor invoice INV-1042`), with the display name less a closing
+    bracket ("Commitment (subcontract, purchase order)" -> `Commitment SC-009`). The number column
+    is the first naming column called `number` or `*_number` (`discovery.naming.name_columns`
+    puts it first); none: {}."""
+    number = next((c for c in name_columns if c.lower() == "number" or c.lower().endswith("_number")), None)
+    if number is None:
+        return {}
+    shown = " ".join(display_name.split())
+    if shown.endswith(")") and "(" in shown:
+        shown = shown[: shown.rindex("(")].strip() or shown
+    return {number: shown + " "} if shown else {}
+
+
 def context_lines(kind: str, names: ContextNames) -> list[str]:
     """`[kind, "label: name", ...]` (`kind`: the `kind_line`): a link without a linked row (NULL, dangling, or
     a row with no name) gives no line, nor does a name an earlier line already shows (the

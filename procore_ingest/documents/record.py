@@ -28,7 +28,7 @@ from ..discovery.sensitive import keyed_hash, secret_key, unsigned_url
 from ..plan import TablePlan
 from ..vespa.text import vespa_safe_text
 from .content import content_parts, content_text_with
-from .context import ContextNames, context_lines, copied_names, kind_line, name_copies
+from .context import ContextNames, cited_number, context_lines, copied_names, kind_line, name_copies
 from .ids import record_id, table_id_part
 from .values import Renderer, column_renderer, render_row_with
 
@@ -264,7 +264,9 @@ class RowBuilder:
         visible = [c for c in table.columns if c.name not in plan.withheld_columns]
         self.metadata = [(c.name, column_renderer(c)) for c in visible]
         content = plan.naming.content_columns if plan.naming else None
-        self.content = content_parts(visible if content is None else [c for c in visible if c.name in content])
+        numbers = cited_number(plan.display_name, plan.naming.name_columns if plan.naming else ())
+        self.content = content_parts(visible if content is None else [c for c in visible if c.name in content],
+                                     numbers)
         self.column_types = {c.name: c.data_type for c in visible}
         self.description = vespa_safe_text(table_description(table))
         self.file_columns = [(f.column_name, f.reference_type) for f in plan.file_columns]
@@ -276,7 +278,7 @@ class RowBuilder:
         self.naive_zone = None if plan.naive_timezone == "UTC" else ZoneInfo(plan.naive_timezone)
         self.kind = kind_line(plan.display_name, table.name)
         self.kind_line = context_lines(self.kind, ())
-        self.name_copies = name_copies([link.label for link in plan.context_links], [n for n, _ in self.content])
+        self.name_copies = name_copies([link.label for link in plan.context_links], [n for n, _, _ in self.content])
 
     @staticmethod
     def _outgoing_part(rel: Relationship, table: Table) -> tuple[list[str], list, str, bool, _JsonTemplate]:
