@@ -365,12 +365,12 @@ def test_sample_databases_render_every_row(pagila_url: str, northwind_url: str) 
             assert rendered[0]["special_features"].startswith("[")
             assert json.loads(rendered[0]["special_features"]) == film["special_features"]
             text = content_text_for(film, columns)
-            assert f"title: {film['title']}" in text and f"description: {film['description']}" in text
+            assert text.split("\n")[:2] == [film["title"], film["description"]]  # values, in column order
             assert "film_id" not in text and "fulltext" not in text and "rental_rate" not in text
         else:
             text = content_text_for(rows[0], columns)
-            assert "photo:" not in text and "photo_path: davolio.bmp" in text  # bytea out, URL -> file name
-            assert f"last_name: {rows[0]['last_name']}" in text
+            assert "\\x" not in text and "davolio.bmp" in text.split("\n")  # bytea out, URL -> file name
+            assert rows[0]['last_name'] in text.split("\n")
 
 
 def test_content_text_for_picks_readable_text() -> None:
