@@ -287,7 +287,7 @@ def scale(args) -> int:
             state, feed = work / f"state-{rows}", work / f"feed-{rows}"
             run_full(IngestOptions(database_url=url, vespa_url=f"file://{feed}", state_dir=str(state)))
             opts = SyncOptions(database_url=url, vespa_url=f"file://{feed}", state_dir=str(state))
-            for _ in range(changes_settle_cycles()):  # settle: counters trusted, content check done
+            for _ in range(changes_settle_cycles(rows)):  # settle: counters trusted, content check done
                 run_cycle(opts)
             rng = random.Random(7)
             measures: dict[str, list[tuple[float, int]]] = {k: [] for k in KINDS}
@@ -299,7 +299,7 @@ def scale(args) -> int:
                 measures["update"].append(measured_cycle(
                     url, opts, f"UPDATE items SET title = 'edited', last_synced_at = now() WHERE id = {P + rng.randint(1, rows)}"))  # noqa: S608
                 measures["check"].append(measured_cycle(url, opts, None))  # no write: one slice of the content check
-                for _ in range(changes_settle_cycles()):  # the content check after the writes, not measured
+                for _ in range(changes_settle_cycles(rows)):  # the content check after the writes, not measured
                     run_cycle(opts)
             cost[rows] = {k: (statistics.median(w for w, _ in v), int(statistics.median(t for _, t in v)))
                           for k, v in measures.items()}
@@ -340,12 +340,18 @@ def freshness_table(args, rows: int, latencies: dict[str, list[float]]) -> list[
     return lines
 
 
-def changes_settle_cycles() -> int:
+def changes_settle_cycles(rows: int) -> int:
     """Cycles run after each round of writes so the next round starts from a quiet table (the
-    rotating content check compares its slices for a number of cycles after a write)."""
-    from procore_ingest.source.changes import CHECK_SLICES
+    rotating content check compares its slices for a number of cycles after a write: 12, or
+    more slices of a bounded number of rows where the code measured has `check_slices`)."""
+    from procore_ingest.source import changes
 
-    return CHECK_SLICES + 1
+    slices = changes.CHECK_SLICES
+    if hasattr(changes, "check_slices"):  # the code before the row budget has none
+        from procore_ingest.config import DEFAULT_CHECK_ROWS
+
+        slices = changes.check_slices(rows, changes.bucket_count(rows), DEFAULT_CHECK_ROWS)
+    return slices + 2  # +1: the first check after a full load may cut the slices again
 
 
 if __name__ == "__main__":

@@ -162,3 +162,37 @@ def test_verify_checks_the_kept_keys(synced, pg_url, vespa):
     execute(pg_url, f"DELETE FROM photos WHERE id = {P + 2}")
     assert run_cycle(synced).tables["photos"].removed == 1  # the index listed once, keys kept again
     assert run_verify(options).exit_code == 0
+
+
+def test_the_content_check_slice_is_bounded_by_the_row_budget(synced, pg_url, vespa):
+    """A smaller row budget cuts the check into more slices (here one key range each): a cycle
+    reads about a range, a change no cursor sees, made just before the slices are cut again,
+    is still found within the new number of cycles, and nothing unchanged is fed again."""
+    def rows_read():
+        execute(pg_url, "SELECT pg_stat_force_next_flush()")
+        return query(pg_url, "SELECT pg_stat_clear_snapshot(), seq_tup_read + coalesce(idx_tup_fetch, 0) "
+                             "FROM pg_stat_user_tables WHERE relname = 'photos'")[0][1]
+
+    keys = IndexedKeys.load(synced.state_dir, "photos")
+    assert keys is not None
+    ranges = len(keys.bounds) + 1
+    synced.check_rows = 50  # 1,000 rows: 20 slices wanted, one per range
+    slices = changes.check_slices(1000, ranges, 50)
+    assert slices == ranges > changes.CHECK_SLICES
+    execute(pg_url, f"UPDATE photos SET description = 'silent' WHERE id = {P + 300}")  # no change column moves
+    doc = f"id:procore_record:procore_record::photos:{P + 300}"
+    found_after, rechecked, read = None, [], []
+    for cycle in range(1, slices + 1):
+        before = rows_read()
+        rechecked.append(run_cycle(synced).tables["photos"].rechecked)
+        if cycle > 1:  # the write's own cycle reads the cursor too (updated_at has no index: a scan)
+            read.append(rows_read() - before)
+        if found_after is None and "silent" in str(vespa.document(doc)):
+            found_after = cycle
+    assert found_after is not None and found_after <= slices
+    assert len([r for r in rechecked if r]) == 1  # one range moved, once: no false change
+    # about one range (~63 rows) a cycle, not 1/12 of the table (median: autovacuum may read it once)
+    assert sorted(read)[len(read) // 2] <= 1000 // ranges * 3 // 2
+    checkpoints = json.loads((Path(synced.state_dir) / "checkpoints.json").read_text())
+    assert checkpoints["tables"]["photos"]["sync"]["check_slices"] == slices
+    assert_index_equals_database(pg_url, vespa, ["photos"])
