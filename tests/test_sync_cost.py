@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from procore_ingest.indexed_keys import KEYS_DIR, IndexedKeys, range_of
-from procore_ingest.pipeline.ingest import IngestOptions, run_full
+from procore_ingest.pipeline.ingest import IngestOptions, resume, run_full
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 from procore_ingest.source import changes
 from tests.helpers import execute, query
@@ -195,4 +195,49 @@ def test_the_content_check_slice_is_bounded_by_the_row_budget(synced, pg_url, ve
     assert sorted(read)[len(read) // 2] <= 1000 // ranges * 3 // 2
     checkpoints = json.loads((Path(synced.state_dir) / "checkpoints.json").read_text())
     assert checkpoints["tables"]["photos"]["sync"]["check_slices"] == slices
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_the_first_cycle_after_a_full_load_lists_nothing(pg_url, vespa, tmp_path):
+    """`ingest --full` keeps the keys it fed, cut at the key ranges sync uses: the first cycle
+    after it makes no visit of the index, yet a put Vespa refused during the load (not kept)
+    is fed, and a delete and an insert made after the load are found."""
+    execute(pg_url, SCHEMA + f"UPDATE photos SET description = NULL WHERE id = {P + 42};")
+    refused = f"photos:{P + 42}"
+    vespa.reject_ids(lambda i: i == refused, 500, methods=["POST"])
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path), retry_budget_s=0.5)
+    assert run_full(options).exit_code == 3  # one put refused: pending for sync
+    vespa.clear_faults()
+    keys = IndexedKeys.load(tmp_path, "photos")
+    assert keys is not None and len(keys) == 999 and P + 42 not in keys and P + 41 in keys
+    checkpoints = json.loads((tmp_path / "checkpoints.json").read_text())
+    assert keys.bounds == checkpoints["tables"]["photos"]["sync"]["bounds"]
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 500}; "
+                    f"INSERT INTO photos (id, description, updated_at) VALUES ({P + 5000}, 'new', now())")
+    vespa.clear_requests()
+    cycle = run_cycle(SyncOptions(**options.shared()))
+    assert visits(vespa) == 0
+    assert cycle.exit_code == 0 and cycle.tables["photos"].removed == 1
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+    assert IndexedKeys.load(tmp_path, "photos").keys_in_all() == {P + g for g in range(1, 1001) if g != 500} | {P + 5000}
+
+
+def test_a_resumed_load_keeps_the_keys_of_its_own_load(pg_url, vespa, tmp_path):
+    """`--resume` of a job whose table had a refused put loads the table again from its first
+    row (a new baseline): the keys kept are that load's, and the cycle after it lists nothing."""
+    execute(pg_url, SCHEMA)
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path), retry_budget_s=0.5,
+                            batch_size=100)
+    vespa.reject_ids(lambda i: i == f"photos:{P + 950}", 500, methods=["POST"])
+    first = run_full(options)
+    assert first.exit_code == 3
+    vespa.clear_faults()
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 7}")
+    assert resume(first.job_id, IngestOptions(**options.shared())).exit_code == 0
+    keys = IndexedKeys.load(tmp_path, "photos")
+    assert keys is not None and len(keys) == 999 and P + 950 in keys and P + 7 not in keys
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 8}")
+    vespa.clear_requests()
+    assert run_cycle(SyncOptions(**options.shared())).exit_code == 0
+    assert visits(vespa) == 0
     assert_index_equals_database(pg_url, vespa, ["photos"])

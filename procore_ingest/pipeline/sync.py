@@ -68,7 +68,7 @@ from ..errors import (
 )
 from ..files import FileCounts
 from ..files.indexer import parent_of
-from ..indexed_keys import IndexedKeys
+from ..indexed_keys import IndexedKeys, key_of_id
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
@@ -292,8 +292,8 @@ class _Cycle:
                 pending.add("remove", RECORD_TYPE, failed[i], earlier=earlier.get((RECORD_TYPE, i)))
             else:
                 pending.landed(RECORD_TYPE, i)
-        if self.keys is not None:  # an integer key's id is `table:key`
-            self.keys.discard(int(i.rsplit(":", 1)[1]) for i in ids if i not in failed)
+        if self.keys is not None:
+            self.keys.discard(key_of_id(i) for i in ids if i not in failed)
         result.removed += outcome.ok
         result.failed += len(failed)
         if self.run.files is not None:  # a deleted row's file documents go with it
@@ -517,7 +517,7 @@ class _Cycle:
         table has no key ranges)."""
         if bounds is None or changes.integer_key(plan) is None:
             return None
-        return IndexedKeys(bounds, (int(i.rsplit(":", 1)[1]) for i in listed))
+        return IndexedKeys(bounds, (key_of_id(i) for i in listed))
 
     def ranged_pass(self, plan: TablePlan, previous: TableSyncState,
                     activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
