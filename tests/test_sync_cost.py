@@ -199,13 +199,15 @@ def test_the_content_check_slice_is_bounded_by_the_row_budget(synced, pg_url, ve
 
 
 def test_the_first_cycle_after_a_full_load_lists_nothing(pg_url, vespa, tmp_path):
-    """`ingest --full` keeps the keys it fed, cut at the key ranges sync uses: the first cycle
-    after it makes no visit of the index, yet a put Vespa refused during the load (not kept)
-    is fed, and a delete and an insert made after the load are found."""
+    """`ingest --full` (worker processes building the documents) keeps the keys it fed, cut at
+    the key ranges sync uses: the first cycle after it makes no visit of the index, yet a put
+    Vespa refused during the load (not kept) is fed, and a delete and an insert made after the
+    load are found."""
     execute(pg_url, SCHEMA + f"UPDATE photos SET description = NULL WHERE id = {P + 42};")
     refused = f"photos:{P + 42}"
     vespa.reject_ids(lambda i: i == refused, 500, methods=["POST"])
-    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path), retry_budget_s=0.5)
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path), retry_budget_s=0.5,
+                            batch_size=100, processes=2)  # documents built by worker processes
     assert run_full(options).exit_code == 3  # one put refused: pending for sync
     vespa.clear_faults()
     keys = IndexedKeys.load(tmp_path, "photos")
