@@ -167,7 +167,7 @@ CREATE INDEX ON items (last_synced_at);
 CREATE INDEX ON items (updated_at);
 """
 P = 562949953421312
-KINDS = {"idle": "idle (no write for 13 cycles)", "insert": "one insert", "delete": "one delete",
+KINDS = {"idle": "idle (no write since the content check's last round)", "insert": "one insert", "delete": "one delete",
          "update": "one update", "check": "no write, the cycle after one (a content-check slice)"}
 FRESHNESS_LIMIT_S = 30  # a write not visible by then counts as this long (the table says so)
 
