@@ -18,6 +18,8 @@ DEFAULT_STATE_DIR = ".procore_ingest"
 NAIVE_TIMEZONE_ENV = "PROCORE_NAIVE_TIMEZONE"
 MAX_PENDING_ENV = "PROCORE_MAX_PENDING"
 DEFAULT_MAX_PENDING = 10_000  # pending operations kept one by one per table (state.TableSyncState)
+# rows the content check of a table with key ranges compares per cycle (source.changes.check_slices)
+DEFAULT_CHECK_ROWS = 10_000
 
 _dotenv_loaded = False
 

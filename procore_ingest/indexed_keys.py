@@ -63,6 +63,11 @@ def key_hash(key: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+def key_of_id(doc_id: str) -> int:
+    """The key of a procore_record id of a table keyed by one integer column (`<table>:<key>`)."""
+    return int(doc_id.rsplit(":", 1)[1])
+
+
 def range_of(bounds: list[int], key: int) -> int:
     """The key range holding `key`: PostgreSQL's `width_bucket(key, bounds)` (0 below the first
     bound, len(bounds) from the last one on)."""

@@ -123,6 +123,7 @@ _FILES = (  # --download-files and its flags (ingest and sync)
 _SYNC_STATE = (  # no flags (the CLI contract has none): environment, file or default
     Key("naive_timezone", str, "UTC", env=config.NAIVE_TIMEZONE_ENV),  # config.check_timezone
     Key("max_pending", int, config.DEFAULT_MAX_PENDING, env=config.MAX_PENDING_ENV, minimum=1),
+    Key("check_rows", int, config.DEFAULT_CHECK_ROWS, minimum=1),  # file only: the content check's budget
 )
 
 SECTIONS: dict[str, dict[str, Key]] = {

@@ -176,6 +176,9 @@ class TableSyncState:
     bounds: list[int] | None = None
     digests: dict[str, str] = field(default_factory=dict)  # bucket -> "count:sum" (cursor mode: last checked)
     check_phase: int = 0  # cursor mode: the slice of buckets the next content check compares
+    # tables with key ranges: the slices the content check is cut into (a slice holds at most
+    # about the row budget, `changes.check_slices`); 0: 12 (CHECK_SLICES, and every state before it)
+    check_slices: int = 0
     checked_phases: list[int] = field(default_factory=list)  # slices whose digests are recorded
     checks_since_write: int = 0  # slices compared since the table was last written
     pending: list[PendingOperation] = field(default_factory=list)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from procore_ingest.indexed_keys import KEYS_DIR, IndexedKeys, range_of
-from procore_ingest.pipeline.ingest import IngestOptions, run_full
+from procore_ingest.pipeline.ingest import IngestOptions, resume, run_full
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 from procore_ingest.source import changes
 from tests.helpers import execute, query
@@ -162,3 +162,102 @@ def test_verify_checks_the_kept_keys(synced, pg_url, vespa):
     execute(pg_url, f"DELETE FROM photos WHERE id = {P + 2}")
     assert run_cycle(synced).tables["photos"].removed == 1  # the index listed once, keys kept again
     assert run_verify(options).exit_code == 0
+
+
+def test_the_content_check_slice_is_bounded_by_the_row_budget(synced, pg_url, vespa):
+    """A smaller row budget cuts the check into more slices (here one key range each): a cycle
+    reads about a range, a change no cursor sees, made just before the slices are cut again,
+    is still found within the new number of cycles, and nothing unchanged is fed again."""
+    def rows_read():
+        execute(pg_url, "SELECT pg_stat_force_next_flush()")
+        return query(pg_url, "SELECT pg_stat_clear_snapshot(), seq_tup_read + coalesce(idx_tup_fetch, 0) "
+                             "FROM pg_stat_user_tables WHERE relname = 'photos'")[0][1]
+
+    keys = IndexedKeys.load(synced.state_dir, "photos")
+    assert keys is not None
+    ranges = len(keys.bounds) + 1
+    synced.check_rows = 50  # 1,000 rows: 20 slices wanted, one per range
+    slices = changes.check_slices(1000, ranges, 50)
+    assert slices == ranges > changes.CHECK_SLICES
+    execute(pg_url, f"UPDATE photos SET description = 'silent' WHERE id = {P + 300}")  # no change column moves
+    doc = f"id:procore_record:procore_record::photos:{P + 300}"
+    found_after, rechecked, read = None, [], []
+    for cycle in range(1, slices + 1):
+        before = rows_read()
+        rechecked.append(run_cycle(synced).tables["photos"].rechecked)
+        if cycle > 1:  # the write's own cycle reads the cursor too (updated_at has no index: a scan)
+            read.append(rows_read() - before)
+        if found_after is None and "silent" in str(vespa.document(doc)):
+            found_after = cycle
+    assert found_after is not None and found_after <= slices
+    assert len([r for r in rechecked if r]) == 1  # one range moved, once: no false change
+    # about one range (~63 rows) a cycle, not 1/12 of the table (median: autovacuum may read it once)
+    assert sorted(read)[len(read) // 2] <= 1000 // ranges * 3 // 2
+    checkpoints = json.loads((Path(synced.state_dir) / "checkpoints.json").read_text())
+    assert checkpoints["tables"]["photos"]["sync"]["check_slices"] == slices
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_the_first_cycle_after_a_full_load_lists_nothing(pg_url, vespa, tmp_path):
+    """`ingest --full` (worker processes building the documents) keeps the keys it fed, cut at
+    the key ranges sync uses: the first cycle after it makes no visit of the index, yet a put
+    Vespa refused during the load (not kept) is fed, and a delete and an insert made after the
+    load are found."""
+    execute(pg_url, SCHEMA + f"UPDATE photos SET description = NULL WHERE id = {P + 42};")
+    refused = f"photos:{P + 42}"
+    vespa.reject_ids(lambda i: i == refused, 500, methods=["POST"])
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path), retry_budget_s=0.5,
+                            batch_size=100, processes=2)  # documents built by worker processes
+    assert run_full(options).exit_code == 3  # one put refused: pending for sync
+    vespa.clear_faults()
+    keys = IndexedKeys.load(tmp_path, "photos")
+    assert keys is not None and len(keys) == 999 and P + 42 not in keys and P + 41 in keys
+    checkpoints = json.loads((tmp_path / "checkpoints.json").read_text())
+    assert keys.bounds == checkpoints["tables"]["photos"]["sync"]["bounds"]
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 500}; "
+                    f"INSERT INTO photos (id, description, updated_at) VALUES ({P + 5000}, 'new', now())")
+    vespa.clear_requests()
+    cycle = run_cycle(SyncOptions(**options.shared()))
+    assert visits(vespa) == 0
+    assert cycle.exit_code == 0 and cycle.tables["photos"].removed == 1
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+    assert IndexedKeys.load(tmp_path, "photos").keys_in_all() == {P + g for g in range(1, 1001) if g != 500} | {P + 5000}
+
+
+def test_a_resumed_load_keeps_the_keys_of_its_own_load(pg_url, vespa, tmp_path):
+    """`--resume` of a job whose table had a refused put loads the table again from its first
+    row (a new baseline): the keys kept are that load's, and the cycle after it lists nothing."""
+    execute(pg_url, SCHEMA)
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path), retry_budget_s=0.5,
+                            batch_size=100)
+    vespa.reject_ids(lambda i: i == f"photos:{P + 950}", 500, methods=["POST"])
+    first = run_full(options)
+    assert first.exit_code == 3
+    vespa.clear_faults()
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 7}")
+    assert resume(first.job_id, IngestOptions(**options.shared())).exit_code == 0
+    keys = IndexedKeys.load(tmp_path, "photos")
+    assert keys is not None and len(keys) == 999 and P + 950 in keys and P + 7 not in keys
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 8}")
+    vespa.clear_requests()
+    assert run_cycle(SyncOptions(**options.shared())).exit_code == 0
+    assert visits(vespa) == 0
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+def test_a_state_of_the_previous_version_keeps_its_content_check(synced, pg_url, vespa):
+    """A state written before `check_slices` (the content check cut into 12) loads as it is: its
+    slices are cut again by the row budget without re-feeding anything, and a change no cursor
+    sees, made before that, is still found."""
+    path = Path(synced.state_dir) / "checkpoints.json"
+    checkpoints = json.loads(path.read_text())
+    state = checkpoints["tables"]["photos"]["sync"]
+    del state["check_slices"]
+    state["check_phase"], state["checked_phases"] = 5, list(range(changes.CHECK_SLICES))
+    path.write_text(json.dumps(checkpoints))
+    execute(pg_url, f"UPDATE photos SET description = 'by hand' WHERE id = {P + 900}")  # no change column moves
+    synced.check_rows = 50
+    rechecked = [run_cycle(synced).tables["photos"].rechecked for _ in range(changes.CHECK_SLICES + 8)]
+    assert "by hand" in str(vespa.document(f"id:procore_record:procore_record::photos:{P + 900}"))
+    assert len([r for r in rechecked if r]) == 1  # only the edited range was fed again
+    assert json.loads(path.read_text())["tables"]["photos"]["sync"]["check_slices"] > changes.CHECK_SLICES

@@ -14,7 +14,7 @@ import sys
 import threading
 
 from .. import config
-from ..config import DEFAULT_MAX_PENDING
+from ..config import DEFAULT_CHECK_ROWS, DEFAULT_MAX_PENDING
 from ..errors import EXIT_CANCELLED, INGEST_EXIT_CODES
 from ..pipeline.build import default_processes
 from ..pipeline.ingest import IngestOptions, dry_run, resume, run_full
@@ -74,7 +74,7 @@ def command_line(prog: str | None = None) -> CommandLine:
     cli.setting(tuning, "--retry-budget", "retry_budget",
                 "seconds to keep retrying throttled or unavailable Vespa", metavar="SECONDS")
     add_file_arguments(cli)  # --download-files and friends (procore_ingest.files)
-    cli.unflagged("naive_timezone", "max_pending")  # $PROCORE_NAIVE_TIMEZONE, $PROCORE_MAX_PENDING
+    cli.unflagged("naive_timezone", "max_pending", "check_rows")  # env or file; check_rows: file only
     output = cli.group("output")
     cli.setting(output, "--progress", "progress",
                 "progress bars; without a terminal, a progress log line per table every "
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         if args.dry_run:
             return show_dry_run(options, reporter)
         if args.incremental:
-            return incremental(options, reporter, cancel, args.max_pending)
+            return incremental(options, reporter, cancel, args.max_pending, args.check_rows)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: cancel.set())
         result = (resume(args.resume, options, reporter, cancel) if args.resume
@@ -126,13 +126,13 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
 
 
 def incremental(options: IngestOptions, reporter: ConsoleReporter, cancel: threading.Event,
-                max_pending: int = DEFAULT_MAX_PENDING) -> int:
+                max_pending: int = DEFAULT_MAX_PENDING, check_rows: int = DEFAULT_CHECK_ROWS) -> int:
     """One sync cycle over the chosen tables: what changed since each table's checkpoint
     (a table never ingested before is loaded in full)."""
     reporter.started("incremental")
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: cancel.set())
-    result = run_cycle(SyncOptions(**options.shared(), max_pending=max_pending), cancel)
+    result = run_cycle(SyncOptions(**options.shared(), max_pending=max_pending, check_rows=check_rows), cancel)
     for name, t in result.tables.items():
         if t.changes or t.status != "ok" or t.pending:
             reporter.line(f"  {name}: {table_change_line(t)}")

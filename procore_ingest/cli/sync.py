@@ -67,7 +67,7 @@ def command_line(prog: str | None = None) -> CommandLine:
                 "seconds to keep retrying throttled or unavailable Vespa within a cycle; what is still "
                 "not acknowledged is retried by the next cycle", metavar="SECONDS")
     add_file_arguments(cli)  # keep the rows' files indexed too (procore_ingest.files)
-    cli.unflagged("naive_timezone", "max_pending")  # $PROCORE_NAIVE_TIMEZONE, $PROCORE_MAX_PENDING
+    cli.unflagged("naive_timezone", "max_pending", "check_rows")  # env or file; check_rows: file only
     daemon = cli.group("daemon")
     cli.setting(daemon, "--interval", "interval", "seconds between cycle starts", metavar="SECONDS")
     cli.setting(daemon, "--pid-file", "pid_file", "pid file of the daemon", metavar="PATH")
@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             tables=args.tables, exclude=args.exclude, batch_size=args.batch_size, workers=args.workers,
             state_dir=state_dir, overlap_s=args.overlap, retry_budget_s=args.retry_budget, keep_soft_deleted=args.keep_soft_deleted,
             files=file_options(args), lock_file=args.lock_file, max_pending=args.max_pending,
+            check_rows=args.check_rows,
             naive_timezone=config.check_timezone(args.naive_timezone),
             table_settings=args.settings.file.tables,
             context_depth=args.settings.file.documents.context_depth,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ from ..errors import (
 )
 from ..files import FileBatchResult, FileCounts
 from ..files.indexer import parent_of
+from ..indexed_keys import IndexedKeys, key_of_id
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes
@@ -260,6 +262,11 @@ class _Job:
         self.failed_ids: dict[str, dict[str, FeedFailure]] = {}  # table -> row id -> a failure of it
         self.schema_pending: list[PendingOperation] = []
         self.dropped: dict[str, list[PendingOperation]] = {}  # dropped table -> removes not acknowledged
+        # integer-keyed tables with change columns, loaded from their first row by this process:
+        # the keys whose put Vespa acknowledged, then the keys sync keeps (indexed_keys), so the
+        # first sync cycle after the load lists nothing
+        self.fed_keys: dict[str, array[int]] = {}
+        self.kept_keys: dict[str, IndexedKeys] = {}
 
     def feed_table(self, plan: TablePlan) -> None:
         conn, store = self.run.conn, self.run.store
@@ -276,6 +283,8 @@ class _Job:
             # the index holds for the table before this load (documents of rows gone go after it).
             self.baselines[plan.name] = sync_state(changes.baseline(conn, plan))
             indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
+            if self.baselines[plan.name].bounds is not None:  # changes.baseline cut key ranges
+                self.fed_keys[plan.name] = array("q")
         progress.status, progress.started_at, progress.error = "running", progress.started_at or utc_now(), None
         store.save_job(self.job)
         remaining = count_rows(conn, plan, resume_key)
@@ -287,7 +296,8 @@ class _Job:
             self.progress.table_finished(plan.name)
         if indexed is None:  # resumed: what the index holds now
             indexed = self.run.sink.list_ids(RECORD_TYPE, NAMESPACE, plan.name)
-        self.remove_gone(plan, indexed, progress)
+        removed = self.remove_gone(plan, indexed, progress)
+        self.keep_keys(plan, removed)
         self.pending_puts(plan)
         progress.status, progress.finished_at = "completed", utc_now()
         store.save_job(self.job)
@@ -310,6 +320,10 @@ class _Job:
             files = self.run.index_files(part.docs, result, record=False)  # --download-files: same sink
             tally.add(part, result, files)
             self.note_failures(plan, part, result, files)
+            fed_keys = self.fed_keys.get(plan.name)
+            if fed_keys is not None:
+                refused = {f.id for f in result.failures}
+                fed_keys.extend(key_of_id(d.id) for d in part.docs if d.id not in refused)
             self.progress.table_advanced(plan.name, part.rows_read)
             if not part.ends_batch:
                 return
@@ -372,11 +386,23 @@ class _Job:
             key = [key_to_json(live[doc_id][k]) for k in plan.key_columns] if usable else None
             ops.append(PendingOperation("put", RECORD_TYPE, doc_id, plan.name, key, f.status, f.message))
 
-    def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> None:
-        """A full load is a full refresh: documents of the table whose rows are gone (deleted,
-        or soft-deleted and not kept) are removed, so the index holds exactly the live rows."""
-        if not indexed:
+    def keep_keys(self, plan: TablePlan, removed: set[str]) -> None:
+        """The keys sync keeps for the table (`IndexedKeys`, cut at the baseline's key ranges):
+        those whose put Vespa acknowledged, less any whose row or file documents failed (they
+        are pending puts: the cycle that lands them adds them) and any removed since."""
+        fed = self.fed_keys.pop(plan.name, None)
+        bounds = self.baselines[plan.name].bounds if plan.name in self.baselines else None
+        if fed is None or bounds is None:
             return
+        left_out = {key_of_id(i) for i in set(self.failed_ids.get(plan.name, {})) | removed}
+        self.kept_keys[plan.name] = IndexedKeys(bounds, (k for k in fed if k not in left_out))
+
+    def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> set[str]:
+        """A full load is a full refresh: documents of the table whose rows are gone (deleted,
+        or soft-deleted and not kept) are removed, so the index holds exactly the live rows.
+        Returns the ids removed."""
+        if not indexed:
+            return set()
         gone = reconcile_ids(self.run, plan, indexed).gone
         self.run.conn.rollback()
         outcome = self.run.remove([removal(RECORD_TYPE, i, plan.name) for i in gone])
@@ -388,6 +414,8 @@ class _Job:
         self.pending.setdefault(plan.name, []).extend(
             PendingOperation("remove", RECORD_TYPE, f.id, plan.name, None, f.status, f.message)
             for f in outcome.failures)
+        failed = {f.id for f in outcome.failures}
+        return {i for i in gone if i not in failed}
 
     def remove_dropped(self, schema: SchemaMap) -> None:
         """A full load of every table is a full refresh of the index: the documents of tables
@@ -510,6 +538,11 @@ def _record_checkpoints(run: RunContext, job: Job, runner: _Job) -> None:
             entry.sync = baseline
         else:
             entry.sync = None
+        kept = runner.kept_keys.get(name)
+        if kept is not None and entry.sync is not None:  # the first cycle lists nothing
+            kept.save(store.root, name)
+        else:  # kept keys of an earlier load or sync describe another baseline: sync rebuilds them
+            IndexedKeys.forget(store.root, name)
     if runner.schema_pending:
         checkpoints.schema.pending = runner.schema_pending
     for name in job.dropped:

@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 import psycopg2
 
 from .. import database as db
-from ..config import DEFAULT_MAX_PENDING
+from ..config import DEFAULT_CHECK_ROWS, DEFAULT_MAX_PENDING
 from ..discovery.model import SchemaMap
 from ..documents.record import (
     NAMESPACE,
@@ -68,7 +68,7 @@ from ..errors import (
 )
 from ..files import FileCounts
 from ..files.indexer import parent_of
-from ..indexed_keys import IndexedKeys
+from ..indexed_keys import IndexedKeys, key_of_id
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
@@ -94,6 +94,7 @@ from .run import RunContext, RunOptions, record_context_names
 class SyncOptions(RunOptions):
     overlap_s: int = changes.DEFAULT_OVERLAP_S
     max_pending: int = DEFAULT_MAX_PENDING  # per table ($PROCORE_MAX_PENDING: config.max_pending)
+    check_rows: int = DEFAULT_CHECK_ROWS  # rows per cycle the content check of a keyed table compares
 
 
 @dataclass
@@ -291,8 +292,8 @@ class _Cycle:
                 pending.add("remove", RECORD_TYPE, failed[i], earlier=earlier.get((RECORD_TYPE, i)))
             else:
                 pending.landed(RECORD_TYPE, i)
-        if self.keys is not None:  # an integer key's id is `table:key`
-            self.keys.discard(int(i.rsplit(":", 1)[1]) for i in ids if i not in failed)
+        if self.keys is not None:
+            self.keys.discard(key_of_id(i) for i in ids if i not in failed)
         result.removed += outcome.ok
         result.failed += len(failed)
         if self.run.files is not None:  # a deleted row's file documents go with it
@@ -494,7 +495,7 @@ class _Cycle:
         if rebuild and indexed is not None:
             with conn.cursor() as cur:
                 state.bounds, state.digests = changes.range_baseline(cur, plan, fingerprint.count)
-            state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(changes.CHECK_SLICES))
+            state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(slices_of(state)))
             self.keys = self._kept_keys(plan, state.bounds, indexed)
             conn.rollback()  # as above: no snapshot held while Vespa is waited on
         step = _Pass(TableSync(plan.name, mode=mode), state, _Pending(plan.name, self.options.max_pending), fingerprint, indexed)
@@ -516,7 +517,7 @@ class _Cycle:
         table has no key ranges)."""
         if bounds is None or changes.integer_key(plan) is None:
             return None
-        return IndexedKeys(bounds, (int(i.rsplit(":", 1)[1]) for i in listed))
+        return IndexedKeys(bounds, (key_of_id(i) for i in listed))
 
     def ranged_pass(self, plan: TablePlan, previous: TableSyncState,
                     activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:
@@ -531,7 +532,7 @@ class _Cycle:
         result, pending = TableSync(plan.name, mode="cursor"), _Pending(plan.name, self.options.max_pending)
         if self.trust_counters and not previous.pending and previous.fingerprint is not None \
                 and self._untouched(plan, previous, activity):
-            if state.checks_since_write < changes.CHECK_SLICES:
+            if state.checks_since_write < slices_of(state):
                 begin_snapshot(conn)
                 self._content_check(plan, state, len(keys), set(), result, pending, None)
                 conn.rollback()
@@ -576,7 +577,7 @@ class _Cycle:
             return
         with self.run.conn.cursor() as cur:
             state.bounds, state.digests = changes.range_baseline(cur, plan, len(keys))
-        state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(changes.CHECK_SLICES))
+        state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(slices_of(state)))
         self.keys = IndexedKeys(state.bounds, keys.keys_in_all())
 
     def _keys_explained(self, before: list[Any] | None, after: list[Any] | None, inserted: int) -> bool:
@@ -617,13 +618,18 @@ class _Cycle:
     def _range_check(self, plan: TablePlan, state: TableSyncState, fed: set[str], result: TableSync,
                      pending: _Pending) -> set[str]:
         """The content check of a table with key ranges: the slice is a run of ranges read with
-        `lo <= key < hi` through the key's index (cost: the slice); in ranges whose digest moved,
-        rows are fed again and keys the index holds but the table no longer has are removed."""
+        `lo <= key < hi` through the key's index (cost: the slice, at most about
+        `SyncOptions.check_rows` rows: a big table is cut into more slices, `changes.check_slices`);
+        in ranges whose digest moved, rows are fed again and keys the index holds but the table
+        no longer has are removed."""
         conn, keys = self.run.conn, self.keys
         assert keys is not None and state.bounds is not None
         bounds, column = state.bounds, str(changes.integer_key(plan))
-        phase = state.check_phase % changes.CHECK_SLICES
-        ranges = changes.check_slice(bounds, phase)
+        slices = changes.check_slices(len(keys), len(bounds) + 1, self.options.check_rows)
+        if slices != slices_of(state):
+            recut_slices(state, slices)
+        phase = state.check_phase % slices
+        ranges = changes.check_slice(bounds, phase, slices)
         now: dict[str, str] = {}
         if ranges is not None:
             with conn.cursor() as cur:
@@ -648,7 +654,7 @@ class _Cycle:
         self._remove(plan, stale, result, pending)
         state.digests = {**{r: d for r, d in state.digests.items() if not inside(r)}, **now}
         state.checked_phases = sorted(set(state.checked_phases) | {phase})
-        state.check_phase = (phase + 1) % changes.CHECK_SLICES
+        state.check_phase = (phase + 1) % slices
         state.checks_since_write += 1
         return again | set(stale)
 
@@ -662,6 +668,9 @@ class _Cycle:
         as `rechecked`, not as updates)."""
         if state.bounds is not None and self.keys is not None:
             return self._range_check(plan, state, fed, result, pending)
+        # Hash buckets keep CHECK_SLICES slices whatever the row budget: a slice is chosen by a
+        # hash of the key, so every cycle scans the whole table anyway; more slices would only
+        # spare part of the row hashing and lengthen the guarantee.
         conn = self.run.conn
         state.buckets = state.buckets or changes.bucket_count(rows)
         phase = state.check_phase % changes.CHECK_SLICES
@@ -740,6 +749,34 @@ class _Cycle:
         state.inserted, state.updated, state.removed = result.inserted, result.updated, result.removed
         state.failed, state.status, state.error, state.failed_at = result.failed, "ok", None, None
         return state
+
+
+def slices_of(state: TableSyncState) -> int:
+    """The slices the table's content check is cut into (states before `check_slices`: 12)."""
+    return state.check_slices or changes.CHECK_SLICES
+
+
+def recut_slices(state: TableSyncState, slices: int) -> None:
+    """Cut the content check of a table with key ranges into `slices` slices (the table grew
+    or shrank past the row budget). Its digests are kept per range, so a range recorded under
+    the old cut is still compared with what it holds now: a new slice counts as recorded when
+    every range in it was, and nothing else is compared (no false change, no missed one). The
+    next slice starts where the old one would have; the check runs `slices` cycles from here,
+    so every range is compared within them."""
+    bounds = state.bounds or []
+    old = slices_of(state)
+    recorded: set[int] = set()
+    for phase in state.checked_phases:
+        run = changes.check_slice(bounds, phase, old)
+        if run is not None:
+            recorded.update(range(run[0], run[1] + 1))
+    runs = {phase: changes.check_slice(bounds, phase, slices) for phase in range(slices)}
+    state.checked_phases = [phase for phase, run in runs.items()
+                            if run is None or recorded.issuperset(range(run[0], run[1] + 1))]
+    following = changes.check_slice(bounds, state.check_phase % old, old)
+    size = -(-(len(bounds) + 1) // slices)
+    state.check_phase = (following[0] // size) if following is not None else 0
+    state.check_slices, state.checks_since_write = slices, 0
 
 
 def run_cycle(options: SyncOptions, cancel: threading.Event | None = None, *,

@@ -35,7 +35,8 @@ DEFAULT_OVERLAP_S = 300
 TRUE = sql.SQL("true")
 MIN_BUCKETS, MAX_BUCKETS, ROWS_PER_BUCKET = 16, 4096, 64
 # The content check of tables with change columns compares one slice of buckets per cycle:
-# every row is compared at least once every CHECK_SLICES cycles.
+# every row is compared at least once every CHECK_SLICES cycles (tables with key ranges: more
+# slices when one would hold more than the row budget, `check_slices`).
 CHECK_SLICES = 12
 
 
@@ -422,11 +423,23 @@ def range_baseline(cur, plan: TablePlan, rows: int) -> tuple[list[int], dict[str
     return bounds, range_row_digests(cur, plan, bounds, 0, len(bounds))
 
 
-def check_slice(bounds: list[int], phase: int) -> tuple[int, int] | None:
-    """The ranges (first, last) the content check compares at `phase`: one of CHECK_SLICES
+def check_slices(rows: int, ranges: int, budget: int) -> int:
+    """How many slices the content check of a table with key ranges cuts it into: at most
+    max(CHECK_SLICES, ceil(rows / budget)), so that a slice holds about `budget` rows at most
+    (its cost per cycle is bounded by the budget, not by the table). Slices are runs of whole
+    ranges of one size (`check_slice`), none empty: fewer when there are few ranges, and past
+    MAX_BUCKETS ranges times the budget (about 40M rows at 10,000) a slice is one range, more
+    than the budget."""
+    wanted = max(CHECK_SLICES, -(-rows // max(budget, 1)))
+    size = -(-ranges // wanted)  # ranges per slice, at least one
+    return -(-ranges // size)
+
+
+def check_slice(bounds: list[int], phase: int, slices: int = CHECK_SLICES) -> tuple[int, int] | None:
+    """The ranges (first, last) the content check compares at `phase`: one of `slices`
     contiguous runs of ranges (None: no range falls in this phase, the table is small)."""
     ranges = len(bounds) + 1
-    size = -(-ranges // CHECK_SLICES)
+    size = -(-ranges // slices)
     first = phase * size
     return (first, min(ranges - 1, first + size - 1)) if first < ranges else None
 
