@@ -9,6 +9,7 @@ import pytest
 from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 from procore_ingest.pipeline.verify import VerifyOptions, run_verify
+from procore_ingest.documents.context import KIND_LINES
 from procore_ingest.settings import TableSettings
 from tests.helpers import execute
 
@@ -37,8 +38,12 @@ UPDATE a_things SET b_id = 1;
 
 
 def content(vespa, table: str, key) -> str:
+    """The document's content_text with its kind line said once: every document writes it
+    KIND_LINES times (checked here, on every document a test reads)."""
     docs = vespa.documents("procore_record")
-    return docs[f"id:procore_record:procore_record::{table}:{key}"]["content_text"]
+    lines = docs[f"id:procore_record:procore_record::{table}:{key}"]["content_text"].split("\n")
+    assert lines[:KIND_LINES] == [lines[0]] * KIND_LINES, lines[:KIND_LINES]
+    return "\n".join(lines[KIND_LINES - 1:])
 
 
 @pytest.fixture
@@ -195,7 +200,8 @@ def test_the_configuration_file_sets_names_and_depth_for_ingest_and_discover(pg_
 
     lines = [orjson.loads(line) for line in (feed / "track.jsonl").read_bytes().splitlines()]
     text = next(op["fields"]["content_text"] for op in lines if op["put"].endswith("::track:1"))
-    assert text.splitlines()[:2] == ["Song (track)", "album: Machine Head"] and "artist:" not in text  # depth 1
+    assert text.splitlines()[:3] == ["Song (track)", "Song (track)", "album: Machine Head"]
+    assert "artist:" not in text  # depth 1
     report = run_module("discover", "--format", "markdown", "--no-include-stats", cwd=tmp_path, env=env)
     assert report.returncode == 0, report.stderr
     assert "| track | Song | name | album_id -> album (as 'album') |" in report.stdout
