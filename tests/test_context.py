@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from procore_ingest.documents.context import KIND_LINES
 from procore_ingest.pipeline.ingest import IngestOptions, run_full
 from procore_ingest.pipeline.sync import SyncOptions, run_cycle
 from procore_ingest.pipeline.verify import VerifyOptions, run_verify
-from procore_ingest.documents.context import KIND_LINES
 from procore_ingest.settings import TableSettings
 from tests.helpers import execute
 
