@@ -63,9 +63,24 @@ def key_hash(key: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def key_of_id(doc_id: str) -> int:
-    """The key of a procore_record id of a table keyed by one integer column (`<table>:<key>`)."""
-    return int(doc_id.rsplit(":", 1)[1])
+def key_of_id(doc_id: str) -> int | None:
+    """The key of a procore_record id of a table keyed by one integer column (`<table>:<key>`);
+    None for an id of another key scheme the index may still hold from before the table got its
+    key (`sha256:…` of a keyless table, `5|17` of a composite key, `hmac-sha256:…` of a key once
+    secret-looking): not a key of this table, it is removed by the reconcile, never kept."""
+    part = doc_id.rsplit(":", 1)[1]
+    try:
+        return int(part)
+    except ValueError:
+        return None
+
+
+def keys_of_ids(doc_ids: Iterable[str]) -> Iterator[int]:
+    """The keys of `doc_ids` (`key_of_id`), ids of another key scheme left out."""
+    for doc_id in doc_ids:
+        key = key_of_id(doc_id)
+        if key is not None:
+            yield key
 
 
 def range_of(bounds: list[int], key: int) -> int:

@@ -32,8 +32,9 @@ DEFAULT_KINDS = ("table", "partitioned_table", "foreign_table")
 # The shape of the documents a plan gives (documents/record.py, content.py, context.py); part of
 # every table's documents fingerprint (source/changes.py), so that after an upgrade that changes
 # it, sync feeds every document again instead of leaving the old shape in the index.
-# 1: `column: value` lines in content_text; 2: value lines, a kind line naming the table too.
-DOCUMENT_FORMAT = 2
+# 1: `column: value` lines in content_text; 2: value lines, a kind line naming the table too;
+# 3: the kind line written twice, the row's number cited with its kind (`RFI 19`).
+DOCUMENT_FORMAT = 3
 
 
 @dataclass(frozen=True)

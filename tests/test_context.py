@@ -273,3 +273,22 @@ def test_a_row_number_is_written_as_people_cite_it(pg_url, vespa, tmp_path):
         "Commitment (subcontract, purchase order) (commitment_contracts)", "Commitment SC-009",
         "Sheet Metal Subcontract"]
     assert content(vespa, "notes2", 1).split("\n") == ["Notes2", "no number"]  # no number column; the same word
+
+
+def test_changing_a_table_s_own_naming_columns_feeds_its_documents_again(pg_url, vespa, tmp_path):
+    """The row's number is cited with its kind only while it is a naming column: configuring
+    other naming columns re-feeds every document of the table in the next cycle (none keeps
+    `Change order CO-7`)."""
+    execute(pg_url, """
+        CREATE TABLE change_orders (id int PRIMARY KEY, number text, title text,
+                                    updated_at timestamp(3) NOT NULL DEFAULT now());
+        INSERT INTO change_orders VALUES (1, 'CO-7', 'Add exhaust fan'), (2, 'CO-8', 'Move door');""")
+    state = str(tmp_path / "state")
+    assert run_full(IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state)).exit_code == 0
+    assert "Change order CO-7" in content(vespa, "change_orders", 1).split("\n")
+    renamed = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=state,
+                          table_settings={"change_orders": TableSettings(name_columns=["title"])})
+    cycle = run_cycle(renamed)
+    assert cycle.exit_code == 0 and cycle.tables["change_orders"].mode == "full"
+    assert content(vespa, "change_orders", 1).split("\n")[:2] == ["Change order (change_orders)", "CO-7"]
+    assert content(vespa, "change_orders", 2).split("\n")[:2] == ["Change order (change_orders)", "CO-8"]

@@ -261,3 +261,49 @@ def test_a_state_of_the_previous_version_keeps_its_content_check(synced, pg_url,
     assert "by hand" in str(vespa.document(f"id:procore_record:procore_record::photos:{P + 900}"))
     assert len([r for r in rechecked if r]) == 1  # only the edited range was fed again
     assert json.loads(path.read_text())["tables"]["photos"]["sync"]["check_slices"] > changes.CHECK_SLICES
+
+
+def test_ids_of_an_older_key_scheme_are_removed_not_kept(pg_url, vespa, tmp_path):
+    """A table loaded without a primary key (ids `sha256:…`) that gets one: the next full load
+    and sync cycles remove the old ids and keep only integer keys, exit 0, no traceback."""
+    execute(pg_url, """
+        CREATE TABLE photos (id bigint NOT NULL, description text, updated_at timestamp(3) NOT NULL);
+        INSERT INTO photos SELECT g, 'photo ' || g, '2026-01-01' FROM generate_series(1, 300) g;""")
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path))
+    assert run_full(options).exit_code == 0
+    assert all(":sha256:" in i for i in vespa.documents("procore_record"))  # keyless: content hashes
+
+    execute(pg_url, "ALTER TABLE photos ADD PRIMARY KEY (id)")
+    sync = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path))
+    assert run_cycle(sync).exit_code == 0  # the key changed: a full load, old ids listed and removed
+    assert run_full(options).exit_code == 0
+    assert run_cycle(sync).exit_code == 0
+    assert_index_equals_database(pg_url, vespa, ["photos"])
+    kept = IndexedKeys.load(tmp_path, "photos")
+    assert kept is not None and len(kept) == 300  # the integer keys, nothing of the old ids
+
+
+def test_a_crash_between_checkpoints_and_kept_keys_leaves_no_stale_keys(pg_url, vespa, tmp_path, monkeypatch):
+    """The keys of a full load are written after its checkpoints, the old ones removed before:
+    a load killed between the two leaves no kept keys, and the next cycle lists the index once
+    instead of trusting keys of another baseline (a deleted row would stay indexed)."""
+    execute(pg_url, SCHEMA)
+    options = IngestOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path))
+    assert run_full(options).exit_code == 0
+    keys_dir = Path(tmp_path) / KEYS_DIR
+    assert any(keys_dir.iterdir())
+
+    def crash(self, root, table):
+        raise KeyboardInterrupt  # the process dies after the checkpoints were written
+    monkeypatch.setattr(IndexedKeys, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_full(options)
+    monkeypatch.undo()
+    assert not any(keys_dir.iterdir())  # no keys beside the new checkpoint
+
+    execute(pg_url, f"DELETE FROM photos WHERE id = {P + 42}")
+    vespa.clear_requests()
+    sync = SyncOptions(database_url=pg_url, vespa_url=vespa.url, state_dir=str(tmp_path))
+    assert run_cycle(sync).exit_code == 0
+    assert visits(vespa) >= 1  # listed once to keep the keys again
+    assert_index_equals_database(pg_url, vespa, ["photos"])

@@ -42,7 +42,7 @@ from ..errors import (
 )
 from ..files import FileBatchResult, FileCounts
 from ..files.indexer import parent_of
-from ..indexed_keys import IndexedKeys, key_of_id
+from ..indexed_keys import IndexedKeys, keys_of_ids
 from ..logs import logger
 from ..plan import TablePlan, build_plans
 from ..source import changes
@@ -323,7 +323,7 @@ class _Job:
             fed_keys = self.fed_keys.get(plan.name)
             if fed_keys is not None:
                 refused = {f.id for f in result.failures}
-                fed_keys.extend(key_of_id(d.id) for d in part.docs if d.id not in refused)
+                fed_keys.extend(keys_of_ids(d.id for d in part.docs if d.id not in refused))
             self.progress.table_advanced(plan.name, part.rows_read)
             if not part.ends_batch:
                 return
@@ -394,7 +394,7 @@ class _Job:
         bounds = self.baselines[plan.name].bounds if plan.name in self.baselines else None
         if fed is None or bounds is None:
             return
-        left_out = {key_of_id(i) for i in set(self.failed_ids.get(plan.name, {})) | removed}
+        left_out = set(keys_of_ids(set(self.failed_ids.get(plan.name, {})) | removed))
         self.kept_keys[plan.name] = IndexedKeys(bounds, (k for k in fed if k not in left_out))
 
     def remove_gone(self, plan: TablePlan, indexed: set[str], progress: TableProgress) -> set[str]:
@@ -523,6 +523,7 @@ def _record_checkpoints(run: RunContext, job: Job, runner: _Job) -> None:
     database is started over first. Written while the store is still locked."""
     store = run.store
     checkpoints: Checkpoints = run.load_checkpoints()  # its binding was read when the job started
+    keep: list[tuple[str, IndexedKeys]] = []
     for name, progress in job.tables.items():
         if progress.status != "completed":
             continue
@@ -538,11 +539,13 @@ def _record_checkpoints(run: RunContext, job: Job, runner: _Job) -> None:
             entry.sync = baseline
         else:
             entry.sync = None
+        # Kept keys belong to one baseline: the old ones go before the checkpoints move and the
+        # new ones are written after, so a crash in between leaves no keys (the next cycle lists
+        # the index once), never keys beside a checkpoint they do not describe.
+        IndexedKeys.forget(store.root, name)
         kept = runner.kept_keys.get(name)
         if kept is not None and entry.sync is not None:  # the first cycle lists nothing
-            kept.save(store.root, name)
-        else:  # kept keys of an earlier load or sync describe another baseline: sync rebuilds them
-            IndexedKeys.forget(store.root, name)
+            keep.append((name, kept))
     if runner.schema_pending:
         checkpoints.schema.pending = runner.schema_pending
     for name in job.dropped:
@@ -552,6 +555,8 @@ def _record_checkpoints(run: RunContext, job: Job, runner: _Job) -> None:
         else:
             checkpoints.dropped.pop(name, None)
     store.save_checkpoints(checkpoints)
+    for name, kept in keep:
+        kept.save(store.root, name)
 
 
 def run_full(options: IngestOptions, progress: Progress | None = None,

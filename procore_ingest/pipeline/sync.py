@@ -68,7 +68,7 @@ from ..errors import (
 )
 from ..files import FileCounts
 from ..files.indexer import parent_of
-from ..indexed_keys import IndexedKeys, key_of_id
+from ..indexed_keys import IndexedKeys, keys_of_ids
 from ..logs import logger
 from ..plan import TablePlan
 from ..source import changes
@@ -293,7 +293,7 @@ class _Cycle:
             else:
                 pending.landed(RECORD_TYPE, i)
         if self.keys is not None:
-            self.keys.discard(key_of_id(i) for i in ids if i not in failed)
+            self.keys.discard(keys_of_ids(i for i in ids if i not in failed))
         result.removed += outcome.ok
         result.failed += len(failed)
         if self.run.files is not None:  # a deleted row's file documents go with it
@@ -517,7 +517,7 @@ class _Cycle:
         table has no key ranges)."""
         if bounds is None or changes.integer_key(plan) is None:
             return None
-        return IndexedKeys(bounds, (key_of_id(i) for i in listed))
+        return IndexedKeys(bounds, keys_of_ids(listed))
 
     def ranged_pass(self, plan: TablePlan, previous: TableSyncState,
                     activity: list[Any] | None) -> tuple[TableSync, TableSyncState]:

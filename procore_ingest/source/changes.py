@@ -293,16 +293,18 @@ def columns_fingerprint(plan: TablePlan) -> str:
 
 def documents_fingerprint(plan: TablePlan) -> str:
     """What shapes a table's documents beyond its columns: relationships out of and into it
-    (inferred ones included), file-reference columns, withheld columns, the display name and
-    context links, the content_text format. When it moves, every
+    (inferred ones included), file-reference columns, withheld columns, the display name, the
+    table's own naming columns and context links, the content_text format. When it moves, every
     document of the table is fed again, so no unchanged row keeps old derived fields."""
     rels = sorted([r.source_schema, r.source_table, r.source_columns, r.target_schema, r.target_table,
                    r.target_columns, str(r.kind), r.cardinality] for r in [*plan.outgoing, *plan.incoming])
     files = sorted([f.column_name, str(f.reference_type)] for f in plan.file_columns)
     # what the rows are called and which names their context shows (discovery/naming.py)
     content = plan.naming.content_columns if plan.naming else None
-    naming = [plan.display_name, content, *[[link.label, link.describe(), list(link.name_columns)]
-                                            for link in plan.context_links]]
+    # the table's own naming columns too: its number is cited with its kind (`RFI 19`)
+    own = list(plan.naming.name_columns) if plan.naming else None
+    naming = [plan.display_name, content, own, *[[link.label, link.describe(), list(link.name_columns)]
+                                                 for link in plan.context_links]]
     return hashlib.sha256(json.dumps([rels, files, plan.withheld_columns, naming, DOCUMENT_FORMAT])
                           .encode()).hexdigest()[:16]
 
