@@ -307,3 +307,21 @@ def test_a_crash_between_checkpoints_and_kept_keys_leaves_no_stale_keys(pg_url, 
     assert run_cycle(sync).exit_code == 0
     assert visits(vespa) >= 1  # listed once to keep the keys again
     assert_index_equals_database(pg_url, vespa, ["photos"])
+
+
+@pytest.mark.parametrize("edited", [P + 3, P + 400, P + 999])
+def test_a_cut_of_the_ranges_does_not_absorb_a_change_no_cursor_saw(synced, pg_url, vespa, edited):
+    """A hand edit that moved no timestamp, not yet compared by its slice, then enough inserts
+    for the ranges to be cut again: the cut's new digests would take the edit as the baseline
+    and no slice would ever see it; the ranges are compared before the cut, so the edit is fed
+    in that very cycle."""
+    # a change column moved backwards: behind every watermark and its overlap, no cursor reads it
+    execute(pg_url, f"UPDATE photos SET description = 'hand edit', updated_at = '2025-01-01', "
+                    f"last_synced_at = '2025-01-01' WHERE id = {edited}")
+    execute(pg_url, f"INSERT INTO photos (id, description, updated_at) "
+                    f"SELECT {P} + g, 'grown', now() FROM generate_series(10001, 13000) g")
+    before = IndexedKeys.load(synced.state_dir, "photos")
+    assert run_cycle(synced).tables["photos"].inserted == 3000
+    after = IndexedKeys.load(synced.state_dir, "photos")
+    assert before is not None and after is not None and after.bounds != before.bounds  # cut again
+    assert_index_equals_database(pg_url, vespa, ["photos"])

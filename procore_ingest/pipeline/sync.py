@@ -559,26 +559,43 @@ class _Cycle:
         if not self._keys_explained(previous.activity, activity, result.inserted):
             fed |= self._locate_key_changes(plan, previous.bounds, fed, result, pending)
         fed |= self._content_check(plan, state, len(keys), fed, result, pending, None)
-        self._rebalance(plan, state)
+        fed |= self._rebalance(plan, state, fed, result, pending)
         conn.rollback()
         state.fingerprint = self.keys.fingerprint() if self.keys is not None else None
         return result, self._bookkeeping(state, result, pending, len(keys))
 
-    def _rebalance(self, plan: TablePlan, state: TableSyncState) -> None:
+    def _rebalance(self, plan: TablePlan, state: TableSyncState, fed: set[str], result: TableSync,
+                   pending: _Pending) -> set[str]:
         """Ranges cut at the full load stop fitting a table that grew (new keys all land in the
         last range, ids being sequences): when one range holds REBALANCE times its share, the
         ranges are cut again (one ordered pass over the key, every range's row digests taken
-        again in the same snapshot), so a range keeps costing what a range should."""
+        again in the same snapshot), so a range keeps costing what a range should. New digests
+        would absorb a change no cursor saw and no slice has compared yet, so first every range
+        with a recorded digest is compared as the content check would (another pass over the
+        table, like the cut itself) and the ranges that moved are fed again."""
         keys = self.keys
-        assert keys is not None
+        assert keys is not None and state.bounds is not None
         share = max(changes.ROWS_PER_BUCKET, len(keys) // changes.MAX_BUCKETS)
         largest = max((int(d.split(":")[0]) for d in keys.digests().values()), default=0)
         if largest <= REBALANCE * share:
-            return
+            return set()
+        bounds, slices = state.bounds, slices_of(state)
+        recorded: set[int] = set()
+        for phase in state.checked_phases:
+            run = changes.check_slice(bounds, phase, slices)
+            if run is not None:
+                recorded.update(range(run[0], run[1] + 1))
+        with self.run.conn.cursor() as cur:
+            now = changes.range_row_digests(cur, plan, bounds, 0, len(bounds))
+        self.run.conn.rollback()  # the rows of moved ranges are read a page at a time, then fed
+        moved = sorted(r for r in recorded if state.digests.get(str(r)) != now.get(str(r)))
+        done = self._feed_moved_ranges(plan, bounds, moved, fed, result, pending)
+        begin_snapshot(self.run.conn)
         with self.run.conn.cursor() as cur:
             state.bounds, state.digests = changes.range_baseline(cur, plan, len(keys))
         state.buckets, state.checked_phases = len(state.bounds) + 1, list(range(slices_of(state)))
-        self.keys = IndexedKeys(state.bounds, keys.keys_in_all())
+        self.keys = IndexedKeys(state.bounds, self.keys.keys_in_all() if self.keys is not None else ())
+        return done
 
     def _keys_explained(self, before: list[Any] | None, after: list[Any] | None, inserted: int) -> bool:
         """The key set moved only by the inserts the cursor found: trusted counters show no
@@ -624,7 +641,7 @@ class _Cycle:
         no longer has are removed."""
         conn, keys = self.run.conn, self.keys
         assert keys is not None and state.bounds is not None
-        bounds, column = state.bounds, str(changes.integer_key(plan))
+        bounds = state.bounds
         slices = changes.check_slices(len(keys), len(bounds) + 1, self.options.check_rows)
         if slices != slices_of(state):
             recut_slices(state, slices)
@@ -639,9 +656,22 @@ class _Cycle:
         before = {r: d for r, d in state.digests.items() if inside(r)}
         moved = (sorted(int(r) for r in set(before) | set(now) if before.get(r) != now.get(r))
                  if phase in state.checked_phases else [])
+        done = self._feed_moved_ranges(plan, bounds, moved, fed, result, pending)
+        state.digests = {**{r: d for r, d in state.digests.items() if not inside(r)}, **now}
+        state.checked_phases = sorted(set(state.checked_phases) | {phase})
+        state.check_phase = (phase + 1) % slices
+        state.checks_since_write += 1
+        return done
+
+    def _feed_moved_ranges(self, plan: TablePlan, bounds: list[int], moved: list[int], fed: set[str],
+                           result: TableSync, pending: _Pending) -> set[str]:
+        """The rows of the key ranges `moved` fed again (re-puts: counted as `rechecked`) and
+        the keys the index holds there but the table no longer has removed. Returns the ids."""
+        keys, column = self.keys, str(changes.integer_key(plan))
+        assert keys is not None
         again: set[str] = set()
         seen: set[int] = set()
-        for rows_ in changes.rows_in_key_ranges(conn, plan, bounds, moved, self.options.batch_size):
+        for rows_ in changes.rows_in_key_ranges(self.run.conn, plan, bounds, moved, self.options.batch_size):
             seen |= {r.values[column] for r in rows_ if not plan.is_soft_deleted(r.values)}
             fresh = [r.values for r in rows_ if self.builders[plan.name].document_id(r.values) not in fed]
             counted = TableSync(plan.name)  # re-puts are idempotent: not the cycle's inserts or updates
@@ -652,10 +682,6 @@ class _Cycle:
         stale = [id_of({column: k}) for r in moved for k in sorted(keys.keys_in_range(r) - seen)]
         stale = [i for i in stale if i not in fed and i not in again]
         self._remove(plan, stale, result, pending)
-        state.digests = {**{r: d for r, d in state.digests.items() if not inside(r)}, **now}
-        state.checked_phases = sorted(set(state.checked_phases) | {phase})
-        state.check_phase = (phase + 1) % slices
-        state.checks_since_write += 1
         return again | set(stale)
 
     def _content_check(self, plan: TablePlan, state: TableSyncState, rows: int, fed: set[str],
