@@ -20,7 +20,7 @@ from procore_ingest.discovery.naming import (
     readable_table_name,
     table_namings,
 )
-from procore_ingest.documents.context import context_lines
+from procore_ingest.documents.context import KIND_LINES, context_lines
 from procore_ingest.settings import TableSettings
 
 
@@ -94,16 +94,18 @@ def test_name_of_joins_number_and_name_without_repeats() -> None:
 
 
 def test_context_lines_render_kind_and_named_links_only() -> None:
+    # the kind line KIND_LINES times (a weight: one ranked field has no field boosts), then links
+    assert KIND_LINES == 2
     assert context_lines("RFI", [("project", "042-17-311 Riverside Tower"), ("vendor", None),
                                  ("drawing", "A-101\nFloor  plan")]) == [
-        "RFI", "project: 042-17-311 Riverside Tower", "drawing: A-101 Floor plan"]
+        "RFI", "RFI", "project: 042-17-311 Riverside Tower", "drawing: A-101 Floor plan"]
     assert context_lines("", []) == []
     # a name another line already shows is not repeated; a name inside another one is kept
     assert context_lines("Requisition", [("vendor", "Acme  Electric"), ("commitment vendor", "Acme Electric")]) == [
-        "Requisition", "vendor: Acme Electric"]
+        "Requisition", "Requisition", "vendor: Acme Electric"]
     assert context_lines("Product", [("supplier", "New England Seafood Cannery"), ("category", "Seafood")]) == [
-        "Product", "supplier: New England Seafood Cannery", "category: Seafood"]
-    assert context_lines("Photo", [("project", "bad\x00byte")]) == ["Photo", "project: bad byte"]
+        "Product", "Product", "supplier: New England Seafood Cannery", "category: Seafood"]
+    assert context_lines("Photo", [("project", "bad\x00byte")]) == ["Photo", "Photo", "project: bad byte"]
 
 
 def music() -> SchemaMap:
